@@ -62,7 +62,8 @@ class EmbeddedRedis:
             str(self.directory / "redis.log"),
         ]
         args += ["--appendonly", "yes", "--save", ""] if self.persist else ["--appendonly", "no", "--save", ""]
-        self.process = subprocess.Popen(args, stdin=subprocess.DEVNULL)  # noqa: S603 - fixed binary and arguments
+        # Own session: a Ctrl-C in the terminal must not stop Redis before the workers have finished with it.
+        self.process = subprocess.Popen(args, stdin=subprocess.DEVNULL, start_new_session=True)  # noqa: S603
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
