@@ -67,6 +67,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "portal.middleware.AccessGateMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -97,7 +98,9 @@ DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     VAR_DIR.mkdir(parents=True, exist_ok=True)  # the embedded default keeps its file here
     # A file, not memory, so that a Celery worker process in tests sees the test database.
-    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-greenlight.sqlite3")}
+    DATABASES["default"]["TEST"] = {
+        "NAME": env.str("SQLITE_TEST_DATABASE", default=str(VAR_DIR / "test-greenlight.sqlite3"))
+    }
     DATABASES["default"]["OPTIONS"] = {"timeout": 20, "transaction_mode": "IMMEDIATE"}
     DATABASES["default"]["CONN_MAX_AGE"] = 0
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -256,13 +259,40 @@ ACCOUNT_RATE_LIMITS = {
 }
 ACCOUNT_EMAIL_SUBJECT_PREFIX = f"[{PORTAL_NAME}] "
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if not DEBUG else "http"
+ACCOUNT_ADAPTER = "portal.adapters.AccountAdapter"
+ACCOUNT_FORMS = {"signup": "portal.forms.InviteSignupForm"}
+SOCIALACCOUNT_ADAPTER = "portal.adapters.SocialAccountAdapter"
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
 MFA_PASSKEY_LOGIN_ENABLED = True
 MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = DEBUG
 MFA_TOTP_ISSUER = PORTAL_NAME
+# MFA is required for studio staff always, and for partners when this is on.
+REQUIRE_PARTNER_MFA = env.bool("REQUIRE_PARTNER_MFA", default=False)
+INVITE_EXPIRY_DAYS = env.int("INVITE_EXPIRY_DAYS", default=14)
+
+# Staff single sign-on through an OpenID Connect provider; off unless OIDC_CLIENT_ID is set.
+OIDC_CLIENT_ID = env.str("OIDC_CLIENT_ID", default="")
+OIDC_ENABLED = bool(OIDC_CLIENT_ID)
+# Only these email domains may sign in through SSO; they become studio staff with OIDC_STAFF_ROLE.
+OIDC_ALLOWED_DOMAINS = [d.lower() for d in env.list("OIDC_ALLOWED_DOMAINS", default=[])]
+OIDC_STAFF_ROLE = env.str("OIDC_STAFF_ROLE", default="reviewer")
 SOCIALACCOUNT_ONLY = False
 SOCIALACCOUNT_AUTO_SIGNUP = True
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = False
 SOCIALACCOUNT_PROVIDERS: dict = {}
+if OIDC_ENABLED:
+    SOCIALACCOUNT_PROVIDERS["openid_connect"] = {
+        "OAUTH_PKCE_ENABLED": True,
+        "APPS": [
+            {
+                "provider_id": env.str("OIDC_PROVIDER_ID", default="studio-sso"),
+                "name": env.str("OIDC_PROVIDER_NAME", default="Studio single sign-on"),
+                "client_id": OIDC_CLIENT_ID,
+                "secret": env.str("OIDC_CLIENT_SECRET", default=""),
+                "settings": {"server_url": env.str("OIDC_SERVER_URL", default="")},
+            }
+        ],
+    }
 
 # --- Email ------------------------------------------------------------------
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
@@ -320,3 +350,5 @@ LOGGING = {
 
 # --- Demo -------------------------------------------------------------------
 DEMO_PASSWORD = env.str("DEMO_PASSWORD", default="greenlight-demo")
+# Base32 TOTP secret of the demo staff accounts, so the demo can be signed into with any authenticator app.
+DEMO_TOTP_SECRET = env.str("DEMO_TOTP_SECRET", default="JBSWY3DPEHPK3PXPGREENLIGHTDEMO23")

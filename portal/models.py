@@ -84,6 +84,16 @@ class User(AbstractUser):
         return self.staff_role == self.StaffRole.REVIEWER
 
 
+class OrganizationQuerySet(models.QuerySet):
+    def for_user(self, user):
+        """A partner sees their own studio; staff see every studio."""
+        if user is None or not user.is_authenticated or not user.is_active:
+            return self.none()
+        if user.is_studio_staff:
+            return self
+        return self.filter(memberships__user=user)
+
+
 class Organization(TimeStamped):
     """A partner studio taking part in the beta."""
 
@@ -95,6 +105,11 @@ class Organization(TimeStamped):
     storage_quota_bytes = models.PositiveBigIntegerField(default=500 * 1024**3)
     monthly_job_quota = models.PositiveIntegerField(default=500)
     max_concurrent_jobs = models.PositiveSmallIntegerField(default=2)
+    cohort = models.ForeignKey(
+        "portal.Cohort", null=True, blank=True, on_delete=models.PROTECT, related_name="organizations"
+    )
+
+    objects = OrganizationQuerySet.as_manager()
 
     class Meta:
         ordering = ["name"]
@@ -135,3 +150,171 @@ class Membership(TimeStamped):
 
     def __str__(self) -> str:
         return f"{self.user} ({self.get_role_display()}, {self.organization})"
+
+
+class Cohort(TimeStamped):
+    """A wave of the beta ("March wave 1"): partners run tools only while it is open."""
+
+    name = models.CharField(max_length=120, unique=True)
+    description = models.TextField(blank=True)
+    opens_at = models.DateTimeField()
+    closes_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["opens_at", "name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(closes_at__gt=models.F("opens_at")), name="portal_cohort_closes_after_opening"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class InviteQuerySet(TenantQuerySet):
+    def pending(self, now=None):
+        from django.utils import timezone
+
+        now = now or timezone.now()
+        return self.filter(accepted_at__isnull=True, revoked_at__isnull=True, expires_at__gt=now)
+
+    def with_status(self, status: str, now=None):
+        from django.utils import timezone
+
+        now = now or timezone.now()
+        if status == "pending":
+            return self.pending(now)
+        if status == "accepted":
+            return self.filter(accepted_at__isnull=False)
+        if status == "revoked":
+            return self.filter(accepted_at__isnull=True, revoked_at__isnull=False)
+        if status == "expired":
+            return self.filter(accepted_at__isnull=True, revoked_at__isnull=True, expires_at__lte=now)
+        return self
+
+
+class Invite(TimeStamped):
+    """An invitation to join a studio. Only the SHA-256 of its token is stored."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        ACCEPTED = "accepted", "Accepted"
+        EXPIRED = "expired", "Expired"
+        REVOKED = "revoked", "Revoked"
+
+    email = models.EmailField()
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="invites")
+    role = models.CharField(max_length=16, choices=Membership.Role.choices, default=Membership.Role.MEMBER)
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    invited_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="invites_sent")
+    expires_at = models.DateTimeField()
+    sent_count = models.PositiveSmallIntegerField(default=1)
+    last_sent_at = models.DateTimeField(null=True, blank=True)
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    objects = InviteQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["organization", "-created_at"]),
+            models.Index(Lower("email"), name="portal_invite_email_ci"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(role__in=["owner", "member", "viewer"]), name="portal_invite_role_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.email} → {self.organization}"
+
+    @property
+    def status(self) -> str:
+        from django.utils import timezone
+
+        if self.accepted_at:
+            return self.Status.ACCEPTED
+        if self.revoked_at:
+            return self.Status.REVOKED
+        if self.expires_at <= timezone.now():
+            return self.Status.EXPIRED
+        return self.Status.PENDING
+
+    def get_status_display(self) -> str:
+        return self.Status(self.status).label
+
+
+class AgreementVersion(TimeStamped):
+    """A version of the beta agreement (NDA and beta terms). The latest published one is current."""
+
+    version = models.CharField(max_length=20, unique=True)
+    title = models.CharField(max_length=200)
+    text = models.TextField()
+    published_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-published_at", "-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.title} (v{self.version})"
+
+
+class AgreementAcceptance(models.Model):
+    """Who accepted which agreement version, when and from where."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="agreement_acceptances")
+    version = models.ForeignKey(AgreementVersion, on_delete=models.PROTECT, related_name="acceptances")
+    accepted_at = models.DateTimeField(auto_now_add=True)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=400, blank=True)
+
+    class Meta:
+        ordering = ["-accepted_at"]
+        constraints = [models.UniqueConstraint(fields=["user", "version"], name="portal_acceptance_once_per_version")]
+
+    def __str__(self) -> str:
+        return f"{self.user} accepted v{self.version.version}"
+
+
+class AuditEvent(models.Model):
+    """One line of the audit trail. Kept when the actor or the studio is deleted (names are copied)."""
+
+    class Action(models.TextChoices):
+        INVITE_CREATED = "invite.created", "Invite created"
+        INVITE_RESENT = "invite.resent", "Invite resent"
+        INVITE_REVOKED = "invite.revoked", "Invite revoked"
+        INVITE_ACCEPTED = "invite.accepted", "Invite accepted"
+        LOGIN_SUCCEEDED = "login.succeeded", "Sign-in succeeded"
+        LOGIN_FAILED = "login.failed", "Sign-in failed"
+        MFA_ADDED = "mfa.added", "MFA method added"
+        MFA_REMOVED = "mfa.removed", "MFA method removed"
+        AGREEMENT_ACCEPTED = "agreement.accepted", "Agreement accepted"
+        AGREEMENT_PUBLISHED = "agreement.published", "Agreement published"
+        ROLE_CHANGED = "membership.role_changed", "Role changed"
+        MEMBERSHIP_REMOVED = "membership.removed", "Member removed"
+        STUDIO_CREATED = "studio.created", "Studio created"
+        STUDIO_UPDATED = "studio.updated", "Studio updated"
+        COHORT_CREATED = "cohort.created", "Cohort created"
+        COHORT_UPDATED = "cohort.updated", "Cohort updated"
+
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    actor = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    actor_email = models.CharField(max_length=254, blank=True)
+    action = models.CharField(max_length=40, choices=Action.choices, db_index=True)
+    organization = models.ForeignKey(Organization, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    organization_name = models.CharField(max_length=200, blank=True)
+    target_type = models.CharField(max_length=60, blank=True)
+    target_id = models.CharField(max_length=64, blank=True)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    detail = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["organization", "-at"]), models.Index(fields=["action", "-at"])]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.action} by {self.actor_email or 'system'}"

@@ -1,19 +1,97 @@
-"""Reads about people and studios."""
+"""Reads about people, studios and access."""
 
-from django.db.models import Count, QuerySet
+from __future__ import annotations
 
-from portal.models import Membership, Organization, User
+from django.db.models import Case, Count, Q, QuerySet, Value, When
+from django.utils import timezone
+
+from portal.models import (
+    AgreementAcceptance,
+    AgreementVersion,
+    AuditEvent,
+    Cohort,
+    Invite,
+    Membership,
+    Organization,
+    User,
+)
 
 
 def membership_for_user(user: User) -> Membership | None:
     if not user.is_authenticated or user.is_studio_staff:
         return None
-    return Membership.objects.select_related("organization").filter(user=user).first()
+    return Membership.objects.select_related("organization", "organization__cohort").filter(user=user).first()
 
 
 def teammates_for_organization(organization: Organization) -> QuerySet[Membership]:
-    return Membership.objects.filter(organization=organization).select_related("user").order_by("role", "user__email")
+    """Owners first, then members, then viewers; by email within a role."""
+    rank = Case(
+        When(role=Membership.Role.OWNER, then=Value(0)),
+        When(role=Membership.Role.MEMBER, then=Value(1)),
+        default=Value(2),
+    )
+    return Membership.objects.filter(organization=organization).select_related("user").order_by(rank, "user__email")
 
 
 def organizations_overview() -> QuerySet[Organization]:
-    return Organization.objects.annotate(member_count=Count("memberships")).order_by("name")
+    return (
+        Organization.objects.select_related("cohort")
+        .annotate(member_count=Count("memberships", distinct=True))
+        .order_by("name")
+    )
+
+
+def cohorts_overview() -> QuerySet[Cohort]:
+    return Cohort.objects.annotate(studio_count=Count("organizations", distinct=True)).order_by("opens_at")
+
+
+def pending_invites_for_organization(organization: Organization) -> QuerySet[Invite]:
+    return (
+        Invite.objects.filter(organization=organization).pending().select_related("invited_by").order_by("-created_at")
+    )
+
+
+def invites_for_staff(
+    *, status: str = "", organization_id: int | None = None, cohort_id: int | None = None, q: str = ""
+) -> QuerySet[Invite]:
+    invites = Invite.objects.select_related("organization", "organization__cohort", "invited_by")
+    if status:
+        invites = invites.with_status(status)
+    if organization_id:
+        invites = invites.filter(organization_id=organization_id)
+    if cohort_id:
+        invites = invites.filter(organization__cohort_id=cohort_id)
+    if q:
+        invites = invites.filter(Q(email__icontains=q) | Q(organization__name__icontains=q))
+    return invites.order_by("-created_at")
+
+
+def audit_events(
+    *, action: str = "", organization_id: int | None = None, actor: str = "", since=None, until=None
+) -> QuerySet[AuditEvent]:
+    events = AuditEvent.objects.select_related("actor", "organization")
+    if action:
+        events = events.filter(action=action) if "." in action else events.filter(action__startswith=action + ".")
+    if organization_id:
+        events = events.filter(organization_id=organization_id)
+    if actor:
+        events = events.filter(actor_email__icontains=actor)
+    if since:
+        events = events.filter(at__gte=since)
+    if until:
+        events = events.filter(at__lt=until)
+    return events.order_by("-at", "-id")
+
+
+def current_agreement() -> AgreementVersion | None:
+    return (
+        AgreementVersion.objects.filter(published_at__isnull=False, published_at__lte=timezone.now())
+        .order_by("-published_at", "-pk")
+        .first()
+    )
+
+
+def has_accepted(user: User, version: AgreementVersion | None) -> bool:
+    if version is None:
+        return True
+    return AgreementAcceptance.objects.filter(user=user, version=version).exists()

@@ -1,13 +1,31 @@
 from django.urls import path
 
-from portal import views
+from portal.views import access, partner, public, staff
 
 app_name = "portal"
 
 urlpatterns = [
-    path("", views.landing, name="landing"),
-    path("home/", views.home, name="home"),
-    path("dashboard/", views.dashboard, name="dashboard"),
-    path("staff/", views.staff_home, name="staff-home"),
-    path("staff/studios/", views.staff_studios, name="staff-studios"),
+    path("", public.landing, name="landing"),
+    path("home/", public.home, name="home"),
+    # Invites and the beta agreement
+    path("invite/<str:token>/", access.invite, name="invite"),
+    path("agreement/", access.agreement, name="agreement"),
+    # Partner pages
+    path("dashboard/", partner.dashboard, name="dashboard"),
+    path("team/", partner.team, name="team"),
+    path("team/invites/<int:invite_id>/resend/", partner.team_invite_resend, name="team-invite-resend"),
+    path("team/invites/<int:invite_id>/revoke/", partner.team_invite_revoke, name="team-invite-revoke"),
+    path("team/members/<int:membership_id>/role/", partner.team_member_role, name="team-member-role"),
+    path("team/members/<int:membership_id>/remove/", partner.team_member_remove, name="team-member-remove"),
+    # Staff pages
+    path("staff/", staff.staff_home, name="staff-home"),
+    path("staff/studios/", staff.studio_list, name="staff-studios"),
+    path("staff/studios/<int:organization_id>/", staff.studio_detail, name="staff-studio"),
+    path("staff/cohorts/", staff.cohort_list, name="staff-cohorts"),
+    path("staff/cohorts/<int:cohort_id>/", staff.cohort_detail, name="staff-cohort"),
+    path("staff/invites/", staff.invite_list, name="staff-invites"),
+    path("staff/invites/upload/", staff.invite_upload, name="staff-invite-upload"),
+    path("staff/invites/<int:invite_id>/resend/", staff.invite_resend, name="staff-invite-resend"),
+    path("staff/invites/<int:invite_id>/revoke/", staff.invite_revoke, name="staff-invite-revoke"),
+    path("staff/audit/", staff.audit_list, name="staff-audit"),
 ]

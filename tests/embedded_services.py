@@ -25,6 +25,10 @@ os.environ.setdefault("DJANGO_STATIC_MANIFEST", "0")
 os.environ.setdefault("GREENLIGHT_VAR_DIR", str(ROOT / "var" / "test"))
 Path(os.environ["GREENLIGHT_VAR_DIR"], "static").mkdir(parents=True, exist_ok=True)
 os.environ.setdefault("STATIC_ROOT", str(Path(os.environ["GREENLIGHT_VAR_DIR"], "static")))
+# One SQLite test database per run, so that two runs on one checkout never share a file.
+os.environ.setdefault(
+    "SQLITE_TEST_DATABASE", str(Path(os.environ["GREENLIGHT_VAR_DIR"], f"test-{os.getpid()}.sqlite3"))
+)
 os.environ.setdefault("CACHE_KEY_PREFIX", f"greenlight-test-{os.getpid()}")
 os.environ.setdefault("LOG_FORMAT", "text")
 # pytest-django's live_server and Playwright's sync API share one thread in browser tests.

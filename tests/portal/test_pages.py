@@ -51,7 +51,7 @@ def test_admin_navigation_links_the_django_admin(client):
 
 def test_partners_cannot_open_staff_pages(client):
     client.force_login(MembershipFactory().user)
-    assert client.get(reverse("portal:staff-studios")).status_code == 403
+    assert client.get(reverse("portal:staff-studios")).status_code == 404
 
 
 def test_signed_in_visitor_to_the_landing_page_goes_home(client):

@@ -1,0 +1,88 @@
+"""django-allauth adapters: sign-up only through an invite, and audit of sign-ins."""
+
+from allauth.account.adapter import DefaultAccountAdapter
+from allauth.core.exceptions import ImmediateHttpResponse
+from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
+from django.conf import settings
+from django.shortcuts import render
+
+from portal import services
+from portal.errors import InviteError
+from portal.models import AuditEvent, Membership, User
+
+INVITE_SESSION_KEY = "portal_invite_token"
+
+
+def invite_in_session(request):
+    """The pending invite the visitor is accepting, or None."""
+    token = request.session.get(INVITE_SESSION_KEY) if request is not None else None
+    if not token:
+        return None
+    try:
+        return services.invite_for_token(token)
+    except InviteError:
+        return None
+
+
+def _organization_of(user):
+    membership = Membership.objects.filter(user=user).select_related("organization").first()
+    return membership.organization if membership else None
+
+
+class AccountAdapter(DefaultAccountAdapter):
+    def is_open_for_signup(self, request):
+        """Closed, except for someone holding a valid invite (set by the invite page)."""
+        return invite_in_session(request) is not None
+
+    def save_user(self, request, user, form, commit=True):
+        user = super().save_user(request, user, form, commit=False)
+        try:
+            user = services.invite_accept(
+                token=request.session.get(INVITE_SESSION_KEY, ""),
+                user=user,
+                full_name=form.cleaned_data.get("full_name", ""),
+                request=request,
+            )
+        except InviteError as exc:
+            response = render(request, "portal/invite_invalid.html", {"message": str(exc)}, status=409)
+            raise ImmediateHttpResponse(response) from exc
+        request.session.pop(INVITE_SESSION_KEY, None)
+        return user
+
+    def login(self, request, user):
+        super().login(request, user)
+        services.audit_record(
+            action=AuditEvent.Action.LOGIN_SUCCEEDED, actor=user, organization=_organization_of(user), request=request
+        )
+
+    def authentication_failed(self, request, **credentials):
+        super().authentication_failed(request, **credentials)
+        email = str(credentials.get("email") or credentials.get("username") or "")[:254]
+        user = User.objects.filter(email__iexact=email).first() if email else None
+        services.audit_record(
+            action=AuditEvent.Action.LOGIN_FAILED,
+            actor=None,
+            organization=_organization_of(user) if user else None,
+            request=request,
+            detail={"email": email},
+        )
+
+
+class SocialAccountAdapter(DefaultSocialAccountAdapter):
+    """Staff single sign-on (OpenID Connect): only the configured email domains, and they become staff."""
+
+    def is_open_for_signup(self, request, sociallogin):
+        if not settings.OIDC_ENABLED:
+            return False
+        return _sso_email_allowed(sociallogin.user.email)
+
+    def save_user(self, request, sociallogin, form=None):
+        user = super().save_user(request, sociallogin, form)
+        user.staff_role = settings.OIDC_STAFF_ROLE
+        user.save(update_fields=["staff_role"])
+        return user
+
+
+def _sso_email_allowed(email: str) -> bool:
+    domain = (email or "").rsplit("@", 1)[-1].lower()
+    return bool(email) and "@" in email and domain in settings.OIDC_ALLOWED_DOMAINS

@@ -1,0 +1,92 @@
+"""Tenant isolation sweep: every URL of ours that takes an object id answers 404 to a member of another studio.
+
+The URL patterns are discovered from the resolver, not listed by hand, so new views are covered as they are
+added. A kwarg named `<model>_id` is resolved to that model of our apps; a model without a builder below, or a
+kwarg that names no model, fails the test until it is taught here.
+"""
+
+import pytest
+from django.apps import apps
+from django.forms.models import model_to_dict
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from portal.models import Cohort, Invite, Membership, Organization
+from tests.factories import AdminFactory, CohortFactory, InviteFactory, MembershipFactory, OwnerFactory
+
+OUR_APPS = ("portal", "assets", "beta")
+NOT_OBJECT_KWARGS = {"token"}  # invite tokens are checked by hash, not by tenant
+
+BUILDERS = {
+    Organization: lambda studio: studio,
+    Membership: lambda studio: MembershipFactory(organization=studio),
+    Invite: lambda studio: InviteFactory(organization=studio),
+    Cohort: lambda studio: studio.cohort,
+}
+
+
+def _walk(resolver, prefix=""):
+    for entry in resolver.url_patterns:
+        if isinstance(entry, URLResolver):
+            namespace = f"{prefix}{entry.namespace}:" if entry.namespace else prefix
+            yield from _walk(entry, namespace)
+        elif isinstance(entry, URLPattern):
+            yield prefix, entry
+
+
+def object_patterns():
+    found = []
+    for namespace, pattern in _walk(get_resolver()):
+        module = getattr(pattern.callback, "__module__", "")
+        if not module.startswith(OUR_APPS) or not pattern.name:
+            continue
+        kwargs = set(pattern.pattern.converters)
+        if kwargs and not kwargs <= NOT_OBJECT_KWARGS:
+            found.append((f"{namespace}{pattern.name}", sorted(kwargs - NOT_OBJECT_KWARGS), pattern.callback))
+    return found
+
+
+def model_for_kwarg(kwarg: str):
+    assert kwarg.endswith("_id"), f"URL kwarg {kwarg!r}: name object ids <model>_id so the sweep can check them"
+    name = kwarg.removesuffix("_id")
+    for label in OUR_APPS:
+        for model in apps.get_app_config(label).get_models():
+            if model._meta.model_name == name:
+                return model
+    raise AssertionError(f"URL kwarg {kwarg!r} names no model of {OUR_APPS}")
+
+
+PATTERNS = object_patterns()
+
+
+def test_the_sweep_finds_the_object_views():
+    names = {name for name, _, _ in PATTERNS}
+    assert {"portal:team-invite-revoke", "portal:team-member-remove", "portal:staff-studio"} <= names
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("url_name", "kwargs", "view"), PATTERNS, ids=[p[0] for p in PATTERNS])
+def test_another_studios_object_answers_404(client, url_name, kwargs, view):
+    studio_a = OwnerFactory(organization__cohort=CohortFactory()).organization
+    owner_a = studio_a.memberships.get().user
+    attacker = OwnerFactory().user  # the most powerful partner role, in another studio
+    objects = {}
+    for kwarg in kwargs:
+        model = model_for_kwarg(kwarg)
+        assert model in BUILDERS, f"teach the isolation sweep to build a {model.__name__} (for {url_name})"
+        objects[kwarg] = BUILDERS[model](studio_a)
+    url = reverse(url_name, kwargs={k: o.pk for k, o in objects.items()})
+    before = {k: model_to_dict(o) for k, o in objects.items()}
+
+    client.force_login(attacker)
+    statuses = {method: getattr(client, method)(url).status_code for method in ("get", "post")}
+    assert set(statuses.values()) <= {404, 405}, f"{url_name} answered {statuses} to another studio"
+    assert 404 in statuses.values()
+    for kwarg, obj in objects.items():
+        fresh = type(obj).objects.filter(pk=obj.pk).first()
+        assert fresh is not None, f"{url_name}: another studio deleted the object"
+        assert model_to_dict(fresh) == before[kwarg], f"{url_name}: another studio changed the object"
+
+    # The control: the object's rightful viewer does not get a 404, so the test can tell the difference.
+    rightful = AdminFactory() if getattr(view, "staff_only", False) else owner_a
+    client.force_login(rightful)
+    assert client.get(url).status_code != 404 or client.post(url).status_code != 404, f"{url_name} 404s for everyone"
