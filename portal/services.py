@@ -568,9 +568,6 @@ def agreement_publish(*, actor: User, version: AgreementVersion, request=None) -
 
 
 # --- Studios and cohorts (programme admins) ---------------------------------------------------------------------------
-#: Every keyword `organization_update` accepts, in the order the audit detail lists them.
-STUDIO_FIELDS = ("seat_limit", "cohort", "is_active", "storage_quota_bytes", "monthly_job_quota", "max_concurrent_jobs")
-COHORT_FIELDS = ("name", "description", "opens_at", "closes_at")
 
 
 class _Unset(enum.Enum):
@@ -597,6 +594,19 @@ def _audit_value(value):
 
 
 # --- Studios ----------------------------------------------------------------------------------------------------------
+def _apply_changes(instance, given: dict) -> dict:
+    """Set the given (not _UNSET) values that differ; return {field: [old, new]} for the audit trail."""
+    changes = {}
+    for field_name, new in given.items():
+        if new is _UNSET:
+            continue
+        old = getattr(instance, field_name)
+        if old != new:
+            changes[field_name] = [_audit_value(old), _audit_value(new)]
+            setattr(instance, field_name, new)
+    return changes
+
+
 def organization_create(
     *,
     actor: User,
@@ -662,15 +672,7 @@ def organization_update(
         organization = (
             Organization.objects.select_for_update(of=("self",)).select_related("cohort").get(pk=organization.pk)
         )
-        changes = {}
-        for field_name in STUDIO_FIELDS:
-            new = given[field_name]
-            if new is _UNSET:
-                continue
-            old = getattr(organization, field_name)
-            if old != new:
-                changes[field_name] = [_audit_value(old), _audit_value(new)]
-                setattr(organization, field_name, new)
+        changes = _apply_changes(organization, given)
         if not changes:
             return organization
         if "seat_limit" in changes:
@@ -746,19 +748,11 @@ def cohort_update(
     given = {"name": name, "description": description, "opens_at": opens_at, "closes_at": closes_at}
     with transaction.atomic():
         cohort = Cohort.objects.select_for_update().get(pk=cohort.pk)
-        changes = {}
-        for field_name in COHORT_FIELDS:
-            new = given[field_name]
-            if new is _UNSET:
-                continue
-            if field_name == "name":
-                new = (new or "").strip()
-                if not new:
-                    raise CohortError("A cohort needs a name.")
-            old = getattr(cohort, field_name)
-            if old != new:
-                changes[field_name] = [_audit_value(old), _audit_value(new)]
-                setattr(cohort, field_name, new)
+        if given["name"] is not _UNSET:
+            given["name"] = (given["name"] or "").strip()
+            if not given["name"]:
+                raise CohortError("A cohort needs a name.")
+        changes = _apply_changes(cohort, given)
         if not changes:
             return cohort
         _check_window(cohort.opens_at, cohort.closes_at)
