@@ -27,6 +27,10 @@ def _declare_queues() -> None:
         }
         for name in settings.CELERY_QUEUE_NAMES
     }
+    app.conf.beat_schedule |= {
+        "abort-abandoned-uploads": {"task": "assets.tasks.abort_abandoned_uploads", "schedule": 60 * 60.0},
+        "purge-expired-studios": {"task": "assets.tasks.purge_expired_studios", "schedule": 6 * 60 * 60.0},
+    }
 
 
 app.on_after_configure.connect(lambda sender, **kwargs: _declare_queues(), weak=False)

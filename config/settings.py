@@ -188,6 +188,26 @@ AWS_S3_SSE = env.str("AWS_S3_SSE", default="AES256")  # "AES256" (SSE-S3) or "aw
 AWS_S3_KMS_KEY_ID = env.str("AWS_S3_KMS_KEY_ID", default="")
 AWS_PRESIGNED_EXPIRY_SECONDS = env.int("AWS_PRESIGNED_EXPIRY_SECONDS", default=300)
 USE_S3 = bool(AWS_STORAGE_BUCKET_NAME)
+# The endpoint browsers use for presigned URLs, when it differs from the one the portal uses (MinIO in compose).
+AWS_S3_PUBLIC_ENDPOINT_URL = env.str("AWS_S3_PUBLIC_ENDPOINT_URL", default="") or AWS_S3_ENDPOINT_URL
+
+# --- Assets -------------------------------------------------------------------
+ASSET_MAX_BYTES = env.int("ASSET_MAX_BYTES", default=50 * 1024**3)
+ASSET_ALLOWED_KINDS = env.list("ASSET_ALLOWED_KINDS", default=["video", "image", "audio", "script", "document"])
+# Multipart part size: S3 needs at least 5 MiB per part (but the last) and at most 10,000 parts.
+UPLOAD_PART_SIZE = env.int("UPLOAD_PART_SIZE", default=16 * 1024**2)
+# Uploads not finished after this many hours are aborted and their parts removed by a scheduled task.
+UPLOAD_ABANDON_HOURS = env.int("UPLOAD_ABANDON_HOURS", default=48)
+# A studio's material is purged this many days after its cohort closes.
+RETENTION_DAYS_AFTER_CLOSE = env.int("RETENTION_DAYS_AFTER_CLOSE", default=30)
+# C2PA signing identity for provenance (PEM files). Unset: a development chain is generated under var/c2pa/.
+C2PA_SIGNING_KEY_PATH = env.str("C2PA_SIGNING_KEY_PATH", default="")
+C2PA_CERT_CHAIN_PATH = env.str("C2PA_CERT_CHAIN_PATH", default="")
+C2PA_SIGNING_ALG = env.str("C2PA_SIGNING_ALG", default="es256")
+# PEM bundle of the roots that verification trusts (production: the root of C2PA_CERT_CHAIN_PATH).
+C2PA_TRUST_ANCHORS_PATH = env.str("C2PA_TRUST_ANCHORS_PATH", default="")
+# RFC 3161 timestamp authority; empty means none (signatures then verify only while the certificate is valid).
+C2PA_TSA_URL = env.str("C2PA_TSA_URL", default="")
 
 _object_parameters = {"ServerSideEncryption": AWS_S3_SSE}
 if AWS_S3_SSE == "aws:kms" and AWS_S3_KMS_KEY_ID:

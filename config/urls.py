@@ -12,5 +12,6 @@ urlpatterns = [
     path("readyz", health.readyz, name="readyz"),
     path("django-admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
+    path("assets/", include("assets.urls")),
     path("", include("portal.urls")),
 ]

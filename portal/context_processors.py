@@ -14,7 +14,7 @@ def _nav_for(user) -> list[tuple[str, str]]:
                 ("Django admin", "admin:index"),
             ]
         return items
-    return [("Dashboard", "portal:dashboard"), ("Team", "portal:team")]
+    return [("Dashboard", "portal:dashboard"), ("Assets", "assets:library"), ("Team", "portal:team")]
 
 
 def portal(request) -> dict:

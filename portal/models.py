@@ -108,6 +108,8 @@ class Organization(TimeStamped):
     cohort = models.ForeignKey(
         "portal.Cohort", null=True, blank=True, on_delete=models.PROTECT, related_name="organizations"
     )
+    #: SSE-KMS key for this studio's objects; empty means the default (SSE-S3, or AWS_S3_KMS_KEY_ID)
+    kms_key_id = models.CharField("KMS key id", max_length=255, blank=True)
 
     objects = OrganizationQuerySet.as_manager()
 
@@ -300,6 +302,14 @@ class AuditEvent(models.Model):
         STUDIO_UPDATED = "studio.updated", "Studio updated"
         COHORT_CREATED = "cohort.created", "Cohort created"
         COHORT_UPDATED = "cohort.updated", "Cohort updated"
+        ASSET_UPLOADED = "asset.uploaded", "Asset uploaded"
+        ASSET_REJECTED = "asset.rejected", "Asset rejected"
+        ASSET_DOWNLOADED = "asset.downloaded", "Asset downloaded"
+        ASSET_VIEWED = "asset.viewed", "Asset preview watched"
+        ASSET_DELETED = "asset.deleted", "Asset deleted"
+        STUDIO_OFFBOARDED = "studio.offboarded", "Studio offboarded"
+        DATA_PURGED = "studio.purged", "Data purged after retention"
+        RECEIPT_DOWNLOADED = "receipt.downloaded", "Deletion receipt downloaded"
 
     at = models.DateTimeField(auto_now_add=True, db_index=True)
     actor = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")

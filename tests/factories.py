@@ -105,3 +105,27 @@ class AgreementVersionFactory(factory.django.DjangoModelFactory):
     title = "Beta agreement"
     text = "You keep your material. We use it only to run the tools you ask for."
     published_at = factory.LazyFunction(timezone.now)
+
+
+class AssetFactory(factory.django.DjangoModelFactory):
+    """A ready asset (its bytes are not stored: for tests of pages and permissions)."""
+
+    class Meta:
+        model = "assets.Asset"
+
+    organization = factory.SubFactory(OrganizationFactory)
+    kind = "video"
+    original_filename = factory.Sequence(lambda n: f"plate_{n:03d}.mov")
+    size_bytes = 1024
+    status = "ready"
+    previews = "none"
+    storage_key = factory.LazyAttribute(lambda o: f"orgs/{o.organization.uuid}/assets/missing/original")
+
+
+class DeletionReceiptFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "assets.DeletionReceipt"
+
+    organization = factory.SubFactory(OrganizationFactory)
+    organization_name = factory.LazyAttribute(lambda o: o.organization.name)
+    scope = "asset"

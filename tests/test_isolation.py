@@ -10,18 +10,31 @@ from django.apps import apps
 from django.forms.models import model_to_dict
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from assets.models import Asset, DeletionReceipt
 from portal.models import Cohort, Invite, Membership, Organization
-from tests.factories import AdminFactory, CohortFactory, InviteFactory, MembershipFactory, OwnerFactory
+from tests.factories import (
+    AdminFactory,
+    AssetFactory,
+    CohortFactory,
+    DeletionReceiptFactory,
+    InviteFactory,
+    MembershipFactory,
+    OwnerFactory,
+)
 
 OUR_APPS = ("portal", "assets", "beta")
-NOT_OBJECT_KWARGS = {"token"}  # invite tokens are checked by hash, not by tenant
+NOT_OBJECT_KWARGS = {"token", "part_number", "kind"}  # tokens are checked by hash; the others qualify an object
 
 BUILDERS = {
     Organization: lambda studio: studio,
     Membership: lambda studio: MembershipFactory(organization=studio),
     Invite: lambda studio: InviteFactory(organization=studio),
     Cohort: lambda studio: studio.cohort,
+    Asset: lambda studio: AssetFactory(organization=studio),
+    DeletionReceipt: lambda studio: DeletionReceiptFactory(organization=studio),
 }
+# Values for kwargs that qualify an object rather than name one.
+QUALIFIERS = {"part_number": 1, "kind": "thumbnail"}
 
 
 def _walk(resolver, prefix=""):
@@ -43,6 +56,16 @@ def object_patterns():
         if kwargs and not kwargs <= NOT_OBJECT_KWARGS:
             found.append((f"{namespace}{pattern.name}", sorted(kwargs - NOT_OBJECT_KWARGS), pattern.callback))
     return found
+
+
+def pattern_kwargs(url_name: str) -> set[str]:
+    return {k for name, kwargs, _ in object_patterns_with_qualifiers() if name == url_name for k in kwargs}
+
+
+def object_patterns_with_qualifiers():
+    for namespace, pattern in _walk(get_resolver()):
+        if pattern.name:
+            yield f"{namespace}{pattern.name}", set(pattern.pattern.converters), pattern.callback
 
 
 def model_for_kwarg(kwarg: str):
@@ -74,11 +97,12 @@ def test_another_studios_object_answers_404(client, url_name, kwargs, view):
         model = model_for_kwarg(kwarg)
         assert model in BUILDERS, f"teach the isolation sweep to build a {model.__name__} (for {url_name})"
         objects[kwarg] = BUILDERS[model](studio_a)
-    url = reverse(url_name, kwargs={k: o.pk for k, o in objects.items()})
+    url = reverse(url_name, kwargs={**{k: o.pk for k, o in objects.items()},
+                                    **{k: v for k, v in QUALIFIERS.items() if k in pattern_kwargs(url_name)}})
     before = {k: model_to_dict(o) for k, o in objects.items()}
 
     client.force_login(attacker)
-    statuses = {method: getattr(client, method)(url).status_code for method in ("get", "post")}
+    statuses = {method: getattr(client, method)(url).status_code for method in ("get", "post", "put")}
     assert set(statuses.values()) <= {404, 405}, f"{url_name} answered {statuses} to another studio"
     assert 404 in statuses.values()
     for kwarg, obj in objects.items():
@@ -89,4 +113,5 @@ def test_another_studios_object_answers_404(client, url_name, kwargs, view):
     # The control: the object's rightful viewer does not get a 404, so the test can tell the difference.
     rightful = AdminFactory() if getattr(view, "staff_only", False) else owner_a
     client.force_login(rightful)
-    assert client.get(url).status_code != 404 or client.post(url).status_code != 404, f"{url_name} 404s for everyone"
+    rightful_statuses = [getattr(client, method)(url).status_code for method in ("get", "post", "put")]
+    assert any(status != 404 for status in rightful_statuses), f"{url_name} 404s for everyone"

@@ -1,0 +1,17 @@
+"""Storage keys: built by the portal only, always under the studio's prefix, never from a user's filename."""
+
+
+def organization_prefix(organization) -> str:
+    return f"orgs/{organization.uuid}/"
+
+
+def asset_prefix(asset) -> str:
+    return f"{organization_prefix(asset.organization)}assets/{asset.uuid}/"
+
+
+def original_key(asset) -> str:
+    return f"{asset_prefix(asset)}original"
+
+
+def rendition_key(asset, kind: str, extension: str) -> str:
+    return f"{asset_prefix(asset)}renditions/{kind}.{extension}"

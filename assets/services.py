@@ -1,0 +1,527 @@
+"""Writes about assets: uploads, verification, renditions, downloads, deletion and offboarding."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import math
+import tempfile
+import unicodedata
+from datetime import timedelta
+from pathlib import Path
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Sum
+from django.template.defaultfilters import filesizeformat
+from django.utils import timezone
+
+from assets import keys
+from assets.errors import AssetError, UploadRefusedError, UploadStateError
+from assets.models import Asset, DeletionReceipt, Rendition
+from assets.storage import StoredPart, copy_to_file, get_store, hash_key
+from portal.cohorts import cohort_window
+from portal.errors import PermissionDeniedError
+from portal.models import AuditEvent, Membership, Organization, User
+from portal.services import audit_record
+
+logger = logging.getLogger(__name__)
+Action = AuditEvent.Action
+MAX_PARTS = 10_000
+MIN_PART_SIZE = 5 * 1024**2
+MAX_URL_BATCH = 100
+
+
+# --- Helpers ----------------------------------------------------------------------------------------------------------
+def display_filename(name: str) -> str:
+    """A filename fit for display only: no folders, no control characters, at most 255 characters."""
+    name = unicodedata.normalize("NFC", str(name or ""))
+    name = name.replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(c for c in name if unicodedata.category(c)[0] != "C").strip().strip(".")
+    return name[:255] or "untitled"
+
+
+def human_size(size: int) -> str:
+    return filesizeformat(size).replace("\xa0", " ")
+
+
+def storage_used(organization: Organization) -> int:
+    """Bytes that count against the studio's quota: everything not deleted or rejected, uploads included."""
+    used = (
+        Asset.objects.filter(organization=organization)
+        .exclude(status__in=[Asset.Status.DELETED, Asset.Status.REJECTED])
+        .aggregate(total=Sum("size_bytes"))["total"]
+    )
+    return used or 0
+
+
+def part_size_for(size: int) -> int:
+    """Parts of UPLOAD_PART_SIZE, grown in whole MiB when a file would need more than 10,000 of them."""
+    part = max(settings.UPLOAD_PART_SIZE, MIN_PART_SIZE)
+    if math.ceil(size / part) > MAX_PARTS:
+        part = math.ceil(size / MAX_PARTS / 1024**2) * 1024**2
+    return part
+
+
+def part_count(asset: Asset) -> int:
+    return max(1, math.ceil(asset.size_bytes / asset.part_size))
+
+
+def _require_uploader(actor: User, organization: Organization) -> None:
+    membership = Membership.objects.filter(user=actor, organization=organization).first()
+    if membership is None or membership.role == Membership.Role.VIEWER:
+        raise PermissionDeniedError("Viewers cannot upload; ask your studio's owner for the member role.")
+    window = cohort_window(organization)
+    if not window.is_open:
+        if window.state == "upcoming":
+            raise UploadRefusedError(f"The beta opens for your studio on {window.opens_at:%d %B %Y}.")
+        if window.state == "closed":
+            raise UploadRefusedError("Your studio's beta window has closed; the beta is read-only now.")
+        raise UploadRefusedError("Your studio is not in a beta cohort yet.")
+
+
+# --- Upload -----------------------------------------------------------------------------------------------------------
+def asset_upload_start(
+    *, actor: User, organization: Organization, filename: str, size: int, content_type: str = "", request=None
+) -> Asset:
+    """Check the limits before any byte is sent, then open a multipart upload under the studio's prefix."""
+    from assets.detect import kind_from_filename
+
+    _require_uploader(actor, organization)
+    name = display_filename(filename)
+    if not isinstance(size, int) or isinstance(size, bool) or size <= 0:
+        raise UploadRefusedError("The file is empty.")
+    if size > settings.ASSET_MAX_BYTES:
+        raise UploadRefusedError(
+            f"{name} ({human_size(size)}) is larger than the largest file the beta takes "
+            f"({human_size(settings.ASSET_MAX_BYTES)})."
+        )
+    kind = kind_from_filename(name)
+    if kind is None or kind not in settings.ASSET_ALLOWED_KINDS:
+        allowed = ", ".join(settings.ASSET_ALLOWED_KINDS)
+        raise UploadRefusedError(f"{name} is not a kind of file the beta takes ({allowed}).")
+    with transaction.atomic():
+        organization = Organization.objects.select_for_update().get(pk=organization.pk)
+        used = storage_used(organization)
+        if used + size > organization.storage_quota_bytes:
+            raise UploadRefusedError(
+                f"{name} ({human_size(size)}) would take your studio over its storage quota: "
+                f"{human_size(used)} of {human_size(organization.storage_quota_bytes)} used, "
+                f"{human_size(max(organization.storage_quota_bytes - used, 0))} free."
+            )
+        asset = Asset(
+            organization=organization,
+            uploaded_by=actor,
+            kind=kind,
+            original_filename=name,
+            declared_content_type=(content_type or "")[:120],
+            size_bytes=size,
+            part_size=part_size_for(size),
+        )
+        asset.storage_key = keys.original_key(asset)
+        asset.upload_id = get_store().multipart_start(
+            asset.storage_key, asset.declared_content_type, kms_key_id=organization.kms_key_id
+        )
+        asset.save()
+    return asset
+
+
+def _uploading(asset: Asset) -> None:
+    if asset.status != Asset.Status.UPLOADING:
+        raise UploadStateError(f"This upload is {asset.get_status_display().lower()}, not open for parts.")
+
+
+def asset_upload_part_urls(*, asset: Asset, part_numbers: list[int]) -> dict[int, str]:
+    """Presigned (S3) or portal (local) URLs for a batch of parts."""
+    from django.urls import reverse
+
+    _uploading(asset)
+    count = part_count(asset)
+    if not part_numbers or len(part_numbers) > MAX_URL_BATCH:
+        raise UploadStateError(f"Ask for 1 to {MAX_URL_BATCH} parts at a time.")
+    if any(not isinstance(n, int) or isinstance(n, bool) or not 1 <= n <= count for n in part_numbers):
+        raise UploadStateError(f"Part numbers run from 1 to {count}.")
+    store = get_store()
+    if store.mode == "local":
+        return {n: reverse("assets:upload-part", kwargs={"asset_id": asset.pk, "part_number": n}) for n in part_numbers}
+    return {n: store.multipart_part_url(asset.storage_key, asset.upload_id, n) for n in part_numbers}
+
+
+def asset_upload_parts(*, asset: Asset) -> list[StoredPart]:
+    """The parts already stored: how a client resumes after losing its state."""
+    _uploading(asset)
+    return get_store().multipart_list_parts(asset.storage_key, asset.upload_id)
+
+
+def asset_upload_write_part(*, asset: Asset, part_number: int, stream, length: int) -> StoredPart:
+    """Local mode only: store one part sent to the portal's chunk endpoint."""
+    store = get_store()
+    if store.mode != "local":
+        raise UploadStateError("Parts go straight to S3 in this deployment.")
+    _uploading(asset)
+    count = part_count(asset)
+    if not 1 <= part_number <= count:
+        raise UploadStateError(f"Part numbers run from 1 to {count}.")
+    expected = asset.part_size if part_number < count else asset.size_bytes - asset.part_size * (count - 1)
+    if length > expected:
+        raise UploadStateError(f"Part {part_number} must be at most {expected} bytes.")
+    return store.multipart_write_part(asset.upload_id, part_number, stream, length)
+
+
+def asset_upload_complete(*, actor: User, asset: Asset, request=None) -> Asset:
+    """Join the stored parts, then verify in a worker. Missing parts must be sent first."""
+    with transaction.atomic():
+        asset = Asset.objects.select_for_update().select_related("organization").get(pk=asset.pk)
+        _uploading(asset)
+        store = get_store()
+        parts = sorted(store.multipart_list_parts(asset.storage_key, asset.upload_id), key=lambda p: p.part_number)
+        numbers = [p.part_number for p in parts]
+        if not parts or numbers != list(range(1, len(parts) + 1)):
+            missing = sorted(set(range(1, part_count(asset) + 1)) - set(numbers))
+            raise UploadStateError(f"Part {missing[0] if missing else 1} has not arrived yet; resume the upload.")
+        store.multipart_complete(asset.storage_key, asset.upload_id, parts)
+        asset.status = Asset.Status.VERIFYING
+        asset.uploaded_at = timezone.now()
+        asset.upload_id = ""
+        asset.save(update_fields=["status", "uploaded_at", "upload_id", "updated_at"])
+        audit_record(
+            action=Action.ASSET_UPLOADED,
+            actor=actor,
+            organization=asset.organization,
+            target=asset,
+            request=request,
+            detail={"size": asset.size_bytes, "kind": asset.kind},
+        )
+        asset_id = asset.pk
+        transaction.on_commit(lambda: _enqueue_verify(asset_id))
+    return asset
+
+
+def _enqueue_verify(asset_id: int) -> None:
+    from assets.tasks import verify_asset
+
+    verify_asset.apply_async(args=(asset_id,), queue="cpu")
+
+
+def asset_upload_abort(*, actor: User, asset: Asset, request=None) -> Asset:
+    with transaction.atomic():
+        asset = Asset.objects.select_for_update().get(pk=asset.pk)
+        _uploading(asset)
+        get_store().multipart_abort(asset.storage_key, asset.upload_id)
+        _tombstone(asset, reason="The upload was cancelled.", status=Asset.Status.DELETED)
+    return asset
+
+
+# --- Verification and renditions --------------------------------------------------------------------------------------
+def _reject(asset: Asset, reason: str) -> None:
+    """Mark rejected with a reason the partner can read, and delete the bytes."""
+    store = get_store()
+    store.delete_keys([key for key, _size in store.list_keys(keys.asset_prefix(asset))])
+    asset.status = Asset.Status.REJECTED
+    asset.rejection_reason = reason
+    asset.previews = Asset.Previews.NONE
+    asset.save(update_fields=["status", "rejection_reason", "previews", "updated_at"])
+    audit_record(action=Action.ASSET_REJECTED, organization=asset.organization, target=asset, detail={"reason": reason})
+
+
+_KIND_WORDS = {
+    "video": "a video",
+    "image": "an image",
+    "audio": "audio",
+    "script": "a script",
+    "document": "a document",
+}
+
+
+def asset_verify(*, asset_id: int) -> Asset | None:
+    """In a worker: size, type by content, SHA-256 from the stored bytes, media probe; then the previews."""
+    from assets.detect import detect
+    from assets.media import MediaError, probe
+
+    asset = Asset.objects.select_related("organization").filter(pk=asset_id).first()
+    if asset is None or asset.status != Asset.Status.VERIFYING:
+        return asset  # deleted meanwhile, or already verified by an earlier delivery
+    store = get_store()
+    stored = store.size(asset.storage_key)
+    if stored is None:
+        _reject(asset, "The upload did not arrive in storage. Please upload the file again.")
+        return asset
+    if stored != asset.size_bytes:
+        _reject(
+            asset,
+            f"The upload is incomplete: {human_size(stored)} arrived of "
+            f"{human_size(asset.size_bytes)}. Please upload the file again.",
+        )
+        return asset
+    with tempfile.TemporaryDirectory(prefix="gl-verify-") as tmp:
+        local = Path(tmp) / "original"
+        digest = hashlib.sha256()
+        copy_to_file(store, asset.storage_key, local, on_chunk=digest.update)
+        found = detect(local, filename=asset.original_filename)
+        if found.kind is None or found.kind not in settings.ASSET_ALLOWED_KINDS:
+            _reject(
+                asset,
+                f"The content of {asset.original_filename} is not something the beta takes ({found.label}).",
+            )
+            return asset
+        text_kinds = {"script", "document"}
+        if found.kind != asset.kind and not {found.kind, asset.kind} <= text_kinds:
+            _reject(
+                asset,
+                f"{asset.original_filename} is named like {_KIND_WORDS[asset.kind]}, but its content is "
+                f"something else ({found.label}).",
+            )
+            return asset
+        info = None
+        if found.kind in ("video", "audio", "image"):
+            try:
+                info = probe(local)
+            except MediaError as exc:
+                _reject(asset, str(exc))
+                return asset
+        asset.kind = found.kind
+        asset.content_type = found.content_type
+        asset.content_label = found.label
+        asset.sha256 = digest.hexdigest()
+        if info is not None:
+            asset.duration_seconds = info.duration
+            asset.width, asset.height, asset.fps = info.width, info.height, info.fps
+            asset.video_codec, asset.audio_codec = info.video_codec[:60], info.audio_codec[:60]
+        asset.status = Asset.Status.READY
+        asset.ready_at = timezone.now()
+        asset.previews = Asset.Previews.PENDING if found.kind in ("video", "image") else Asset.Previews.NONE
+        asset.save()
+        if asset.previews == Asset.Previews.PENDING:
+            _make_renditions(asset, local)
+            asset.refresh_from_db()
+    return asset
+
+
+RENDITIONS = {
+    "image": [(Rendition.Kind.THUMBNAIL, "make_thumbnail")],
+    "video": [
+        (Rendition.Kind.THUMBNAIL, "make_thumbnail"),
+        (Rendition.Kind.POSTER, "make_poster"),
+        (Rendition.Kind.CONTACT_SHEET, "make_contact_sheet"),
+        (Rendition.Kind.PROXY, "make_proxy"),
+    ],
+}
+
+
+def _make_renditions(asset: Asset, local: Path) -> None:
+    from assets import media
+
+    store = get_store()
+    try:
+        for kind, maker in RENDITIONS.get(asset.kind, []):
+            extension, content_type = ("mp4", "video/mp4") if kind == Rendition.Kind.PROXY else ("jpg", "image/jpeg")
+            output = local.with_name(f"{kind}.{extension}")
+            getattr(media, maker)(local, output)
+            info = media.probe(output)
+            key = keys.rendition_key(asset, kind, extension)
+            store.put_file(output, key, content_type, kms_key_id=asset.organization.kms_key_id)
+            Rendition.objects.update_or_create(
+                asset=asset,
+                kind=kind,
+                defaults={
+                    "storage_key": key,
+                    "content_type": content_type,
+                    "size_bytes": output.stat().st_size,
+                    "width": info.width,
+                    "height": info.height,
+                },
+            )
+            output.unlink()
+    except media.MediaError:
+        logger.exception("previews failed", extra={"asset": asset.pk})
+        Asset.objects.filter(pk=asset.pk).update(previews=Asset.Previews.FAILED, updated_at=timezone.now())
+        return
+    Asset.objects.filter(pk=asset.pk).update(previews=Asset.Previews.READY, updated_at=timezone.now())
+
+
+# --- Download ---------------------------------------------------------------------------------------------------------
+def asset_download(*, actor: User, asset: Asset, rendition: Rendition | None = None, request=None) -> str | None:
+    """Audited access to the bytes: a presigned URL (S3, at most 5 minutes) or None (stream it locally)."""
+    if asset.status != Asset.Status.READY:
+        raise AssetError("Only verified assets can be downloaded.")
+    target = rendition or asset
+    if rendition is None:
+        audit_record(
+            action=Action.ASSET_DOWNLOADED,
+            actor=actor,
+            organization=asset.organization,
+            target=asset,
+            request=request,
+            detail={"size": asset.size_bytes},
+        )
+    elif rendition.kind == Rendition.Kind.PROXY:
+        audit_record(
+            action=Action.ASSET_VIEWED,
+            actor=actor,
+            organization=asset.organization,
+            target=asset,
+            request=request,
+            detail={"rendition": rendition.kind},
+        )
+    filename = (
+        asset.original_filename if rendition is None else f"{Path(asset.original_filename).stem}-{rendition.kind}"
+    )
+    if rendition is not None:
+        filename += ".mp4" if rendition.kind == Rendition.Kind.PROXY else ".jpg"
+    return get_store().download_url(
+        target.storage_key,
+        filename=filename,
+        content_type=target.content_type or "application/octet-stream",
+        inline=rendition is not None,
+        expires=settings.AWS_PRESIGNED_EXPIRY_SECONDS,
+    )
+
+
+# --- Deletion ---------------------------------------------------------------------------------------------------------
+def _tombstone(asset: Asset, *, reason: str = "", status: str = Asset.Status.DELETED) -> None:
+    asset.status = status
+    asset.original_filename = ""
+    asset.storage_key = ""
+    asset.upload_id = ""
+    asset.rejection_reason = reason
+    asset.deleted_at = timezone.now()
+    asset.save()
+
+
+def _purge(asset_qs, prefix: str, store) -> tuple[int, int, int, int, list[str]]:
+    """Delete every object under `prefix` and tombstone the assets. Returns counts, bytes and key hashes."""
+    for key, upload_id, _initiated in store.multipart_uploads(prefix):
+        store.multipart_abort(key, upload_id)
+    asset_count = rendition_count = 0
+    for asset in asset_qs.exclude(status=Asset.Status.DELETED).select_for_update():
+        if asset.status == Asset.Status.UPLOADING and asset.upload_id:
+            store.multipart_abort(asset.storage_key, asset.upload_id)
+        rendition_count += asset.renditions.count()
+        asset.renditions.all().delete()
+        _tombstone(asset)
+        asset_count += 1
+    objects = store.list_keys(prefix)
+    store.delete_keys([key for key, _ in objects])
+    return (
+        asset_count,
+        rendition_count,
+        len(objects),
+        sum(size for _, size in objects),
+        sorted(hash_key(key) for key, _ in objects),
+    )
+
+
+def _receipt(*, organization, scope, actor, counts) -> DeletionReceipt:
+    asset_count, rendition_count, object_count, bytes_deleted, hashes = counts
+    return DeletionReceipt.objects.create(
+        organization=organization,
+        organization_name=organization.name,
+        scope=scope,
+        requested_by=actor,
+        requested_by_email=actor.email if actor else "",
+        asset_count=asset_count,
+        rendition_count=rendition_count,
+        object_count=object_count,
+        bytes_deleted=bytes_deleted,
+        object_key_hashes=hashes,
+        completed_at=timezone.now(),
+    )
+
+
+def asset_delete(*, actor: User, asset: Asset, request=None) -> DeletionReceipt:
+    """Delete an asset's renditions and every stored byte; keep a tombstone row (no filename, no key)."""
+    membership = Membership.objects.filter(user=actor, organization_id=asset.organization_id).first()
+    if not actor.is_programme_admin and (membership is None or membership.role == Membership.Role.VIEWER):
+        raise PermissionDeniedError("Viewers cannot delete assets.")
+    with transaction.atomic():
+        asset = Asset.objects.select_for_update().select_related("organization").get(pk=asset.pk)
+        if asset.status == Asset.Status.DELETED:
+            raise AssetError("This asset was already deleted.")
+        prefix = keys.asset_prefix(asset)
+        counts = _purge(Asset.objects.filter(pk=asset.pk), prefix, get_store())
+        receipt = _receipt(
+            organization=asset.organization, scope=DeletionReceipt.Scope.ASSET, actor=actor, counts=counts
+        )
+        audit_record(
+            action=Action.ASSET_DELETED,
+            actor=actor,
+            organization=asset.organization,
+            target=asset,
+            request=request,
+            detail={"objects": counts[2], "bytes": counts[3], "receipt": str(receipt.uuid)},
+        )
+    return receipt
+
+
+def studio_offboard(
+    *, actor: User | None, organization: Organization, request=None, scope: str = DeletionReceipt.Scope.STUDIO
+) -> DeletionReceipt:
+    """Purge every asset, output and byte of a studio and write a deletion receipt. Its people can no longer sign in."""
+    if actor is not None and not actor.is_programme_admin:
+        raise PermissionDeniedError("Only programme admins can offboard a studio.")
+    with transaction.atomic():
+        organization = Organization.objects.select_for_update().get(pk=organization.pk)
+        counts = _purge(
+            Asset.objects.filter(organization=organization), keys.organization_prefix(organization), get_store()
+        )
+        receipt = _receipt(organization=organization, scope=scope, actor=actor, counts=counts)
+        if scope == DeletionReceipt.Scope.STUDIO:
+            organization.is_active = False
+            organization.save(update_fields=["is_active", "updated_at"])
+            User.objects.filter(memberships__organization=organization).update(is_active=False)
+        audit_record(
+            action=Action.STUDIO_OFFBOARDED if scope == DeletionReceipt.Scope.STUDIO else Action.DATA_PURGED,
+            actor=actor,
+            organization=organization,
+            target=receipt,
+            request=request,
+            detail={"assets": counts[0], "objects": counts[2], "bytes": counts[3]},
+        )
+    return receipt
+
+
+# --- Scheduled --------------------------------------------------------------------------------------------------------
+def uploads_abort_abandoned(*, now=None) -> int:
+    """Abort uploads left unfinished for UPLOAD_ABANDON_HOURS: their parts are removed from storage."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(hours=settings.UPLOAD_ABANDON_HOURS)
+    aborted = 0
+    for asset in Asset.objects.filter(status=Asset.Status.UPLOADING, created_at__lt=cutoff).select_related(
+        "organization"
+    ):
+        with transaction.atomic():
+            locked = Asset.objects.select_for_update().get(pk=asset.pk)
+            if locked.status != Asset.Status.UPLOADING:
+                continue
+            get_store().multipart_abort(locked.storage_key, locked.upload_id)
+            _tombstone(locked, reason=f"The upload was not finished within {settings.UPLOAD_ABANDON_HOURS} hours.")
+            aborted += 1
+    # Multipart uploads that have no asset row at all (a crash between S3 and the database) go too.
+    store = get_store()
+    live = set(Asset.objects.filter(status=Asset.Status.UPLOADING).values_list("upload_id", flat=True))
+    for key, upload_id, initiated in store.multipart_uploads("orgs/"):
+        if upload_id not in live and initiated < cutoff:
+            store.multipart_abort(key, upload_id)
+            aborted += 1
+    return aborted
+
+
+def retention_deadline(organization: Organization):
+    window = cohort_window(organization)
+    if window.closes_at is None:
+        return None
+    return window.closes_at + timedelta(days=settings.RETENTION_DAYS_AFTER_CLOSE)
+
+
+def studios_purge_expired(*, now=None) -> list[DeletionReceipt]:
+    """Purge the material of studios whose cohort closed more than RETENTION_DAYS_AFTER_CLOSE days ago."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(days=settings.RETENTION_DAYS_AFTER_CLOSE)
+    receipts = []
+    studios = Organization.objects.filter(
+        cohort__closes_at__lt=cutoff,
+        pk__in=Asset.objects.exclude(status=Asset.Status.DELETED).values("organization"),
+    )
+    for organization in studios:
+        receipts.append(studio_offboard(actor=None, organization=organization, scope=DeletionReceipt.Scope.RETENTION))
+    return receipts

@@ -1,0 +1,23 @@
+from celery import shared_task
+from django.conf import settings
+
+from assets import services
+
+
+@shared_task(
+    ignore_result=True,
+    time_limit=settings.CELERY_LONGEST_TASK_SECONDS,
+    soft_time_limit=settings.CELERY_LONGEST_TASK_SECONDS - 60,
+)
+def verify_asset(asset_id: int) -> None:
+    services.asset_verify(asset_id=asset_id)
+
+
+@shared_task(ignore_result=True)
+def abort_abandoned_uploads() -> None:
+    services.uploads_abort_abandoned()
+
+
+@shared_task(ignore_result=True)
+def purge_expired_studios() -> None:
+    services.studios_purge_expired()
