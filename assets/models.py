@@ -156,3 +156,12 @@ class DeletionReceipt(TimeStamped):
 
     def __str__(self) -> str:
         return f"Deletion receipt {self.uuid} ({self.organization_name})"
+
+
+class OffboardingStudio(Organization):
+    """A studio as the admin's offboarding list shows it: a proxy, so the action has its own page and permission."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "studio to offboard"
+        verbose_name_plural = "studios to offboard"

@@ -1,12 +1,13 @@
 from django.urls import path
 
-from assets import views
+from assets import views, views_provenance
 
 app_name = "assets"
 
 urlpatterns = [
     path("", views.library, name="library"),
     path("upload/", views.upload_page, name="upload"),
+    path("provenance/", views_provenance.provenance_verify, name="provenance-verify"),
     path("uploads/", views.upload_start, name="upload-start"),
     path("uploads/<int:asset_id>/parts/", views.upload_parts, name="upload-parts"),
     path("uploads/<int:asset_id>/parts/<int:part_number>/", views.upload_part, name="upload-part"),
