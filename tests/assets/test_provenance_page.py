@@ -327,3 +327,15 @@ def test_a_post_with_the_csrf_token_is_checked(partner, signed):
 
     assert response.status_code == 200
     assert response.context["check"]["valid"] is True
+
+
+def test_the_size_is_checked_before_the_csrf_check_reads_the_body(partner, signed, monkeypatch, temp_dirs):
+    """CSRF middleware parses a multipart body to find its token: the view must refuse an oversize one first."""
+    monkeypatch.setattr(views_provenance, "MAX_VERIFY_BYTES", 1000)
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(partner.user)
+
+    response = _post(client, signed("jpg"))
+
+    assert response.status_code == 413
+    assert temp_dirs == []
