@@ -70,6 +70,10 @@ def _is_programme_admin(request) -> bool:
     return request.user.is_active and request.user.is_programme_admin
 
 
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
+
+
 def _receipt_link(receipt: DeletionReceipt) -> str:
     return format_html(
         '<a href="{}">deletion receipt {}</a>', reverse("assets:receipt", args=[receipt.pk]), receipt.uuid
@@ -197,7 +201,7 @@ class AssetAdmin(ConfirmActionMixin, admin.ModelAdmin):
                 objects=assets,
                 title="Delete these assets?",
                 intro=(
-                    f"{len(assets)} asset{'s' if len(assets) != 1 else ''}, with their previews and every stored "
+                    f"{_count(len(assets), 'asset')}, with previews and every stored "
                     "copy, will be deleted. Each gets a deletion receipt; the rows stay as tombstones without a name."
                 ),
                 headers=["File", "Studio", "Kind", "Status", "Size"],
@@ -219,10 +223,9 @@ class AssetAdmin(ConfirmActionMixin, admin.ModelAdmin):
             self.message_user(
                 request,
                 format_html(
-                    "Deleted {} asset{}: {} stored objects ({}). Receipts: {}.",
-                    len(receipts),
-                    "s" if len(receipts) != 1 else "",
-                    sum(r.object_count for r in receipts),
+                    "Deleted {}: {} ({}). Receipts: {}.",
+                    _count(len(receipts), "asset"),
+                    _count(sum(r.object_count for r in receipts), "stored object"),
                     services.human_size(sum(r.bytes_deleted for r in receipts)),
                     format_html_join(", ", "{}", ((_receipt_link(r),) for r in receipts)),
                 ),
@@ -235,7 +238,7 @@ class AssetAdmin(ConfirmActionMixin, admin.ModelAdmin):
 class DeletionReceiptAdmin(ReadOnlyAdmin):
     list_display = [
         "uuid",
-        "organization_name",
+        "studio",
         "scope",
         "requested_by_label",
         "asset_count",
@@ -263,6 +266,10 @@ class DeletionReceiptAdmin(ReadOnlyAdmin):
         "download",
     ]
     readonly_fields = fields
+
+    @admin.display(description="Studio", ordering="organization_name")
+    def studio(self, obj) -> str:
+        return obj.organization_name
 
     @admin.display(description="Requested by", ordering="requested_by_email")
     def requested_by_label(self, obj) -> str:
@@ -358,11 +365,10 @@ class OffboardingStudioAdmin(ConfirmActionMixin, admin.ModelAdmin):
             self.message_user(
                 request,
                 format_html(
-                    "Offboarded {}: {} assets and {} stored objects ({}) deleted; its people can no longer sign in. "
-                    "Send the studio its {}.",
+                    "Offboarded {}: {} and {} ({}) deleted; its people can no longer sign in. Send the studio its {}.",
                     studio.name,
-                    receipt.asset_count,
-                    receipt.object_count,
+                    _count(receipt.asset_count, "asset"),
+                    _count(receipt.object_count, "stored object"),
                     services.human_size(receipt.bytes_deleted),
                     _receipt_link(receipt),
                 ),
@@ -395,7 +401,7 @@ class OffboardingStudioAdmin(ConfirmActionMixin, admin.ModelAdmin):
             request,
             action="offboard_selected",
             objects=studios,
-            title=f"Offboard {count} studio{'s' if count != 1 else ''}?",
+            title=f"Offboard {_count(count, 'studio')}?",
             intro=(
                 "Every asset, preview and output these studios stored will be deleted from storage, their people will "
                 "no longer be able to sign in, and each studio gets a deletion receipt."

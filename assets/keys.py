@@ -15,3 +15,7 @@ def original_key(asset) -> str:
 
 def rendition_key(asset, kind: str, extension: str) -> str:
     return f"{asset_prefix(asset)}renditions/{kind}.{extension}"
+
+
+def provenance_key(asset) -> str:
+    return f"{asset_prefix(asset)}provenance.json"

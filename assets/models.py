@@ -58,6 +58,8 @@ class Asset(TimeStamped):
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.UPLOADING)
     rejection_reason = models.TextField(blank=True)
     previews = models.CharField(max_length=16, choices=Previews.choices, default=Previews.PENDING)
+    origin = models.CharField(max_length=16, choices=[("upload", "Uploaded"), ("output", "Tool output")],
+                              default="upload")
     upload_id = models.CharField(max_length=1024, blank=True)
     part_size = models.PositiveBigIntegerField(default=0)
     uploaded_at = models.DateTimeField(null=True, blank=True)

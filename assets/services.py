@@ -176,8 +176,9 @@ def asset_upload_complete(*, actor: User, asset: Asset, request=None) -> Asset:
         store = get_store()
         parts = sorted(store.multipart_list_parts(asset.storage_key, asset.upload_id), key=lambda p: p.part_number)
         numbers = [p.part_number for p in parts]
-        if not parts or numbers != list(range(1, len(parts) + 1)):
-            missing = sorted(set(range(1, part_count(asset) + 1)) - set(numbers))
+        count = part_count(asset)
+        if numbers != list(range(1, count + 1)):
+            missing = sorted(set(range(1, count + 1)) - set(numbers))
             raise UploadStateError(f"Part {missing[0] if missing else 1} has not arrived yet; resume the upload.")
         store.multipart_complete(asset.storage_key, asset.upload_id, parts)
         asset.status = Asset.Status.VERIFYING
@@ -312,10 +313,11 @@ def _make_renditions(asset: Asset, local: Path) -> None:
     from assets import media
 
     store = get_store()
+    scratch = tempfile.TemporaryDirectory(prefix="gl-renditions-")
     try:
         for kind, maker in RENDITIONS.get(asset.kind, []):
             extension, content_type = ("mp4", "video/mp4") if kind == Rendition.Kind.PROXY else ("jpg", "image/jpeg")
-            output = local.with_name(f"{kind}.{extension}")
+            output = Path(scratch.name) / f"{kind}.{extension}"
             getattr(media, maker)(local, output)
             info = media.probe(output)
             key = keys.rendition_key(asset, kind, extension)
@@ -336,6 +338,8 @@ def _make_renditions(asset: Asset, local: Path) -> None:
         logger.exception("previews failed", extra={"asset": asset.pk})
         Asset.objects.filter(pk=asset.pk).update(previews=Asset.Previews.FAILED, updated_at=timezone.now())
         return
+    finally:
+        scratch.cleanup()
     Asset.objects.filter(pk=asset.pk).update(previews=Asset.Previews.READY, updated_at=timezone.now())
 
 
@@ -525,3 +529,65 @@ def studios_purge_expired(*, now=None) -> list[DeletionReceipt]:
     for organization in studios:
         receipts.append(studio_offboard(actor=None, organization=organization, scope=DeletionReceipt.Scope.RETENTION))
     return receipts
+
+
+# --- Outputs made by tools --------------------------------------------------------------------------------------------
+def asset_create_from_file(
+    *,
+    organization: Organization,
+    created_by: User | None,
+    path: Path,
+    kind: str,
+    filename: str,
+    content_type: str,
+    sidecar: Path | None = None,
+    make_previews: bool = True,
+) -> Asset:
+    """Store a file a tool made as an asset of the studio (verified here: the portal made it), with previews.
+
+    The provenance sidecar, when given, is stored next to the original as `provenance.json`.
+    """
+    from assets.media import MediaError, probe
+
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1024 * 1024), b""):
+            digest.update(chunk)
+    asset = Asset(
+        organization=organization,
+        uploaded_by=created_by,
+        kind=kind,
+        original_filename=display_filename(filename),
+        declared_content_type=content_type,
+        content_type=content_type,
+        size_bytes=path.stat().st_size,
+        sha256=digest.hexdigest(),
+        origin="output",
+        part_size=0,
+        status=Asset.Status.READY,
+        ready_at=timezone.now(),
+        previews=Asset.Previews.PENDING if make_previews and kind in ("video", "image") else Asset.Previews.NONE,
+    )
+    asset.storage_key = keys.original_key(asset)
+    if kind in ("video", "audio", "image"):
+        try:
+            info = probe(path)
+        except MediaError:
+            info = None
+        if info is not None:
+            asset.duration_seconds, asset.width, asset.height, asset.fps = (
+                info.duration,
+                info.width,
+                info.height,
+                info.fps,
+            )
+            asset.video_codec, asset.audio_codec = info.video_codec[:60], info.audio_codec[:60]
+    store = get_store()
+    store.put_file(path, asset.storage_key, content_type, kms_key_id=organization.kms_key_id)
+    if sidecar is not None:
+        store.put_file(sidecar, keys.provenance_key(asset), "application/json", kms_key_id=organization.kms_key_id)
+    asset.save()
+    if asset.previews == Asset.Previews.PENDING:
+        _make_renditions(asset, path)
+        asset.refresh_from_db()
+    return asset

@@ -217,7 +217,7 @@ class LocalStore:
         if not directory.is_dir():
             raise StorageError("this upload is no longer open")
         digest, written = hashlib.md5(usedforsecurity=False), 0
-        tmp = directory / f"{part_number:05d}.tmp"
+        tmp = directory / f"{part_number:05d}.{uuid.uuid4().hex}.tmp"  # overlapping retries never share a file
         with tmp.open("wb") as out:
             while written < length:
                 chunk = stream.read(min(1024 * 1024, length - written))

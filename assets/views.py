@@ -132,7 +132,10 @@ def status(request, asset_id):
     """The live part of the asset page and library cards (htmx polls it until the asset settles)."""
     asset = _asset(request, asset_id)
     template = "assets/_card.html" if request.GET.get("view") == "card" else "assets/_status.html"
-    return render(request, template, {"asset": asset, "renditions": {r.kind: r for r in asset.renditions.all()}})
+    response = render(request, template, {"asset": asset, "renditions": {r.kind: r for r in asset.renditions.all()}})
+    if request.headers.get("HX-Request") and template == "assets/_status.html" and asset.is_final:
+        response["HX-Refresh"] = "true"  # settled: reload once so the header, download button and details update
+    return response
 
 
 def _send(request, asset: Asset, rendition: Rendition | None):

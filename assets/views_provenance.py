@@ -157,7 +157,7 @@ def provenance_verify(request):
         length = 0
     if length > limit:
         message = (
-            f"This check takes files up to {human_size(limit)}; this upload is {human_size(length)}. "
+            f"This check takes files up to {_size(limit)}; this upload is {human_size(length)}. "
             "Choose a smaller file, or ask the programme team to check it for you."
         )
         return _page(request, errors={FILE_FIELD: message}, status=413)
@@ -290,10 +290,15 @@ def _json(data: dict | None) -> str:
     return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) if data is not None else ""
 
 
+def _size(size: int) -> str:
+    """A limit in words: "512 MB" rather than "512.0 MB" when it is a whole number."""
+    return f"{size // 1024**2} MB" if size >= 1024**2 and size % 1024**2 == 0 else human_size(size)
+
+
 def _page(request, *, check: dict | None = None, errors: dict | None = None, status: int = 200):
     context = {
         "check": check,
         "errors": errors or {},
-        "max_bytes": MAX_VERIFY_BYTES,
+        "max_size": _size(MAX_VERIFY_BYTES),
     }
     return render(request, TEMPLATE, context, status=status)

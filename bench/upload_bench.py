@@ -145,7 +145,8 @@ def run(args) -> dict:
     from django.test import override_settings
 
     from assets import services
-    from assets.storage import s3_client
+    from assets.models import Asset
+    from assets.storage import get_store, s3_client
 
     port = free_port()
     endpoint = f"http://127.0.0.1:{port}"
@@ -209,7 +210,7 @@ def run(args) -> dict:
         joined = time.perf_counter() - completed
         if result["status"] != "verifying" or enqueued != [state["asset_id"]]:
             raise SystemExit(f"the upload did not complete: {result}")
-        stored = services.get_store().size(services.Asset.objects.get(pk=state["asset_id"]).storage_key)
+        stored = get_store().size(Asset.objects.get(pk=state["asset_id"]).storage_key)
         if stored != size:
             raise SystemExit(f"the store holds {stored} bytes, not {size}")
     finally:

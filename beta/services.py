@@ -1,12 +1,47 @@
-"""Writes for the beta programme."""
+"""Writes for the beta programme: submitting, dispatching, running, canceling and sweeping tool jobs.
 
-from django.db import transaction
-from django.db.models import F
+The Job row is the source of truth. Submitting writes the row; the dispatcher sends jobs to the broker
+within each studio's running limit (oldest first across studios); a worker claims a job under a row
+lock, runs the tool with a progress callback, stores outputs with provenance and finishes the row.
+The sweeper re-sends what the broker lost and takes back jobs whose worker died.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+import tempfile
+import threading
+import time
+import uuid
+from datetime import timedelta
+from pathlib import Path
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F, Q, Sum
+from django.urls import reverse
 from django.utils import timezone
 
-from beta.models import WorkerHeartbeat
+from assets.models import Asset, Rendition
+from assets.services import asset_create_from_file
+from assets.storage import copy_to_file, get_store
+from beta import tools as catalogue
+from beta.errors import JobError, JobParameterError, QuotaError
+from beta.models import Job, JobInput, JobOutput, Tool, WorkerHeartbeat
+from beta.tools.base import JobCanceled, ToolContext, ToolError, ToolInput
+from portal.cohorts import cohort_window
+from portal.errors import PermissionDeniedError
+from portal.models import Membership, Organization, User
+
+logger = logging.getLogger(__name__)
+Status = Job.Status
+PROGRESS_WRITE_INTERVAL = 0.25  # seconds: progress reaches the database at most four times a second
+CANCEL_CHECK_INTERVAL = 1.0
 
 
+# --- Worker heartbeat (per queue) ------------------------------------------------------------------------------------
 def worker_heartbeat_record(*, queue: str, hostname: str) -> WorkerHeartbeat:
     """Record that a worker serving `queue` is alive."""
     with transaction.atomic():
@@ -26,3 +61,534 @@ def worker_heartbeat_request(*, queue: str) -> None:
     from beta.tasks import worker_heartbeat
 
     transaction.on_commit(lambda: worker_heartbeat.apply_async(args=(queue,), queue=queue))
+
+
+# --- Catalogue -------------------------------------------------------------------------------------------------------
+def tool_switch(slug: str) -> Tool:
+    """The programme's switch for a tool; a tool without a row is on for every cohort (nothing written on reads)."""
+    return Tool.objects.filter(slug=slug).first() or Tool(slug=slug)
+
+
+def tool_availability(tool, organization: Organization | None) -> tuple[bool, str]:
+    """Whether the studio may run the tool now, and if not, why (in words for the partner)."""
+    switch = tool_switch(tool.slug)
+    if not switch.enabled:
+        return False, switch.note or "This tool is paused by the programme team."
+    if organization is None:
+        return False, "You are not part of a studio."
+    window = cohort_window(organization)
+    if window.state == "none":
+        return False, "Your studio is not in a beta cohort yet."
+    if window.state == "upcoming":
+        return False, f"Your cohort opens on {window.opens_at:%d %B %Y}."
+    if window.state == "closed":
+        return False, "Your cohort has closed; the beta is read-only."
+    if switch.pk and not switch.all_cohorts and not switch.cohorts.filter(pk=organization.cohort_id).exists():
+        return False, "This tool is not offered to your cohort."
+    return True, ""
+
+
+def validate_parameters(tool, parameters: dict) -> dict:
+    """The parameters with defaults filled in, checked against the tool's JSON Schema."""
+    from jsonschema import Draft202012Validator
+
+    if not isinstance(parameters, dict):
+        raise JobParameterError("", "Parameters must be an object.")
+    data = {**tool.defaults(), **parameters}
+    errors = sorted(Draft202012Validator(tool.parameters).iter_errors(data), key=lambda e: list(e.absolute_path))
+    if errors:
+        error = errors[0]
+        field = ".".join(str(p) for p in error.absolute_path)
+        if error.validator == "additionalProperties":
+            unknown = sorted(set(data) - set(tool.parameters.get("properties", {})))
+            raise JobParameterError(unknown[0] if unknown else "", "is not a parameter of this tool.")
+        schema = error.schema if isinstance(error.schema, dict) else {}
+        if error.validator in ("minimum", "maximum") and {"minimum", "maximum"} <= set(schema):
+            raise JobParameterError(field, f"must be between {schema['minimum']} and {schema['maximum']}.")
+        raise JobParameterError(field, error.message)
+    return data
+
+
+def _month_start(now):
+    return now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+
+
+def _usage_this_month(organization: Organization, now) -> tuple[int, float]:
+    jobs = Job.objects.filter(organization=organization, queued_at__gte=_month_start(now))
+    minutes = (jobs.aggregate(s=Sum("compute_seconds"))["s"] or 0) / 60
+    pending = jobs.filter(status__in=Job.ACTIVE).aggregate(e=Sum("estimated_minutes"))["e"] or 0
+    return jobs.count(), minutes + pending
+
+
+def _estimate_minutes(tool, assets: list[Asset]) -> float:
+    media_minutes = sum((a.duration_seconds or 60) for a in assets) / 60
+    return round(max(media_minutes * tool.cost_factor, 0.1), 2)
+
+
+# --- Submit ----------------------------------------------------------------------------------------------------------
+def job_submit(
+    *,
+    actor: User,
+    tool_slug: str,
+    asset_ids: list[int],
+    parameters: dict | None = None,
+    idempotency_key: str | None = None,
+    retry_of: Job | None = None,
+    request=None,
+) -> Job:
+    """Check everything, write the job, and dispatch it after commit. Nothing is created when a check fails."""
+    membership = Membership.objects.filter(user=actor).select_related("organization", "organization__cohort").first()
+    if membership is None:
+        raise PermissionDeniedError("You are not part of a studio.")
+    if membership.role == Membership.Role.VIEWER:
+        raise PermissionDeniedError("Viewers cannot run tools; ask your studio's owner for the member role.")
+    organization = membership.organization
+    tool = catalogue.get_tool(str(tool_slug))
+    if tool is None:
+        raise JobError(f"There is no tool called “{tool_slug}”.")
+    available, reason = tool_availability(tool, organization)
+    if not available:
+        raise JobError(reason)
+    if idempotency_key:
+        idempotency_key = str(idempotency_key)[:100]
+        existing = Job.objects.filter(organization=organization, idempotency_key=idempotency_key).first()
+        if existing is not None:
+            return existing
+    if not isinstance(asset_ids, list) or not all(isinstance(i, int) and not isinstance(i, bool) for i in asset_ids):
+        raise JobError("Choose the files to run the tool on.")
+    if not tool.min_inputs <= len(asset_ids) <= tool.max_inputs:
+        wanted = tool.min_inputs if tool.min_inputs == tool.max_inputs else f"{tool.min_inputs} to {tool.max_inputs}"
+        raise JobError(f"{tool.name} takes {wanted} file(s); {len(asset_ids)} chosen.")
+    found = {a.pk: a for a in Asset.objects.for_user(actor).filter(pk__in=asset_ids, organization=organization)}
+    assets = []
+    for asset_id in asset_ids:
+        asset = found.get(asset_id)
+        if asset is None:
+            raise JobError(f"File {asset_id} is not one of your studio's files.")
+        if asset.status != Asset.Status.READY:
+            raise JobError(f"{asset.original_filename} is {asset.get_status_display().lower()}, not ready.")
+        if asset.kind not in tool.input_kinds:
+            kinds = ", ".join(tool.input_kinds)
+            raise JobError(
+                f"{tool.name} works on {kinds}; {asset.original_filename} is {asset.get_kind_display().lower()}."
+            )
+        assets.append(asset)
+    data = validate_parameters(tool, parameters or {})
+    estimate = _estimate_minutes(tool, assets)
+    try:
+        with transaction.atomic():
+            organization = Organization.objects.select_for_update().get(pk=organization.pk)
+            now = timezone.now()
+            count, minutes = _usage_this_month(organization, now)
+            if count >= organization.monthly_job_quota:
+                raise QuotaError(
+                    f"Your studio has run {count} of its {organization.monthly_job_quota} jobs this month."
+                )
+            if minutes + estimate > organization.monthly_compute_minutes:
+                raise QuotaError(
+                    f"This run needs about {estimate:.0f} compute minutes; your studio has used {minutes:.0f} of "
+                    f"{organization.monthly_compute_minutes} this month."
+                )
+            job = Job.objects.create(
+                organization=organization, submitted_by=actor, tool_slug=tool.slug, tool_version=tool.version,
+                queue=tool.queue, parameters=data, idempotency_key=idempotency_key or None,
+                estimated_minutes=estimate, retry_of=retry_of, stage="Waiting for a free slot",
+            )
+            JobInput.objects.bulk_create(
+                [JobInput(job=job, asset=a, position=i, sha256=a.sha256) for i, a in enumerate(assets)]
+            )
+            transaction.on_commit(jobs_dispatch)
+    except IntegrityError:
+        existing = Job.objects.filter(organization=organization, idempotency_key=idempotency_key).first()
+        if existing is None:
+            raise
+        return existing
+    return job
+
+
+# --- Dispatch (fair share) -------------------------------------------------------------------------------------------
+def _send(job: Job) -> None:
+    from beta.tasks import run_job
+
+    tool = catalogue.get_tool(job.tool_slug)
+    run_job.apply_async(
+        args=(job.pk,), queue=job.queue, task_id=job.celery_task_id,
+        soft_time_limit=tool.soft_time_limit if tool else None, time_limit=tool.time_limit if tool else None,
+    )
+
+
+def _busy(organization_id: int) -> int:
+    return Job.objects.filter(organization_id=organization_id).filter(
+        Q(status=Status.RUNNING) | Q(status__in=[Status.QUEUED, Status.RETRYING], dispatched_at__isnull=False)
+    ).count()
+
+
+def jobs_dispatch() -> int:
+    """Send waiting jobs to the broker: each studio up to its running limit, oldest waiting job first."""
+    sent = 0
+    waiting = (
+        Job.objects.filter(status=Status.QUEUED, dispatched_at__isnull=True)
+        .values("organization_id")
+        .annotate(oldest=models_min("queued_at"))
+        .order_by("oldest")
+    )
+    for row in waiting:
+        with transaction.atomic():
+            organization = Organization.objects.select_for_update().get(pk=row["organization_id"])
+            free = organization.max_concurrent_jobs - _busy(organization.pk)
+            if free <= 0:
+                continue
+            jobs = list(
+                Job.objects.select_for_update(skip_locked=True)
+                .filter(organization=organization, status=Status.QUEUED, dispatched_at__isnull=True)
+                .order_by("queued_at", "id")[:free]
+            )
+            for job in jobs:
+                job.dispatched_at = timezone.now()
+                job.celery_task_id = uuid.uuid4().hex
+                job.stage = "Queued for a worker"
+                job.save(update_fields=["dispatched_at", "celery_task_id", "stage", "updated_at"])
+                transaction.on_commit(lambda job=job: _send(job))
+                sent += 1
+    return sent
+
+
+def models_min(field):
+    from django.db.models import Min
+
+    return Min(field)
+
+
+# --- Run (in a worker) -----------------------------------------------------------------------------------------------
+LATER = object()
+
+
+def job_claim(*, job_id: int, hostname: str) -> Job | object | None:
+    """Take the job under a row lock. None: nothing to do. LATER: another worker holds it (try again later)."""
+    with transaction.atomic():
+        job = Job.objects.select_for_update().filter(pk=job_id).first()
+        if job is None or job.status in Job.FINISHED:
+            return None
+        now = timezone.now()
+        if job.cancel_requested:
+            _finish(job, Status.CANCELED, stage="Canceled")
+            return None
+        if job.status == Status.RUNNING:
+            timeout = timedelta(seconds=settings.JOB_HEARTBEAT_TIMEOUT)
+            if job.heartbeat_at and now - job.heartbeat_at < timeout:
+                return LATER
+            job.deliveries += 1  # its last worker died mid-job
+            _log(job, f"The worker running this job stopped; taking it over ({job.deliveries}).")
+            if job.deliveries >= settings.JOB_MAX_DELIVERIES:
+                _finish(job, Status.FAILED, error=(
+                    f"The tool stopped its worker {job.deliveries} times, so it was not tried again. "
+                    "The AI Studio team has been told."
+                ))
+                return None
+        job.status = Status.RUNNING
+        job.started_at = job.started_at or now
+        job.heartbeat_at = now
+        job.attempts += 1
+        job.worker = hostname
+        job.stage = "Starting"
+        job.save()
+    return job
+
+
+def _log(job: Job, line: str) -> None:
+    stamp = timezone.now().strftime("%H:%M:%S")
+    job.log = (job.log + f"{stamp} {line}\n")[-200_000:]
+
+
+def _finish(job: Job, status: str, *, error: str = "", stage: str = "") -> None:
+    now = timezone.now()
+    job.status = status
+    job.error = error
+    job.finished_at = now
+    job.heartbeat_at = now
+    if status == Status.SUCCEEDED:
+        job.progress = 100
+    job.stage = stage or Status(status).label
+    if job.started_at:
+        job.compute_seconds = (now - job.started_at).total_seconds()
+    _log(job, f"{Status(status).label}{': ' + error if error else ''}")
+    job.save()
+    job_id = job.pk
+    transaction.on_commit(jobs_dispatch)
+    if job.submitted_by_id:
+        transaction.on_commit(lambda: _email_finished(job_id))
+
+
+def _email_finished(job_id: int) -> None:
+    job = Job.objects.select_related("submitted_by").filter(pk=job_id).first()
+    if job is None or job.submitted_by is None or job.status == Status.CANCELED:
+        return
+    tool = catalogue.get_tool(job.tool_slug)
+    name = tool.name if tool else job.tool_slug
+    outcome = "finished" if job.status == Status.SUCCEEDED else "failed"
+    url = settings.SITE_URL + reverse("beta:job-detail", args=[job.pk])
+    body = f"Your {name} job {outcome}.\n\n"
+    if job.error:
+        body += f"What went wrong: {job.error}\n\n"
+    body += f"See it here: {url}\n\n— {settings.PORTAL_NAME}"
+    send_mail(f"{name}: job {job.pk} {outcome}", body, None, [job.submitted_by.email], fail_silently=True)
+
+
+class _Heartbeat(threading.Thread):
+    """Marks the job alive while the tool works, even through long silent steps."""
+
+    def __init__(self, job_id: int):
+        super().__init__(daemon=True)
+        self.job_id = job_id
+        self.stopped = threading.Event()
+
+    def run(self):
+        try:
+            while not self.stopped.wait(settings.JOB_HEARTBEAT_SECONDS):
+                Job.objects.filter(pk=self.job_id, status=Status.RUNNING).update(heartbeat_at=timezone.now())
+        finally:
+            connection.close()
+
+    def stop(self):
+        self.stopped.set()
+        self.join(timeout=10)
+
+
+class _Progress:
+    """The callback a tool reports through: throttled writes, and a cooperative cancel check."""
+
+    def __init__(self, job: Job):
+        self.job = job
+        self.last_write = 0.0
+        self.last_cancel_check = 0.0
+        self.lines: list[str] = []
+
+    def __call__(self, percent: float = 0, stage: str = "", log: str | None = None) -> None:
+        now = time.monotonic()
+        if log:
+            self.lines.append(f"{timezone.now():%H:%M:%S} {log}")
+        if now - self.last_cancel_check >= CANCEL_CHECK_INTERVAL:
+            self.last_cancel_check = now
+            if Job.objects.filter(pk=self.job.pk, cancel_requested=True).exists():
+                raise JobCanceled
+        if now - self.last_write >= PROGRESS_WRITE_INTERVAL or log:
+            self.last_write = now
+            self.flush(percent, stage)
+
+    def flush_log(self) -> None:
+        """Keep log lines the tool reported after the last write, whatever the job's state now."""
+        if self.lines:
+            with transaction.atomic():
+                job = Job.objects.select_for_update().get(pk=self.job.pk)
+                job.log = (job.log + "\n".join(self.lines) + "\n")[-200_000:]
+                job.save(update_fields=["log"])
+            self.lines = []
+
+    def flush(self, percent: float | None = None, stage: str = "") -> None:
+        updates = {"heartbeat_at": timezone.now()}
+        if percent is not None:
+            updates["progress"] = max(0, min(99, int(percent)))
+        if stage:
+            updates["stage"] = stage[:200]
+        if self.lines:
+            self.job.refresh_from_db(fields=["log"])
+            updates["log"] = (self.job.log + "\n".join(self.lines) + "\n")[-200_000:]
+            self.lines = []
+        Job.objects.filter(pk=self.job.pk, status=Status.RUNNING).update(**updates)
+
+
+def _inputs(job: Job, tool, work: Path) -> list[ToolInput]:
+    store = get_store()
+    inputs = []
+    for job_input in job.job_inputs.select_related("asset").order_by("position"):
+        asset = job_input.asset
+        source_key, meta = asset.storage_key, asset
+        proxy = None
+        if getattr(tool, "prefers_proxy", False):
+            proxy = Rendition.objects.filter(asset=asset, kind=Rendition.Kind.PROXY).first()
+        if proxy is not None:
+            source_key = proxy.storage_key
+        local = work / f"input-{job_input.position}"
+        copy_to_file(store, source_key, local)
+        inputs.append(ToolInput(
+            path=local, kind=asset.kind, filename=asset.original_filename, sha256=job_input.sha256,
+            duration=meta.duration_seconds, fps=meta.fps,
+            width=proxy.width if proxy else meta.width, height=proxy.height if proxy else meta.height,
+        ))
+    return inputs
+
+
+def _store_outputs(job: Job, tool, result, inputs: list[ToolInput]) -> None:
+    from assets.provenance import RunRecord, sign_output
+
+    record = RunRecord(
+        tool=tool.slug, tool_version=tool.version, inputs_sha256=tuple(i.sha256 for i in inputs if i.sha256),
+        parameters=job.parameters, organization=str(job.organization.uuid), job_id=str(job.pk),
+        created_at=timezone.now(),
+    )
+    for output in result.outputs:
+        provenance = sign_output(output.path, record)
+        asset = asset_create_from_file(
+            organization=job.organization, created_by=job.submitted_by, path=output.path, kind=output.kind,
+            filename=output.filename or output.path.name, content_type=output.content_type,
+            sidecar=provenance.sidecar_path, make_previews=output.kind in ("video", "image"),
+        )
+        JobOutput.objects.create(job=job, asset=asset, role=output.role, label=output.label[:200],
+                                 provenance_embedded=provenance.embedded)
+
+
+def job_execute(*, job_id: int, hostname: str = "", retry=None) -> str:
+    """Claim, run and finish one job. `retry(countdown)` re-sends the task (Celery's retry) when asked to."""
+    hostname = hostname or f"{socket.gethostname()}:{__import__('os').getpid()}"
+    claimed = job_claim(job_id=job_id, hostname=hostname)
+    if claimed is LATER:
+        if retry is not None:
+            retry(settings.JOB_HEARTBEAT_TIMEOUT)
+        return "later"
+    if claimed is None:
+        return "skipped"
+    job: Job = claimed
+    tool = catalogue.get_tool(job.tool_slug)
+    if tool is None:
+        with transaction.atomic():
+            _finish(Job.objects.select_for_update().get(pk=job.pk), Status.FAILED,
+                    error="This tool is no longer in the catalogue.")
+        return "failed"
+    heartbeat = _Heartbeat(job.pk)
+    heartbeat.start()
+    progress = _Progress(job)
+    outcome = "succeeded"
+    try:
+        with tempfile.TemporaryDirectory(prefix=f"gl-job-{job.pk}-") as tmp:
+            work = Path(tmp)
+            progress(0, "Fetching the input files")
+            (work / "in").mkdir()
+            inputs = _inputs(job, tool, work / "in")
+            (work / "out").mkdir()
+            progress(1, "Running")
+            context = ToolContext(work_dir=work / "out", studio_name=job.organization.name, job_label=f"job {job.pk}")
+            result = tool.run(inputs, job.parameters, progress, context)
+            progress.flush(99, "Storing the outputs")
+            _store_outputs(job, tool, result, inputs)
+            with transaction.atomic():
+                locked = Job.objects.select_for_update().get(pk=job.pk)
+                locked.summary = result.summary
+                _finish(locked, Status.SUCCEEDED, stage="Done")
+    except JobCanceled:
+        outcome = "canceled"
+        with transaction.atomic():
+            _finish(Job.objects.select_for_update().get(pk=job.pk), Status.CANCELED, stage="Canceled")
+    except ToolError as exc:
+        outcome = _tool_failed(job, exc, retry)
+    except Exception as exc:
+        from celery.exceptions import Retry, SoftTimeLimitExceeded
+
+        if isinstance(exc, Retry):
+            raise
+        outcome = "failed"
+        if isinstance(exc, SoftTimeLimitExceeded):
+            minutes = max(tool.soft_time_limit // 60, 1)
+            error = f"The run took longer than the tool's limit of {minutes} minutes and was stopped."
+        else:
+            logger.exception("job failed", extra={"job": job.pk, "tool": job.tool_slug})
+            error = "The tool stopped unexpectedly. The AI Studio team has been told."
+        with transaction.atomic():
+            _finish(Job.objects.select_for_update().get(pk=job.pk), Status.FAILED, error=error)
+    finally:
+        heartbeat.stop()
+        progress.flush_log()
+    return outcome
+
+
+def _tool_failed(job: Job, exc: ToolError, retry) -> str:
+    with transaction.atomic():
+        locked = Job.objects.select_for_update().get(pk=job.pk)
+        if exc.transient and locked.attempts <= settings.JOB_MAX_RETRIES and retry is not None:
+            countdown = settings.JOB_RETRY_BACKOFF * 2 ** (locked.attempts - 1)
+            locked.status = Status.RETRYING
+            locked.retry_at = timezone.now() + timedelta(seconds=countdown)
+            locked.stage = f"Retrying in {countdown} s"
+            _log(locked, f"{exc} (will retry in {countdown} s)")
+            locked.save()
+        else:
+            _finish(locked, Status.FAILED, error=str(exc))
+            return "failed"
+    retry(countdown)  # raises Celery's Retry: the task is sent again after the countdown
+    return "retrying"
+
+
+# --- Cancel and retry ------------------------------------------------------------------------------------------------
+def _require_member(actor: User, job: Job) -> None:
+    if actor.is_programme_admin:
+        return
+    membership = Membership.objects.filter(user=actor, organization_id=job.organization_id).first()
+    if membership is None or membership.role == Membership.Role.VIEWER:
+        raise PermissionDeniedError("Viewers cannot cancel or retry jobs.")
+
+
+def job_cancel(*, actor: User, job: Job, request=None) -> Job:
+    """Queued jobs stop at once (and are revoked); running jobs stop at their next progress report."""
+    _require_member(actor, job)
+    with transaction.atomic():
+        job = Job.objects.select_for_update().get(pk=job.pk)
+        if job.status in Job.FINISHED:
+            raise JobError(f"This job has already {job.get_status_display().lower()}.")
+        job.cancel_requested = True
+        if job.status in (Status.QUEUED, Status.RETRYING):
+            task_id = job.celery_task_id
+            _finish(job, Status.CANCELED, stage="Canceled")
+            if task_id:
+                transaction.on_commit(lambda: _revoke(task_id))
+        else:
+            job.stage = "Canceling…"
+            _log(job, f"Cancel requested by {actor.email}")
+            job.save(update_fields=["cancel_requested", "stage", "log", "updated_at"])
+    return job
+
+
+def _revoke(task_id: str) -> None:
+    from config.celery import app
+
+    app.control.revoke(task_id)
+
+
+def job_retry(*, actor: User, job: Job, request=None) -> Job:
+    """Run a failed or canceled job again: a new job with the same tool, inputs and parameters."""
+    _require_member(actor, job)
+    if job.status not in (Status.FAILED, Status.CANCELED):
+        raise JobError("Only failed or canceled jobs can be run again.")
+    asset_ids = list(job.job_inputs.order_by("position").values_list("asset_id", flat=True))
+    return job_submit(actor=actor, tool_slug=job.tool_slug, asset_ids=asset_ids, parameters=job.parameters,
+                      retry_of=job, idempotency_key=f"retry-of-{job.pk}", request=request)
+
+
+# --- Sweeper ---------------------------------------------------------------------------------------------------------
+def jobs_sweep() -> dict:
+    """Re-send jobs the broker lost; take back running jobs whose worker stopped; dispatch waiting ones."""
+    from beta.broker import task_ids_in_broker
+
+    now = timezone.now()
+    grace = now - timedelta(seconds=settings.JOB_DISPATCH_GRACE_SECONDS)
+    silent = now - timedelta(seconds=settings.JOB_HEARTBEAT_TIMEOUT)
+    in_broker = task_ids_in_broker()
+    resent = 0
+    lost = Job.objects.filter(
+        Q(status__in=[Status.QUEUED, Status.RETRYING], dispatched_at__lt=grace)
+        | Q(status=Status.RUNNING, heartbeat_at__lt=silent)
+    ).exclude(celery_task_id="")
+    for job in lost:
+        if job.celery_task_id in in_broker:
+            continue
+        if job.status == Status.RETRYING and job.retry_at and job.retry_at > grace:
+            continue
+        with transaction.atomic():
+            locked = Job.objects.select_for_update().get(pk=job.pk)
+            if locked.status in Job.FINISHED or locked.celery_task_id != job.celery_task_id:
+                continue
+            locked.celery_task_id = uuid.uuid4().hex
+            locked.dispatched_at = now
+            _log(locked, "Sent to a worker again: the queue had lost it.")
+            locked.save(update_fields=["celery_task_id", "dispatched_at", "log", "updated_at"])
+            transaction.on_commit(lambda locked=locked: _send(locked))
+            resent += 1
+    return {"resent": resent, "dispatched": jobs_dispatch()}

@@ -1,3 +1,4 @@
+import os
 import socket
 
 from celery import shared_task
@@ -8,3 +9,18 @@ from beta import services
 @shared_task(ignore_result=True)
 def worker_heartbeat(queue: str) -> None:
     services.worker_heartbeat_record(queue=queue, hostname=socket.gethostname())
+
+
+@shared_task(bind=True, ignore_result=True, acks_late=True, reject_on_worker_lost=True, max_retries=None)
+def run_job(self, job_id: int) -> str:
+    """Thin: the service claims the job under a row lock, so a second delivery does nothing."""
+
+    def retry(countdown: int) -> None:
+        raise self.retry(countdown=countdown)
+
+    return services.job_execute(job_id=job_id, hostname=f"{socket.gethostname()}:{os.getpid()}", retry=retry)
+
+
+@shared_task(ignore_result=True)
+def sweep_jobs() -> None:
+    services.jobs_sweep()

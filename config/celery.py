@@ -30,6 +30,7 @@ def _declare_queues() -> None:
     app.conf.beat_schedule |= {
         "abort-abandoned-uploads": {"task": "assets.tasks.abort_abandoned_uploads", "schedule": 60 * 60.0},
         "purge-expired-studios": {"task": "assets.tasks.purge_expired_studios", "schedule": 6 * 60 * 60.0},
+        "sweep-jobs": {"task": "beta.tasks.sweep_jobs", "schedule": float(settings.JOB_SWEEP_SECONDS)},
     }
 
 

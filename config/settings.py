@@ -171,6 +171,21 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_QUEUE_NAMES = ("default", "cpu", "gpu", "external")
 WORKER_HEARTBEAT_SECONDS = env.int("WORKER_HEARTBEAT_SECONDS", default=60)
 
+# --- Jobs ---------------------------------------------------------------------
+# A running job's worker writes a heartbeat this often; a job silent for JOB_HEARTBEAT_TIMEOUT is orphaned.
+JOB_HEARTBEAT_SECONDS = env.int("JOB_HEARTBEAT_SECONDS", default=5)
+JOB_HEARTBEAT_TIMEOUT = env.int("JOB_HEARTBEAT_TIMEOUT", default=60)
+# A job whose worker died this many times (e.g. a tool that crashes its process) is failed, not retried again.
+JOB_MAX_DELIVERIES = env.int("JOB_MAX_DELIVERIES", default=3)
+# Retries of errors a tool marks transient, with exponential backoff from JOB_RETRY_BACKOFF seconds.
+JOB_MAX_RETRIES = env.int("JOB_MAX_RETRIES", default=3)
+JOB_RETRY_BACKOFF = env.int("JOB_RETRY_BACKOFF", default=10)
+# A queued job sent to the broker but absent from it for this long is sent again by the sweeper.
+JOB_DISPATCH_GRACE_SECONDS = env.int("JOB_DISPATCH_GRACE_SECONDS", default=60)
+JOB_SWEEP_SECONDS = env.int("JOB_SWEEP_SECONDS", default=30)
+# Diagnostic tools (no-op, fail, crash, slow) for the pipeline's own tests and for operators.
+ENABLE_DIAGNOSTIC_TOOLS = env.bool("ENABLE_DIAGNOSTIC_TOOLS", default=False)
+
 # --- Storage ----------------------------------------------------------------
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "media")))
 MEDIA_URL = "/media/"

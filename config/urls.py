@@ -13,5 +13,6 @@ urlpatterns = [
     path("django-admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("assets/", include("assets.urls")),
+    path("", include("beta.urls")),
     path("", include("portal.urls")),
 ]

@@ -5,7 +5,12 @@ from django.urls import reverse
 def _nav_for(user) -> list[tuple[str, str]]:
     """The main navigation for who is signed in. Later features add their entries here."""
     if user.is_studio_staff:
-        items = [("Overview", "portal:staff-home"), ("Studios", "portal:staff-studios")]
+        items = [
+            ("Overview", "portal:staff-home"),
+            ("Studios", "portal:staff-studios"),
+            ("Jobs", "beta:staff-jobs"),
+            ("Provenance", "assets:provenance-verify"),
+        ]
         if user.is_programme_admin:
             items += [
                 ("Cohorts", "portal:staff-cohorts"),
@@ -14,7 +19,14 @@ def _nav_for(user) -> list[tuple[str, str]]:
                 ("Django admin", "admin:index"),
             ]
         return items
-    return [("Dashboard", "portal:dashboard"), ("Assets", "assets:library"), ("Team", "portal:team")]
+    return [
+        ("Dashboard", "portal:dashboard"),
+        ("Tools", "beta:catalogue"),
+        ("Jobs", "beta:job-list"),
+        ("Assets", "assets:library"),
+        ("Team", "portal:team"),
+        ("Provenance", "assets:provenance-verify"),
+    ]
 
 
 def portal(request) -> dict:

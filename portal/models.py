@@ -104,6 +104,7 @@ class Organization(TimeStamped):
     seat_limit = models.PositiveIntegerField(default=10)
     storage_quota_bytes = models.PositiveBigIntegerField(default=500 * 1024**3)
     monthly_job_quota = models.PositiveIntegerField(default=500)
+    monthly_compute_minutes = models.PositiveIntegerField(default=6000)
     max_concurrent_jobs = models.PositiveSmallIntegerField(default=2)
     cohort = models.ForeignKey(
         "portal.Cohort", null=True, blank=True, on_delete=models.PROTECT, related_name="organizations"

@@ -72,7 +72,9 @@ def celery_worker_process(django_db_setup, django_db_blocker, tmp_path_factory):
                 "-Q",
                 queues,
                 "--pool",
-                "solo",
+                "prefork",
+                "--concurrency",
+                "2",
                 "--loglevel",
                 "INFO",
                 "--without-gossip",
@@ -92,6 +94,7 @@ def celery_worker_process(django_db_setup, django_db_blocker, tmp_path_factory):
             pytest.fail(f"Celery worker did not start:\n{log.read_text()[-4000:]}")
         time.sleep(0.2)
     proc.log_path = log
+    proc.hostname = f"test-{os.getpid()}@{socket.gethostname()}"
     yield proc
     proc.terminate()
     try:

@@ -31,6 +31,10 @@ os.environ.setdefault(
 )
 os.environ.setdefault("CACHE_KEY_PREFIX", f"greenlight-test-{os.getpid()}")
 os.environ.setdefault("LOG_FORMAT", "text")
+os.environ.setdefault("ENABLE_DIAGNOSTIC_TOOLS", "1")
+os.environ.setdefault("JOB_HEARTBEAT_SECONDS", "1")
+os.environ.setdefault("JOB_HEARTBEAT_TIMEOUT", "4")
+os.environ.setdefault("JOB_DISPATCH_GRACE_SECONDS", "2")
 # pytest-django's live_server and Playwright's sync API share one thread in browser tests.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 

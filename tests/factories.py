@@ -129,3 +129,16 @@ class DeletionReceiptFactory(factory.django.DjangoModelFactory):
     organization = factory.SubFactory(OrganizationFactory)
     organization_name = factory.LazyAttribute(lambda o: o.organization.name)
     scope = "asset"
+
+
+class JobFactory(factory.django.DjangoModelFactory):
+    """A finished job row (no worker involved): for tests of pages and permissions."""
+
+    class Meta:
+        model = "beta.Job"
+
+    organization = factory.SubFactory(OrganizationFactory)
+    tool_slug = "noop"
+    tool_version = "1.0.0"
+    status = "failed"
+    error = "The plate has no audio track."

@@ -11,6 +11,7 @@ from django.forms.models import model_to_dict
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from assets.models import Asset, DeletionReceipt
+from beta.models import Job
 from portal.models import Cohort, Invite, Membership, Organization
 from tests.factories import (
     AdminFactory,
@@ -18,12 +19,18 @@ from tests.factories import (
     CohortFactory,
     DeletionReceiptFactory,
     InviteFactory,
+    JobFactory,
     MembershipFactory,
     OwnerFactory,
 )
 
 OUR_APPS = ("portal", "assets", "beta")
-NOT_OBJECT_KWARGS = {"token", "part_number", "kind"}  # tokens are checked by hash; the others qualify an object
+NOT_OBJECT_KWARGS = {
+    "token",
+    "part_number",
+    "kind",
+    "tool_slug",
+}  # tokens are checked by hash; the others qualify an object
 
 BUILDERS = {
     Organization: lambda studio: studio,
@@ -32,9 +39,10 @@ BUILDERS = {
     Cohort: lambda studio: studio.cohort,
     Asset: lambda studio: AssetFactory(organization=studio),
     DeletionReceipt: lambda studio: DeletionReceiptFactory(organization=studio),
+    Job: lambda studio: JobFactory(organization=studio),
 }
 # Values for kwargs that qualify an object rather than name one.
-QUALIFIERS = {"part_number": 1, "kind": "thumbnail"}
+QUALIFIERS = {"part_number": 1, "kind": "thumbnail", "tool_slug": "noop"}
 
 
 def _walk(resolver, prefix=""):
@@ -97,8 +105,13 @@ def test_another_studios_object_answers_404(client, url_name, kwargs, view):
         model = model_for_kwarg(kwarg)
         assert model in BUILDERS, f"teach the isolation sweep to build a {model.__name__} (for {url_name})"
         objects[kwarg] = BUILDERS[model](studio_a)
-    url = reverse(url_name, kwargs={**{k: o.pk for k, o in objects.items()},
-                                    **{k: v for k, v in QUALIFIERS.items() if k in pattern_kwargs(url_name)}})
+    url = reverse(
+        url_name,
+        kwargs={
+            **{k: o.pk for k, o in objects.items()},
+            **{k: v for k, v in QUALIFIERS.items() if k in pattern_kwargs(url_name)},
+        },
+    )
     before = {k: model_to_dict(o) for k, o in objects.items()}
 
     client.force_login(attacker)

@@ -113,6 +113,7 @@
           this.state = await api(JSON.parse(known).parts_url, "GET");
           this.state.parts.forEach((p) => this.done.set(p.part_number, { etag: p.etag, size: p.size }));
           this.view.note("Resuming: " + this.done.size + " of " + this.state.part_count + " parts already stored.");
+          this.report("Resuming");
         } catch (e) {
           localStorage.removeItem(key);
           this.state = null;
@@ -145,11 +146,23 @@
         const data = await api(this.state.parts_url, "POST", { part_numbers: numbers });
         Object.keys(data.urls).forEach(function (k) { urls.set(Number(k), data.urls[k]); });
       };
+      // One request brings the URLs of a whole batch; parallel workers wait for the same batch.
+      const batches = new Map();
+      const urlFor = async (n, index) => {
+        if (urls.has(n)) return;
+        if (!batches.has(n)) {
+          const numbers = todo.slice(index, index + BATCH).filter((m) => !urls.has(m) && !batches.has(m));
+          const batch = fetchUrls(numbers);
+          numbers.forEach((m) => batches.set(m, batch));
+        }
+        try { await batches.get(n); } finally { batches.delete(n); }
+      };
       let next = 0;
       const worker = async () => {
         while (next < todo.length) {
-          const n = todo[next++];
-          if (!urls.has(n)) await fetchUrls(todo.slice(next - 1, next - 1 + BATCH));
+          const index = next++;
+          const n = todo[index];
+          await urlFor(n, index);
           const blob = this.file.slice((n - 1) * size, Math.min(n * size, this.file.size));
           for (let attempt = 1; ; attempt++) {
             try {

@@ -119,7 +119,7 @@ def test_the_page_offers_a_file_and_an_optional_sidecar(client, partner):
     assert 'enctype="multipart/form-data"' in body
     assert 'name="file"' in body
     assert 'name="sidecar"' in body
-    assert "512" in body
+    assert "Up to 512 MB." in body
 
 
 @pytest.mark.parametrize("ext", ["jpg", "mp4"])

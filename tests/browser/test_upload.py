@@ -37,10 +37,14 @@ def clip(tmp_path_factory) -> Path:
 
 
 @pytest.fixture
-def uploader_page(browser, live_server, settings):
+def owner():
+    return OwnerFactory()
+
+
+@pytest.fixture
+def uploader_page(browser, live_server, settings, owner):
     """The upload page, signed in as a studio owner (a force_login session cookie copied into the browser)."""
     settings.UPLOAD_PART_SIZE = PART
-    owner = OwnerFactory()
     client = Client()
     client.force_login(owner.user)
     context = browser.new_context(viewport={"width": 1280, "height": 900})
@@ -54,7 +58,6 @@ def uploader_page(browser, live_server, settings):
         ]
     )
     page = context.new_page()
-    page.owner = owner
     page.goto(live_server.url + "/assets/upload/")
     expect(page.get_by_role("heading", level=1)).to_have_text("Upload files")
     yield page
@@ -83,7 +86,7 @@ def _stored_parts(asset: Asset) -> list[int]:
 
 
 def test_a_video_uploads_in_parallel_parts_and_gets_its_player_and_poster(
-    uploader_page, clip, live_server, celery_worker_process
+    uploader_page, owner, clip, live_server, celery_worker_process
 ):
     page = uploader_page
     parts = math.ceil(clip.stat().st_size / PART)
@@ -111,7 +114,7 @@ def test_a_video_uploads_in_parallel_parts_and_gets_its_player_and_poster(
     expect(page.get_by_text("Uploaded · 100 %")).to_be_visible()
     _shot(page, "upload-2-done")
     assert sorted(puts) == list(range(1, parts + 1)), "each part is sent once"
-    asset = Asset.objects.get(organization=page.owner.organization)
+    asset = Asset.objects.get(organization=owner.organization)
     assert asset.part_size == PART
 
     # The worker verifies it and makes the previews; the page (htmx, every 2 s) swaps in the player.
@@ -134,7 +137,7 @@ def test_a_video_uploads_in_parallel_parts_and_gets_its_player_and_poster(
 
 
 def test_an_interrupted_upload_resumes_after_a_reload_from_the_parts_already_stored(
-    uploader_page, clip, live_server, celery_worker_process
+    uploader_page, owner, clip, live_server, celery_worker_process
 ):
     page = uploader_page
     parts = math.ceil(clip.stat().st_size / PART)
@@ -145,7 +148,7 @@ def test_an_interrupted_upload_resumes_after_a_reload_from_the_parts_already_sto
     page.route(last, lambda route: route.abort("connectionreset"))
     page.set_input_files("#files", str(clip))
     expect(page.get_by_text(f"Connection trouble; retrying part {parts}")).to_be_visible(timeout=15_000)
-    asset = Asset.objects.get(organization=page.owner.organization)
+    asset = Asset.objects.get(organization=owner.organization)
     wait_for(lambda: _stored_parts(asset) == list(range(1, parts)), timeout=15, message="the other parts to be stored")
     _shot(page, "upload-4-interrupted")
     first_puts = list(puts)
@@ -165,13 +168,17 @@ def test_an_interrupted_upload_resumes_after_a_reload_from_the_parts_already_sto
     while not held:
         page.wait_for_timeout(50)
     _shot(page, "upload-5-resuming")
+    # Meanwhile the asset's page, open in another tab, says the upload has not finished, and polls (htmx).
+    watcher = page.context.new_page()
+    watcher.goto(f"{live_server.url}/assets/{asset.pk}/")
+    expect(watcher.get_by_text("The upload has not finished")).to_be_visible()
     held[0].continue_()
     expect(page.get_by_role("progressbar")).to_have_attribute("aria-valuenow", "100", timeout=30_000)
     expect(page.get_by_text("Uploaded · 100 %")).to_be_visible()
     _shot(page, "upload-6-resumed")
     assert puts == [parts]
     assert len(puts) < len(first_puts)
-    assert Asset.objects.filter(organization=page.owner.organization).count() == 1  # the same upload, not a new one
+    assert Asset.objects.filter(organization=owner.organization).count() == 1  # the same upload, not a new one
 
     # The joined file is the chosen file, byte for byte (the worker's SHA-256 of the stored original). Waiting for
     # the previews too leaves the worker idle before the database is flushed for the next test.
@@ -182,3 +189,8 @@ def test_an_interrupted_upload_resumes_after_a_reload_from_the_parts_already_sto
     )
     assert asset.status == "ready", asset.rejection_reason
     assert asset.sha256 == hashlib.sha256(clip.read_bytes()).hexdigest()
+    # The tab that was left open swaps in the player by itself.
+    expect(watcher.locator("video.player")).to_have_attribute(
+        "poster", f"/assets/{asset.pk}/renditions/poster/", timeout=10_000
+    )
+    _shot(watcher, "upload-7-asset-page-updated")

@@ -32,3 +32,22 @@ def test_seed_demo_creates_staff_and_two_studios_with_owner_and_member(settings,
         assert sorted(studio.memberships.values_list("role", flat=True)) == ["member", "owner"]
     # The demo password from DEMO_PASSWORD signs in.
     assert client.login(email="owner@northlight.test", password=settings.DEMO_PASSWORD)
+    # A cohort open now, the agreement accepted, a pending invite, TOTP for staff.
+    from allauth.mfa.models import Authenticator
+
+    from portal.cohorts import cohort_window
+    from portal.models import AgreementAcceptance, Invite
+
+    studio = Organization.objects.get(slug="northlight")
+    assert cohort_window(studio).is_open
+    assert AgreementAcceptance.objects.filter(user__email="owner@northlight.test").exists()
+    assert Invite.objects.pending().filter(email="newcomer@northlight.test").exists()
+    assert Authenticator.objects.filter(user__email="admin@greenlight.test", type="totp").exists()
+    # A demo video with a finished dailies and shot-detect job.
+    from beta.models import Job
+
+    jobs = {j.tool_slug: j for j in Job.objects.filter(organization=studio)}
+    assert set(jobs) == {"dailies", "shot-detect"}
+    assert all(j.status == "succeeded" for j in jobs.values())
+    assert len(jobs["shot-detect"].summary["shots"]) == 3
+    assert jobs["dailies"].job_outputs.count() == 3

@@ -1,4 +1,7 @@
-"""Create the demo programme, idempotently: run it as often as you like, the rows stay the same."""
+"""The demo programme's people: staff, two studios, a cohort, the agreement, a pending invite. Idempotent.
+
+`manage.py seed_demo` (in beta, which adds the demo footage and jobs) runs this first.
+"""
 
 from datetime import timedelta
 
@@ -65,7 +68,7 @@ def _ensure_verified_email(user: User) -> None:
     EmailAddress.objects.update_or_create(user=user, email=user.email, defaults={"verified": True, "primary": True})
 
 
-class Command(BaseCommand):
+class SeedPeople(BaseCommand):
     help = "Create the demo programme: staff, two partner studios with an owner and a member each."
 
     @transaction.atomic

@@ -1,0 +1,41 @@
+"""The tool catalogue: one module per tool, registered here by slug."""
+
+from __future__ import annotations
+
+from importlib import import_module
+
+from django.conf import settings
+
+from beta.tools.base import Tool
+
+TOOL_MODULES = ["beta.tools.dailies", "beta.tools.shot_detect"]
+#: Diagnostic tools for the pipeline's own tests (no-op, failing, crashing, slow); on only when configured.
+TEST_TOOL_MODULES = ["beta.tools.diagnostics"]
+
+_registry: dict[str, Tool] | None = None
+
+
+def _load() -> dict[str, Tool]:
+    modules = TOOL_MODULES + (TEST_TOOL_MODULES if settings.ENABLE_DIAGNOSTIC_TOOLS else [])
+    registry = {}
+    for name in modules:
+        module = import_module(name)
+        for tool_class in module.TOOLS:
+            tool = tool_class()
+            registry[tool.slug] = tool
+    return registry
+
+
+def registry() -> dict[str, Tool]:
+    global _registry
+    if _registry is None:
+        _registry = _load()
+    return _registry
+
+
+def get_tool(slug: str) -> Tool | None:
+    return registry().get(slug)
+
+
+def all_tools() -> list[Tool]:
+    return sorted(registry().values(), key=lambda t: t.name)

@@ -1,0 +1,89 @@
+"""What a tool is. A tool sees only local input files, validated parameters and a progress callback.
+
+It knows nothing of Django requests, studios' tenancy or Celery, so it can be tested alone and run on any worker.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar
+
+
+class ToolError(Exception):
+    """The tool could not do the job. The message is shown to the partner: say what was wrong."""
+
+    transient = False
+
+
+class TransientToolError(ToolError):
+    """A failure worth retrying (a throttled API, a busy service). Retried with backoff up to a maximum."""
+
+    transient = True
+
+
+class JobCanceled(Exception):
+    """Raised by the progress callback once the job has been canceled; tools should let it propagate."""
+
+
+@dataclass(frozen=True)
+class ToolInput:
+    path: Path  # a local copy of the asset, readable
+    kind: str  # video, image, audio, script, document
+    filename: str  # the partner's original name, for labels only (never a path)
+    sha256: str
+    duration: float | None = None
+    fps: float | None = None
+    width: int | None = None
+    height: int | None = None
+
+
+@dataclass(frozen=True)
+class ToolContext:
+    work_dir: Path  # a private temporary folder for outputs; removed after the job
+    studio_name: str  # for visible watermarks
+    job_label: str = ""  # e.g. "job 42", for file names
+
+
+@dataclass
+class ToolOutput:
+    path: Path  # a file inside work_dir
+    kind: str  # video, image, audio, script, document (what the portal stores it as)
+    label: str  # what it is, for the partner: "Proxy (720p, timecode and watermark)"
+    content_type: str
+    filename: str = ""  # the download name; defaults to the file's name
+    role: str = ""  # a short key the job page uses to place it: "proxy", "poster", "edl", "shot-0001"...
+
+
+@dataclass
+class ToolResult:
+    outputs: list[ToolOutput] = field(default_factory=list)
+    summary: dict[str, Any] = field(default_factory=dict)  # JSON shown on the job page (e.g. the shot list)
+
+
+#: progress(percent 0-100, stage message, optional log line). Raises JobCanceled once the job is canceled.
+Progress = Callable[..., None]
+
+
+class Tool:
+    slug: ClassVar[str]
+    name: ClassVar[str]
+    description: ClassVar[str]
+    version: ClassVar[str]
+    input_kinds: ClassVar[tuple[str, ...]]
+    min_inputs: ClassVar[int] = 1
+    max_inputs: ClassVar[int] = 1
+    parameters: ClassVar[dict] = {"type": "object", "properties": {}, "additionalProperties": False}
+    output_kinds: ClassVar[tuple[str, ...]] = ()
+    queue: ClassVar[str] = "cpu"  # cpu, gpu or external
+    soft_time_limit: ClassVar[int] = 30 * 60  # seconds
+    time_limit: ClassVar[int] = 35 * 60
+    #: estimated compute minutes per minute of input media, for the monthly compute quota check
+    cost_factor: ClassVar[float] = 1.0
+
+    def run(self, inputs: list[ToolInput], params: dict, progress: Progress, context: ToolContext) -> ToolResult:
+        raise NotImplementedError
+
+    def defaults(self) -> dict:
+        return {k: v["default"] for k, v in self.parameters.get("properties", {}).items() if "default" in v}

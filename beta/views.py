@@ -1,0 +1,343 @@
+"""Tool catalogue, the run form of each tool, and job pages (list, live progress, outputs, cancel and retry).
+
+Jobs are fetched only through `Job.objects.for_user` (or `jobs_for_user`, built on it): another studio's job is a 404.
+Writes go through `beta.services`; their domain errors become messages written for the partner.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from assets import selectors as asset_selectors
+from beta import selectors, services
+from beta import tools as catalogue_registry
+from beta.errors import JobError, JobParameterError
+from beta.forms import ToolRunForm
+from beta.models import Job
+from portal import selectors as portal_selectors
+from portal.decorators import partner_required, staff_required
+from portal.errors import PermissionDeniedError
+from portal.models import Membership
+
+QUEUE_LABELS = {"cpu": "CPU", "gpu": "GPU", "external": "External service"}
+JOBS_PER_PAGE = 25
+LOG_TAIL_LINES = 30
+
+
+# --- Helpers ----------------------------------------------------------------------------------------------------------
+def _tool_names() -> dict[str, str]:
+    return {tool.slug: tool.name for tool in catalogue_registry.all_tools()}
+
+
+def _human_duration(seconds: float) -> str:
+    seconds = max(round(seconds), 0)
+    if seconds < 60:
+        return f"{max(seconds, 1)} s"
+    minutes = round(seconds / 60)
+    if minutes < 60:
+        return f"{minutes} min"
+    return f"{minutes // 60} h {minutes % 60} min"
+
+
+def time_left(job: Job, now=None) -> str:
+    """The time a running job still needs, from its progress rate since it started ("" when unknown)."""
+    if job.status != Job.Status.RUNNING or not job.started_at or not 0 < job.progress < 100:
+        return ""
+    elapsed = ((now or timezone.now()) - job.started_at).total_seconds()
+    if elapsed <= 0:
+        return ""
+    return f"about {_human_duration(elapsed * (100 - job.progress) / job.progress)} left"
+
+
+def _permissions(user, job: Job) -> dict:
+    """Which buttons to offer (the services decide in the end): members cancel and retry their studio's jobs;
+    programme admins may cancel any job, but a retry runs as a studio member, so only members retry."""
+    membership = portal_selectors.membership_for_user(user)
+    member = (
+        membership is not None
+        and membership.organization_id == job.organization_id
+        and membership.role != Membership.Role.VIEWER
+    )
+    return {"can_cancel": member or user.is_programme_admin, "can_retry": member}
+
+
+def _job(request, job_id) -> Job:
+    return get_object_or_404(Job.objects.for_user(request.user), pk=job_id)
+
+
+# --- Catalogue and the run form ---------------------------------------------------------------------------------------
+@partner_required
+@require_GET
+def catalogue(request):
+    membership = portal_selectors.membership_for_user(request.user)
+    organization = membership.organization if membership else None
+    cards = []
+    for tool in catalogue_registry.all_tools():
+        available, reason = services.tool_availability(tool, organization)
+        cards.append(
+            {
+                "tool": tool,
+                "available": available,
+                "reason": reason,
+                "queue_label": QUEUE_LABELS.get(tool.queue, tool.queue),
+            }
+        )
+    return render(
+        request,
+        "beta/catalogue.html",
+        {
+            "cards": cards,
+            "membership": membership,
+            "is_viewer": membership is not None and membership.role == Membership.Role.VIEWER,
+        },
+    )
+
+
+def _pickable_assets(user, tool, organization):
+    if organization is None:
+        return []
+    return list(
+        asset_selectors.library(user=user, status="ready").filter(organization=organization, kind__in=tool.input_kinds)
+    )
+
+
+@partner_required
+@require_http_methods(["GET", "POST"])
+def submit(request, tool_slug):
+    tool = catalogue_registry.get_tool(tool_slug)
+    if tool is None:
+        raise Http404
+    membership = portal_selectors.membership_for_user(request.user)
+    organization = membership.organization if membership else None
+    available, reason = services.tool_availability(tool, organization)
+    assets = _pickable_assets(request.user, tool, organization)
+    if request.method == "POST":
+        form = ToolRunForm(request.POST, tool=tool, assets=assets)
+        if form.is_valid():
+            try:
+                job = services.job_submit(
+                    actor=request.user,
+                    tool_slug=tool.slug,
+                    asset_ids=form.asset_ids(),
+                    parameters=form.parameters(),
+                    idempotency_key=form.cleaned_data.get("idempotency_key") or None,
+                    request=request,
+                )
+            except JobParameterError as exc:
+                form.add_parameter_error(exc.field, str(exc))
+            except (JobError, PermissionDeniedError) as exc:  # QuotaError is a JobError
+                form.add_error(None, str(exc))
+            else:
+                messages.success(request, f"{tool.name} is queued as job {job.pk}. This page follows its progress.")
+                return redirect("beta:job-detail", job_id=job.pk)
+        elif not any(form.has_error(name) for name in form.parameter_names):
+            # The files were wrong; say now, too, if a parameter is, rather than on the next attempt.
+            try:
+                services.validate_parameters(tool, form.parameters())
+            except JobParameterError as exc:
+                form.add_parameter_error(exc.field, str(exc))
+    else:
+        form = ToolRunForm(tool=tool, assets=assets)
+    return render(
+        request,
+        "beta/submit.html",
+        {
+            "tool": tool,
+            "form": form,
+            "available": available,
+            "reason": reason,
+            "membership": membership,
+            "is_viewer": membership is not None and membership.role == Membership.Role.VIEWER,
+            "queue_label": QUEUE_LABELS.get(tool.queue, tool.queue),
+            "input_kinds": ", ".join(tool.input_kinds),
+        },
+    )
+
+
+# --- Job lists --------------------------------------------------------------------------------------------------------
+def _list_context(request, *, staff: bool) -> dict:
+    """Filters (bad values are ignored), one page of jobs, and whether the rows should keep refreshing."""
+    names = _tool_names()
+    status = request.GET.get("status", "")
+    status = status if status in Job.Status.values else ""
+    tool = request.GET.get("tool", "")
+    tool = tool if tool in names else ""
+    studio_id = None
+    studios = []
+    if staff:
+        studio_text = request.GET.get("studio", "")
+        studio_id = int(studio_text) if studio_text.isdigit() else None
+        studios = list(portal_selectors.organizations_overview())
+        if studio_id not in {s.pk for s in studios}:
+            studio_id = None
+    jobs = selectors.jobs_for_user(request.user, status=status, tool=tool, organization_id=studio_id)
+    page = Paginator(jobs, JOBS_PER_PAGE).get_page(request.GET.get("page"))
+    now = timezone.now()
+    for job in page.object_list:
+        job.tool_name = names.get(job.tool_slug, job.tool_slug)
+        job.time_left = time_left(job, now)
+    filters = {k: v for k, v in (("status", status), ("tool", tool), ("studio", studio_id or "")) if v}
+    query = urlencode(filters)
+    rows_query = urlencode({**filters, "page": page.number})
+    return {
+        "page": page,
+        "staff": staff,
+        "status": status,
+        "tool": tool,
+        "studio_id": studio_id,
+        "studios": studios,
+        "statuses": Job.Status.choices,
+        "tools": sorted(names.items(), key=lambda item: item[1]),
+        "filtered": bool(filters),
+        "query": query,
+        "rows_url": f"{reverse('beta:job-list-rows')}?{rows_query}",
+        "any_active": any(job.is_active for job in page.object_list),
+    }
+
+
+@partner_required
+@require_GET
+def job_list(request):
+    return render(request, "beta/job_list.html", _list_context(request, staff=False))
+
+
+@login_required
+@require_GET
+def job_list_rows(request):
+    """The table body of either job list, for htmx to refresh while a shown job is active."""
+    return render(request, "beta/_job_rows.html", _list_context(request, staff=request.user.is_studio_staff))
+
+
+@staff_required
+@require_GET
+def staff_job_list(request):
+    return render(request, "beta/job_list.html", _list_context(request, staff=True))
+
+
+# --- One job ----------------------------------------------------------------------------------------------------------
+def _live_context(job: Job) -> dict:
+    lines = job.log.rstrip("\n").splitlines()[-LOG_TAIL_LINES:] if job.log else []
+    return {"job": job, "time_left": time_left(job), "log_tail": "\n".join(lines), "log_line_count": len(lines)}
+
+
+def _output_view(output) -> dict:
+    """One output as the job page shows it: a preview where the browser can show one, and always a download."""
+    asset = output.asset
+    renditions = {r.kind for r in asset.renditions.all()}
+    download_url = reverse("assets:download", args=[asset.pk])
+    preview = None
+    if asset.kind == "video":
+        preview = {
+            "type": "video",
+            "src": reverse("assets:rendition", args=[asset.pk, "proxy"]) if "proxy" in renditions else download_url,
+            "poster": reverse("assets:rendition", args=[asset.pk, "poster"]) if "poster" in renditions else "",
+        }
+    elif asset.kind == "image":
+        thumbnail = "thumbnail" in renditions
+        preview = {
+            "type": "image",
+            "src": reverse("assets:rendition", args=[asset.pk, "thumbnail"]) if thumbnail else download_url,
+        }
+    return {
+        "output": output,
+        "asset": asset,
+        "preview": preview,
+        "download_url": download_url,
+        "provenance": "C2PA manifest embedded" if output.provenance_embedded else "sidecar",
+    }
+
+
+def _parameter_rows(job: Job, tool) -> list[dict]:
+    properties = (tool.parameters or {}).get("properties", {}) if tool else {}
+    rows = []
+    for name, value in (job.parameters or {}).items():
+        prop = properties.get(name, {})
+        label = prop.get("title") or name.replace("_", " ").capitalize()
+        if isinstance(value, bool):
+            value = "Yes" if value else "No"
+        rows.append({"name": name, "label": label, "value": value})
+    return rows
+
+
+@login_required
+@require_GET
+def job_detail(request, job_id):
+    job = get_object_or_404(selectors.jobs_for_user(request.user), pk=job_id)
+    tool = catalogue_registry.get_tool(job.tool_slug)
+    outputs = [_output_view(o) for o in selectors.job_outputs(job)]
+    shot_outputs = {o["output"].role: o for o in outputs if o["output"].role.startswith("shot-")}
+    shots = []
+    for shot in (job.summary or {}).get("shots") or []:
+        if not isinstance(shot, dict):
+            continue
+        shots.append({**shot, "view": shot_outputs.pop(str(shot.get("thumbnail_role", "")), None)})
+    shots += [{"number": role.removeprefix("shot-").lstrip("0"), "view": view} for role, view in shot_outputs.items()]
+    shown_as_shots = {id(s["view"]) for s in shots if s["view"]}
+    others = [o for o in outputs if id(o) not in shown_as_shots]
+    return render(
+        request,
+        "beta/job_detail.html",
+        {
+            **_live_context(job),
+            "tool": tool,
+            "tool_name": tool.name if tool else job.tool_slug,
+            "inputs": list(job.job_inputs.all()),
+            "parameters": _parameter_rows(job, tool),
+            "shots": shots,
+            "media_outputs": [o for o in others if o["preview"]],
+            "file_outputs": [o for o in others if not o["preview"]],
+            "output_count": len(outputs),
+            **_permissions(request.user, job),
+            "back_url": reverse("beta:staff-jobs" if request.user.is_studio_staff else "beta:job-list"),
+        },
+    )
+
+
+@login_required
+@require_GET
+def job_live(request, job_id):
+    """The live block (htmx polls it every 2 s while the job is active). When the job has just finished, ask the
+    browser to reload the page (`HX-Refresh`) so the outputs and the right buttons appear."""
+    job = _job(request, job_id)
+    response = render(request, "beta/_job_live.html", {**_live_context(job), "oob": True})
+    if request.GET.get("was") == "active" and not job.is_active:
+        response["HX-Refresh"] = "true"
+    return response
+
+
+@login_required
+@require_POST
+def job_cancel(request, job_id):
+    job = _job(request, job_id)
+    try:
+        job = services.job_cancel(actor=request.user, job=job, request=request)
+    except (JobError, PermissionDeniedError) as exc:
+        messages.error(request, str(exc))
+    else:
+        if job.status == Job.Status.CANCELED:
+            messages.success(request, f"Job {job.pk} is canceled.")
+        else:
+            messages.info(request, f"Canceling job {job.pk}: the tool stops at its next progress report.")
+    return redirect("beta:job-detail", job_id=job.pk)
+
+
+@login_required
+@require_POST
+def job_retry(request, job_id):
+    job = _job(request, job_id)
+    try:
+        new_job = services.job_retry(actor=request.user, job=job, request=request)
+    except (JobError, PermissionDeniedError) as exc:
+        messages.error(request, str(exc))
+        return redirect("beta:job-detail", job_id=job.pk)
+    messages.success(request, f"Running again as job {new_job.pk}, with the same files and parameters.")
+    return redirect("beta:job-detail", job_id=new_job.pk)
