@@ -351,7 +351,8 @@ class _Heartbeat(threading.Thread):
 
     def stop(self):
         self.stopped.set()
-        self.join(timeout=10)
+        if self.is_alive():
+            self.join(timeout=10)
 
 
 class _Progress:
@@ -455,7 +456,8 @@ def job_execute(*, job_id: int, hostname: str = "", retry=None) -> str:
                     error="This tool is no longer in the catalogue.")
         return "failed"
     heartbeat = _Heartbeat(job.pk)
-    heartbeat.start()
+    if not connection.in_atomic_block:  # inside a transaction nobody else can see the job: no heartbeat needed
+        heartbeat.start()
     progress = _Progress(job)
     outcome = "succeeded"
     try:
