@@ -96,6 +96,15 @@ def probe(path: Path, *, timeout: float = PROBE_TIMEOUT) -> MediaInfo:
     return parse_probe_output(result.stderr)
 
 
+_TIMECODE = re.compile(r"^\s*timecode\s*:\s*(\d{2}:\d{2}:\d{2}[:;.]\d{2})\s*$", re.MULTILINE)
+
+
+def source_timecode(path: Path, *, timeout: float = PROBE_TIMEOUT) -> str | None:
+    """The start timecode a file carries (a QuickTime/MP4 tmcd track or metadata), if any."""
+    match = _TIMECODE.search(_run(_input_args(path), timeout=timeout).stderr)
+    return match.group(1) if match else None
+
+
 def parse_probe_output(text: str) -> MediaInfo:
     """Parse the stream summary `ffmpeg -hide_banner -i FILE` writes to stderr (one input)."""
     input_match = _INPUT.search(text)
@@ -293,9 +302,13 @@ def make_proxy(
         timeout = PROXY_BASE_TIMEOUT + PROXY_SECONDS_PER_SECOND * (info.duration or 3600.0)
     even_height = f"min({height - height % 2},trunc(ih/2)*2)"
     video_filter = f"scale=w='max(2,trunc(oh*dar/2)*2)':h='{even_height}',setsar=1"
+    # Metadata is dropped (it can carry locations and names), but the source timecode is kept: editors and
+    # shot detection on the proxy need it.
+    timecode = source_timecode(src)
     args = [
         *_input_args(src),
         "-map", "0:V:0", "-map", "0:a:0?", "-map_metadata", "-1", "-map_chapters", "-1",
+        *(["-timecode", timecode] if timecode else []),
         "-vf", video_filter,
         "-c:v", "libx264", "-preset", "veryfast", "-crf", "23", "-pix_fmt", "yuv420p",
         "-profile:v", "high", "-threads", str(THREADS),

@@ -79,6 +79,8 @@ class Tool:
     queue: ClassVar[str] = "cpu"  # cpu, gpu or external
     soft_time_limit: ClassVar[int] = 30 * 60  # seconds
     time_limit: ClassVar[int] = 35 * 60
+    #: run on the asset's web proxy when it has one (lighter to decode, same cuts and timecode)
+    prefers_proxy: ClassVar[bool] = False
     #: estimated compute minutes per minute of input media, for the monthly compute quota check
     cost_factor: ClassVar[float] = 1.0
 

@@ -240,6 +240,7 @@ class ShotDetectTool(Tool):
     soft_time_limit = 45 * 60
     time_limit = 50 * 60
     cost_factor = 0.3
+    prefers_proxy = True
     parameters = {
         "type": "object",
         "properties": {

@@ -282,3 +282,32 @@ def test_a_playlist_is_not_media_even_when_ffmpeg_could_follow_it(tmp_path, samp
 
     with pytest.raises(MediaError, match="could not be read"):
         probe(playlist)
+
+
+def test_the_proxy_keeps_the_source_timecode_and_drops_other_metadata(make_media, tmp_path):
+    from assets.media import make_proxy, source_timecode
+    from tests.assets.conftest import lavfi_video
+
+    src = make_media(
+        "timecoded.mp4",
+        *lavfi_video("320x180", 1),
+        "-c:v",
+        "libx264",
+        "-preset",
+        "ultrafast",
+        "-pix_fmt",
+        "yuv420p",
+        "-timecode",
+        "01:02:03:04",
+        "-metadata",
+        "location=+48.8584+002.2945/",
+    )
+    assert source_timecode(src) == "01:02:03:04"
+    proxy = make_proxy(src, tmp_path / "proxy.mp4", height=180)
+    assert source_timecode(proxy) == "01:02:03:04"
+    import subprocess
+
+    from assets.media import ffmpeg_exe
+
+    text = subprocess.run([ffmpeg_exe(), "-hide_banner", "-i", str(proxy)], capture_output=True, text=True).stderr
+    assert "48.8584" not in text
