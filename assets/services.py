@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import math
+import shutil
 import tempfile
 import unicodedata
 from datetime import timedelta
@@ -309,16 +310,24 @@ RENDITIONS = {
 }
 
 
-def _make_renditions(asset: Asset, local: Path) -> None:
+def _make_renditions(asset: Asset, local: Path, *, web_ready: bool = False) -> None:
+    """Previews for the asset page. A web-ready video (a tool's H.264 review copy) is its own proxy."""
     from assets import media
 
     store = get_store()
+    makers = RENDITIONS.get(asset.kind, [])
+    if web_ready:
+        makers = [(kind, maker) for kind, maker in makers if kind in (Rendition.Kind.THUMBNAIL, Rendition.Kind.POSTER)]
+        makers.append((Rendition.Kind.PROXY, None))
     scratch = tempfile.TemporaryDirectory(prefix="gl-renditions-")
     try:
-        for kind, maker in RENDITIONS.get(asset.kind, []):
+        for kind, maker in makers:
             extension, content_type = ("mp4", "video/mp4") if kind == Rendition.Kind.PROXY else ("jpg", "image/jpeg")
             output = Path(scratch.name) / f"{kind}.{extension}"
-            getattr(media, maker)(local, output)
+            if maker is None:
+                shutil.copyfile(local, output)
+            else:
+                getattr(media, maker)(local, output)
             info = media.probe(output)
             key = keys.rendition_key(asset, kind, extension)
             store.put_file(output, key, content_type, kms_key_id=asset.organization.kms_key_id)
@@ -542,6 +551,7 @@ def asset_create_from_file(
     content_type: str,
     sidecar: Path | None = None,
     make_previews: bool = True,
+    web_ready: bool = False,
 ) -> Asset:
     """Store a file a tool made as an asset of the studio (verified here: the portal made it), with previews.
 
@@ -588,6 +598,6 @@ def asset_create_from_file(
         store.put_file(sidecar, keys.provenance_key(asset), "application/json", kms_key_id=organization.kms_key_id)
     asset.save()
     if asset.previews == Asset.Previews.PENDING:
-        _make_renditions(asset, path)
+        _make_renditions(asset, path, web_ready=web_ready)
         asset.refresh_from_db()
     return asset

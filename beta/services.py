@@ -20,10 +20,11 @@ from pathlib import Path
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F, Q, Sum
+from django.db.models import Count, F, Min, Q, Sum
 from django.urls import reverse
 from django.utils import timezone
 
+from assets import keys
 from assets.models import Asset, Rendition
 from assets.services import asset_create_from_file
 from assets.storage import copy_to_file, get_store
@@ -114,10 +115,12 @@ def _month_start(now):
 
 
 def _usage_this_month(organization: Organization, now) -> tuple[int, float]:
-    jobs = Job.objects.filter(organization=organization, queued_at__gte=_month_start(now))
-    minutes = (jobs.aggregate(s=Sum("compute_seconds"))["s"] or 0) / 60
-    pending = jobs.filter(status__in=Job.ACTIVE).aggregate(e=Sum("estimated_minutes"))["e"] or 0
-    return jobs.count(), minutes + pending
+    usage = Job.objects.filter(organization=organization, queued_at__gte=_month_start(now)).aggregate(
+        count=Count("id"),
+        seconds=Sum("compute_seconds"),
+        pending=Sum("estimated_minutes", filter=Q(status__in=Job.ACTIVE)),
+    )
+    return usage["count"], (usage["seconds"] or 0) / 60 + (usage["pending"] or 0)
 
 
 def _estimate_minutes(tool, assets: list[Asset]) -> float:
@@ -197,7 +200,7 @@ def job_submit(
             JobInput.objects.bulk_create(
                 [JobInput(job=job, asset=a, position=i, sha256=a.sha256) for i, a in enumerate(assets)]
             )
-            transaction.on_commit(jobs_dispatch)
+            _dispatch_studio(organization)  # the studio row is locked already: send it now if a slot is free
     except IntegrityError:
         existing = Job.objects.filter(organization=organization, idempotency_key=idempotency_key).first()
         if existing is None:
@@ -229,34 +232,32 @@ def jobs_dispatch() -> int:
     waiting = (
         Job.objects.filter(status=Status.QUEUED, dispatched_at__isnull=True)
         .values("organization_id")
-        .annotate(oldest=models_min("queued_at"))
+        .annotate(oldest=Min("queued_at"))
         .order_by("oldest")
     )
     for row in waiting:
         with transaction.atomic():
-            organization = Organization.objects.select_for_update().get(pk=row["organization_id"])
-            free = organization.max_concurrent_jobs - _busy(organization.pk)
-            if free <= 0:
-                continue
-            jobs = list(
-                Job.objects.select_for_update(skip_locked=True)
-                .filter(organization=organization, status=Status.QUEUED, dispatched_at__isnull=True)
-                .order_by("queued_at", "id")[:free]
-            )
-            for job in jobs:
-                job.dispatched_at = timezone.now()
-                job.celery_task_id = uuid.uuid4().hex
-                job.stage = "Queued for a worker"
-                job.save(update_fields=["dispatched_at", "celery_task_id", "stage", "updated_at"])
-                transaction.on_commit(lambda job=job: _send(job))
-                sent += 1
+            sent += _dispatch_studio(Organization.objects.select_for_update().get(pk=row["organization_id"]))
     return sent
 
 
-def models_min(field):
-    from django.db.models import Min
-
-    return Min(field)
+def _dispatch_studio(organization: Organization) -> int:
+    """Send the studio's oldest waiting jobs into its free slots. The caller holds the studio's row lock."""
+    free = organization.max_concurrent_jobs - _busy(organization.pk)
+    if free <= 0:
+        return 0
+    jobs = list(
+        Job.objects.select_for_update(skip_locked=True)
+        .filter(organization=organization, status=Status.QUEUED, dispatched_at__isnull=True)
+        .order_by("queued_at", "id")[:free]
+    )
+    for job in jobs:
+        job.dispatched_at = timezone.now()
+        job.celery_task_id = uuid.uuid4().hex
+        job.stage = "Queued for a worker"
+        job.save(update_fields=["dispatched_at", "celery_task_id", "stage", "updated_at"])
+        transaction.on_commit(lambda job=job: _send(job))
+    return len(jobs)
 
 
 # --- Run (in a worker) -----------------------------------------------------------------------------------------------
@@ -433,9 +434,11 @@ def _store_outputs(job: Job, tool, result, inputs: list[ToolInput]) -> None:
             organization=job.organization, created_by=job.submitted_by, path=output.path, kind=output.kind,
             filename=output.filename or output.path.name, content_type=output.content_type,
             sidecar=provenance.sidecar_path, make_previews=output.kind in ("video", "image"),
+            web_ready=output.web_ready,
         )
         JobOutput.objects.create(job=job, asset=asset, role=output.role, label=output.label[:200],
-                                 provenance_embedded=provenance.embedded)
+                                 provenance_embedded=provenance.embedded,
+                                 provenance_key=keys.provenance_key(asset))
 
 
 def job_execute(*, job_id: int, hostname: str = "", retry=None) -> str:

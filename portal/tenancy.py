@@ -16,7 +16,12 @@ class TenantQuerySet(models.QuerySet):
             return self.none()
         if user.is_studio_staff:
             return self
-        return self.filter(**{f"{self.organization_lookup}__memberships__user": user})
+        # A list of the person's studio ids (one, in practice) keeps the query on the organisation index;
+        # joining through memberships made the database read and sort all of a studio's rows for each page.
+        from portal.models import Membership
+
+        studio_ids = list(Membership.objects.filter(user=user).values_list("organization_id", flat=True))
+        return self.filter(**{f"{self.organization_lookup}__in": studio_ids})
 
     def for_organization(self, organization):
         return self.filter(**{self.organization_lookup: organization})

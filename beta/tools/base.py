@@ -54,6 +54,7 @@ class ToolOutput:
     content_type: str
     filename: str = ""  # the download name; defaults to the file's name
     role: str = ""  # a short key the job page uses to place it: "proxy", "poster", "edl", "shot-0001"...
+    web_ready: bool = False  # an H.264 MP4 a browser plays as it is: the portal makes no second proxy of it
 
 
 @dataclass

@@ -442,6 +442,7 @@ class DailiesTool(Tool):
                     content_type="video/mp4",
                     filename=proxy_path.name,
                     role="proxy",
+                    web_ready=True,
                 ),
                 ToolOutput(poster_path, "image", "Poster frame", "image/jpeg", poster_path.name, "poster"),
                 ToolOutput(sheet_path, "image", "Contact sheet", "image/jpeg", sheet_path.name, "contact_sheet"),
