@@ -386,7 +386,7 @@ def _run_to(
             result = _run(full, timeout=timeout)
             returncode, stderr = result.returncode, result.stderr
         else:
-            returncode, stderr = _run_with_progress(full, timeout=timeout, progress=progress, duration=duration)
+            returncode, stderr = run_with_progress(full, timeout=timeout, progress=progress, duration=duration)
         if returncode != 0 or not tmp.exists() or tmp.stat().st_size == 0:
             raise MediaError(
                 f"We could not make {what} from this file. It may be damaged or use a format we do not support.",
@@ -417,7 +417,7 @@ def _run(args: Sequence[str], *, timeout: float) -> subprocess.CompletedProcess[
     return result
 
 
-def _run_with_progress(
+def run_with_progress(
     args: Sequence[str], *, timeout: float, progress: Callable[[float], None], duration: float | None
 ) -> tuple[int, str]:
     """Run ffmpeg (with `-progress pipe:1` among `args`): report out_time / duration to `progress` in this thread.

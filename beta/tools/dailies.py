@@ -14,19 +14,15 @@ import contextlib
 import importlib.util
 import logging
 import math
-import queue
 import re
 import subprocess
-import tempfile
-import threading
-import time
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
-from typing import IO
 
+from assets import media
 from assets.media import (
     PROXY_BASE_TIMEOUT,
     PROXY_SECONDS_PER_SECOND,
@@ -228,61 +224,21 @@ def watermark_font() -> Path:
 def run_ffmpeg_with_progress(
     args: list[str], *, timeout: float, duration: float | None, on_fraction: Callable[[float], None]
 ) -> tuple[int, str]:
-    """Run ffmpeg with `-progress pipe:1`, calling `on_fraction(0..1)` in this thread as the output time advances.
+    """Run ffmpeg with `-progress pipe:1` (assets.media's runner), calling `on_fraction(0..1)` in this thread.
 
-    An exception from `on_fraction` (JobCanceled) kills ffmpeg and propagates; so does a timeout, as ToolError. stderr
-    goes to a file: a pipe nobody reads could fill and stall ffmpeg.
+    An exception from `on_fraction` (JobCanceled) kills ffmpeg and propagates; a timeout becomes a ToolError.
     """
-    command = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-y", "-loglevel", "error",
-               "-nostats", "-stats_period", "0.25", "-progress", "pipe:1", *args]  # fmt: skip
-    deadline = time.monotonic() + timeout
-    lines: queue.Queue[str | None] = queue.Queue()
-    with tempfile.TemporaryFile(mode="w+", encoding="utf-8", errors="replace") as stderr:
-        try:
-            process = subprocess.Popen(  # noqa: S603 (a list of our own arguments, no shell)
-                command, stdout=subprocess.PIPE, stderr=stderr, text=True, errors="replace"
-            )
-        except OSError as exc:
-            raise ToolError("Media processing is not available right now. Please try again later.") from exc
-        reader = threading.Thread(target=_pump, args=(process.stdout, lines), daemon=True)
-        reader.start()
-        try:
-            reported = 0.0
-            while True:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    raise ToolError("Processing this clip took too long and was stopped.")
-                try:
-                    line = lines.get(timeout=min(remaining, 1.0))
-                except queue.Empty:
-                    continue
-                if line is None:
-                    break
-                key, _, value = line.strip().partition("=")
-                if key == "out_time_us" and duration and value.lstrip("-").isdigit():
-                    fraction = min(max(int(value) / 1_000_000 / duration, 0.0), 0.999)
-                    if fraction > reported:
-                        reported = fraction
-                        on_fraction(fraction)
-            returncode = process.wait(timeout=max(deadline - time.monotonic(), 1.0))
-        except subprocess.TimeoutExpired as exc:
+    try:
+        return media.run_with_progress(
+            ["-loglevel", "error", "-nostats", "-stats_period", "0.25", "-progress", "pipe:1", *args],
+            timeout=timeout,
+            progress=on_fraction,
+            duration=duration,
+        )
+    except media.MediaError as exc:
+        if "timed out" in exc.detail:
             raise ToolError("Processing this clip took too long and was stopped.") from exc
-        finally:
-            if process.poll() is None:
-                process.kill()
-                process.wait()
-            reader.join(timeout=5)
-            if process.stdout is not None:
-                process.stdout.close()
-        stderr.seek(0)
-        return returncode, stderr.read()
-
-
-def _pump(stream: IO[str], lines: queue.Queue[str | None]) -> None:
-    with contextlib.suppress(ValueError, OSError):  # the pipe is closed under us when ffmpeg is stopped
-        for line in stream:
-            lines.put(line)
-    lines.put(None)
+        raise ToolError(str(exc)) from exc
 
 
 def _even(value: float) -> int:
