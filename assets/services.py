@@ -353,12 +353,17 @@ def _make_renditions(asset: Asset, local: Path, *, web_ready: bool = False) -> N
 
 
 # --- Download ---------------------------------------------------------------------------------------------------------
-def asset_download(*, actor: User, asset: Asset, rendition: Rendition | None = None, request=None) -> str | None:
-    """Audited access to the bytes: a presigned URL (S3, at most 5 minutes) or None (stream it locally)."""
+def asset_download(
+    *, actor: User, asset: Asset, rendition: Rendition | None = None, request=None, audit: bool = True
+) -> str | None:
+    """Audited access to the bytes: a presigned URL (S3, at most 5 minutes) or None (stream it locally).
+
+    `audit=False` for the follow-up range requests of one playback (a player asks for many pieces of one file).
+    """
     if asset.status != Asset.Status.READY:
         raise AssetError("Only verified assets can be downloaded.")
     target = rendition or asset
-    if rendition is None:
+    if audit and rendition is None:
         audit_record(
             action=Action.ASSET_DOWNLOADED,
             actor=actor,
@@ -367,7 +372,7 @@ def asset_download(*, actor: User, asset: Asset, rendition: Rendition | None = N
             request=request,
             detail={"size": asset.size_bytes},
         )
-    elif rendition.kind == Rendition.Kind.PROXY:
+    elif audit and rendition.kind == Rendition.Kind.PROXY:
         audit_record(
             action=Action.ASSET_VIEWED,
             actor=actor,

@@ -97,3 +97,30 @@ def test_the_upload_pipeline_runs_in_a_real_worker(client, partner, sample_video
     assert asset.status == "ready"
     assert asset.sha256 == hashlib.sha256(data).hexdigest()
     assert Rendition.objects.filter(asset=asset).count() == 4
+
+
+@pytest.mark.django_db
+def test_local_previews_answer_range_requests_so_the_player_can_seek(client, partner, sample_video):
+    from portal.models import AuditEvent
+
+    data = sample_video.read_bytes()
+    asset = _complete_and_verify(client, _upload_local(client, "plate.mp4", data, "video/mp4"))
+    proxy = asset.renditions.get(kind="proxy")
+    with get_store().open(proxy.storage_key) as fh:
+        stored = fh.read()
+    url = reverse("assets:rendition", args=[asset.pk, "proxy"])
+
+    whole = client.get(url, HTTP_RANGE="bytes=0-")
+    assert whole.status_code == 206
+    assert b"".join(whole.streaming_content) == stored
+    middle = client.get(url, HTTP_RANGE="bytes=100-199")
+    assert middle.status_code == 206
+    assert middle["Content-Range"] == f"bytes 100-199/{len(stored)}"
+    assert b"".join(middle.streaming_content) == stored[100:200]
+    tail = client.get(url, HTTP_RANGE="bytes=-50")
+    assert b"".join(tail.streaming_content) == stored[-50:]
+    beyond = client.get(url, HTTP_RANGE=f"bytes={len(stored)}-")
+    assert beyond.status_code == 416
+    assert beyond["Content-Range"] == f"bytes */{len(stored)}"
+    # One playback is one audit event, however many pieces the player asks for.
+    assert AuditEvent.objects.filter(action="asset.viewed", target_id=str(asset.pk)).count() == 1
