@@ -8,6 +8,7 @@ def totp_code_for(secret: str) -> str:
     return format_hotp_value(hotp_value(secret, int(time.time()) // 30))
 
 
-def test_codes_are_six_digits_and_change_with_the_secret():
-    assert len(totp_code_for("JBSWY3DPEHPK3PXP")) == 6
-    assert totp_code_for("JBSWY3DPEHPK3PXP") != totp_code_for("GEZDGNBVGY3TQOJQ") or True
+def test_codes_match_the_rfc_6238_test_vector(monkeypatch):
+    # RFC 6238 appendix B: the ASCII secret "12345678901234567890" at T=59 s gives 94287082 (8 digits; 6 shown).
+    monkeypatch.setattr(time, "time", lambda: 59)
+    assert totp_code_for("GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ") == "287082"
