@@ -1,0 +1,38 @@
+"""The programme's models, one module per area: jobs, feedback, surveys, blind comparisons, results reports."""
+
+from beta.models.comparisons import Comparison, ComparisonVote
+from beta.models.feedback import (
+    FeedbackAttachment,
+    FeedbackCategory,
+    FeedbackComment,
+    FeedbackNote,
+    FeedbackReport,
+    FeedbackRevision,
+    FeedbackTag,
+)
+from beta.models.jobs import Job, JobInput, JobOutput, Tool, WorkerHeartbeat
+from beta.models.reports import ResultsReport
+from beta.models.surveys import Question, Survey, SurveyAnswer, SurveyAssignment, SurveyResponse
+
+__all__ = [
+    "Comparison",
+    "ComparisonVote",
+    "FeedbackAttachment",
+    "FeedbackCategory",
+    "FeedbackComment",
+    "FeedbackNote",
+    "FeedbackReport",
+    "FeedbackRevision",
+    "FeedbackTag",
+    "Job",
+    "JobInput",
+    "JobOutput",
+    "Question",
+    "ResultsReport",
+    "Survey",
+    "SurveyAnswer",
+    "SurveyAssignment",
+    "SurveyResponse",
+    "Tool",
+    "WorkerHeartbeat",
+]

@@ -1,0 +1,61 @@
+"""Domain events a studio can be told about (job.succeeded, asset.ready, feedback.replied, ...).
+
+Services in any app publish here; integrations (the webhooks app) subscribe in their AppConfig.ready().
+The dependency arrows stay one way: `portal` knows no subscriber, and publishers never import one.
+Subscribers are called after the surrounding transaction commits, so nothing is announced that then rolls back.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from django.db import transaction
+from django.utils import timezone
+
+logger = logging.getLogger(__name__)
+
+EVENT_TYPES = (
+    "job.queued",
+    "job.started",
+    "job.succeeded",
+    "job.failed",
+    "job.canceled",
+    "asset.ready",
+    "asset.rejected",
+    "feedback.replied",
+)
+
+
+@dataclass(frozen=True)
+class Event:
+    type: str
+    organization_id: int
+    data: dict
+    occurred_at: object = field(default_factory=timezone.now)
+
+
+Subscriber = Callable[[Event], None]
+_subscribers: list[Subscriber] = []
+
+
+def subscribe(subscriber: Subscriber) -> None:
+    if subscriber not in _subscribers:
+        _subscribers.append(subscriber)
+
+
+def publish(event_type: str, *, organization_id: int, data: dict) -> None:
+    """Announce an event of a studio once the current transaction commits (at once outside a transaction)."""
+    if event_type not in EVENT_TYPES:
+        raise ValueError(f"unknown event type {event_type!r}")
+    event = Event(type=event_type, organization_id=organization_id, data=data)
+
+    def deliver():
+        for subscriber in list(_subscribers):
+            try:
+                subscriber(event)
+            except Exception:  # a subscriber's failure must never fail the work that published the event
+                logger.exception("event subscriber failed", extra={"event": event_type})
+
+    transaction.on_commit(deliver)
