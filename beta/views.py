@@ -13,6 +13,8 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template import TemplateDoesNotExist
+from django.template.loader import get_template
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -283,6 +285,7 @@ def job_detail(request, job_id):
     shots += [{"number": role.removeprefix("shot-").lstrip("0"), "view": view} for role, view in shot_outputs.items()]
     shown_as_shots = {id(s["view"]) for s in shots if s["view"]}
     others = [o for o in outputs if id(o) not in shown_as_shots]
+    results_template = _results_template(job.tool_slug)
     return render(
         request,
         "beta/job_detail.html",
@@ -296,10 +299,22 @@ def job_detail(request, job_id):
             "media_outputs": [o for o in others if o["preview"]],
             "file_outputs": [o for o in others if not o["preview"]],
             "output_count": len(outputs),
+            "outputs_by_role": {o["output"].role: o for o in outputs if o["output"].role},
+            "results_template": results_template,
             **_permissions(request.user, job),
             "back_url": reverse("beta:staff-jobs" if request.user.is_studio_staff else "beta:job-list"),
         },
     )
+
+
+def _results_template(tool_slug: str) -> str | None:
+    """A tool may show its results in place with `beta/results/<slug>.html` (given `job`, `tool`, `outputs_by_role`)."""
+    name = f"beta/results/{tool_slug}.html"
+    try:
+        get_template(name)
+    except TemplateDoesNotExist:
+        return None
+    return name
 
 
 @login_required
