@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 
 .DEFAULT_GOAL := help
-.PHONY: help run test lint install install-dev chromium migrate seed clean
+.PHONY: help run test lint install install-dev system-packages system-packages-test migrate seed clean
 
 help:
 	@echo "make run   install, migrate, seed the demo, and run web + worker + beat (Ctrl-C stops)"
@@ -25,18 +25,31 @@ $(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
 
-# Browser tests need Debian's Chromium. Installed when we can (root with apt); otherwise they skip with a reason.
-chromium:
-	@if [ ! -x /usr/bin/chromium ]; then \
+# Debian packages some features need, installed when we can (root with apt); otherwise the features say what is missing.
+# Runtime: libomp5 + libvulkan1 (Real-ESRGAN upscaling), Pango (PDF reports). Tests add Chromium (browser tests) and
+# espeak-ng (speech for the transcription tests).
+RUNTIME_DEBS := libomp5 libvulkan1 libpango-1.0-0 libpangoft2-1.0-0
+TEST_DEBS := $(RUNTIME_DEBS) chromium espeak-ng
+
+define apt_install
+	@missing=""; for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then \
-	    echo "Installing Chromium for the browser tests…"; \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	    echo "Installing Debian packages:$$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -o DPkg::Lock::Timeout=300 -y -qq $$missing >/dev/null; \
 	  else \
-	    echo "Chromium is not installed and cannot be installed here (needs root and apt): browser tests will be skipped."; \
+	    echo "Missing Debian packages:$$missing (needs root and apt); the features that need them will say so."; \
 	  fi; \
 	fi
+endef
 
-run: install
+system-packages:
+	$(call apt_install,$(RUNTIME_DEBS))
+
+system-packages-test:
+	$(call apt_install,$(TEST_DEBS))
+
+run: install system-packages
 	DJANGO_DEBUG=$${DJANGO_DEBUG:-1} $(BIN)/python manage.py runportal
 
 migrate: install
@@ -49,7 +62,7 @@ lint: install-dev
 	$(BIN)/ruff check .
 	DJANGO_DEBUG=1 $(BIN)/python manage.py makemigrations --check --dry-run
 
-test: install-dev chromium lint
+test: install-dev system-packages-test lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 clean:
