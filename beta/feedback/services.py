@@ -1,0 +1,505 @@
+"""Writes for feedback on a run: the partner's report and the staff's triage.
+
+A report belongs to one person and one finished run of their studio. What was run (tool, version, parameters,
+inputs' SHA-256) is captured from the job when the report is started. Drafts are saved as the partner types;
+submitting validates every field and freezes a `FeedbackRevision`; editing after that keeps the edits as a draft
+(`draft_content`) until they are submitted as the next revision, so staff always read the latest submitted text.
+Staff triage (status, assignee, tags), comment internally (never shown to partners) and reply (the author is
+emailed and the studio's webhooks hear `feedback.replied`).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from assets.models import Asset
+from beta import tools as catalogue
+from beta.errors import FeedbackError
+from beta.models import (
+    FeedbackAttachment,
+    FeedbackCategory,
+    FeedbackComment,
+    FeedbackNote,
+    FeedbackReport,
+    FeedbackRevision,
+    FeedbackTag,
+    Job,
+    JobOutput,
+)
+from portal import events
+from portal.cohorts import cohort_window
+from portal.errors import PermissionDeniedError
+from portal.models import Membership, User
+
+Status = FeedbackReport.Status
+RATING_FIELDS = {
+    "overall_rating": "Rate the run overall, from 1 to 5.",
+    "quality_rating": "Rate the output's quality, from 1 to 5.",
+    "usefulness_rating": "Rate how useful it was, from 1 to 5.",
+}
+FIELDS = (*RATING_FIELDS, "production_fit", "hours_saved", "categories", "text")
+REQUIRED_ON_SUBMIT = {
+    **RATING_FIELDS,
+    "production_fit": "Say whether it is fit for production.",
+    "hours_saved": "Estimate the hours saved (0 if none, negative if it cost time).",
+}
+HOURS_LIMIT = Decimal(1000)
+TEXT_MAX = 10_000
+NOTE_MAX = 2_000
+COMMENT_MAX = 5_000
+TAG_MAX = 40
+TRIAGE_STATUSES = (Status.NEW, Status.TRIAGED, Status.ACTIONED, Status.CLOSED)
+
+
+# --- Cleaning ---------------------------------------------------------------------------------------------------------
+def _clean_rating(value) -> int | None:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, bool):
+        raise ValueError("Choose 1 to 5.")
+    try:
+        number = int(str(value).strip())
+    except ValueError:
+        raise ValueError("Choose 1 to 5.") from None
+    if not 1 <= number <= 5:
+        raise ValueError("Choose 1 to 5.")
+    return number
+
+
+def _clean_fit(value) -> str:
+    value = "" if value is None else str(value).strip()
+    if value and value not in FeedbackReport.ProductionFit.values:
+        raise ValueError("Choose yes, with changes, or no.")
+    return value
+
+
+def _clean_hours(value) -> Decimal | None:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, bool):
+        raise ValueError("Enter a number of hours, e.g. 1.5.")
+    try:
+        hours = Decimal(str(value).strip().replace(",", "."))
+    except InvalidOperation:
+        raise ValueError("Enter a number of hours, e.g. 1.5.") from None
+    if not hours.is_finite():
+        raise ValueError("Enter a number of hours, e.g. 1.5.")
+    if not -HOURS_LIMIT <= hours <= HOURS_LIMIT:
+        raise ValueError("Enter between -1000 and 1000 hours.")
+    return hours.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+def _clean_categories(value) -> list[str]:
+    if value is None or value == "":
+        return []
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list | tuple | set):
+        raise ValueError("Choose categories from the list.")
+    chosen = []
+    for item in value:
+        item = str(item).strip()
+        if not item:  # the form's empty placeholder, so that "none ticked" is sent at all
+            continue
+        if item not in FeedbackCategory.Category.values:
+            raise ValueError(f"“{item[:40]}” is not one of the categories.")
+        if item not in chosen:
+            chosen.append(item)
+    return sorted(chosen)
+
+
+def _clean_text(value) -> str:
+    text = "" if value is None else str(value).replace("\r\n", "\n").strip()
+    if len(text) > TEXT_MAX:
+        raise ValueError(f"Keep it under {TEXT_MAX:,} characters (this is {len(text):,}).")
+    return text
+
+
+CLEANERS = {
+    **dict.fromkeys(RATING_FIELDS, _clean_rating),
+    "production_fit": _clean_fit,
+    "hours_saved": _clean_hours,
+    "categories": _clean_categories,
+    "text": _clean_text,
+}
+
+
+def plain_data(data) -> dict:
+    """A dict of the feedback keys from a dict or a QueryDict (whose categories are a list)."""
+    if data is None:
+        return {}
+    if hasattr(data, "getlist"):
+        plain = {k: data.get(k) for k in FIELDS if k in data and k != "categories"}
+        if "categories" in data:
+            plain["categories"] = data.getlist("categories")
+        return plain
+    if not isinstance(data, Mapping):
+        raise FeedbackError("Feedback must be given as fields and values.")
+    return {k: v for k, v in data.items() if k in FIELDS}
+
+
+def clean_feedback_data(data, *, require_all: bool) -> tuple[dict, dict[str, str]]:
+    """(cleaned values, errors per field). With `require_all`, every required field must have a value."""
+    data = plain_data(data)
+    cleaned, errors = {}, {}
+    for name in FIELDS:
+        if name in data:
+            try:
+                cleaned[name] = CLEANERS[name](data[name])
+            except ValueError as exc:
+                errors[name] = str(exc)
+                continue
+        if require_all and name in REQUIRED_ON_SUBMIT and cleaned.get(name) in (None, ""):
+            errors[name] = REQUIRED_ON_SUBMIT[name]
+    return cleaned, errors
+
+
+def _jsonable(cleaned: dict) -> dict:
+    return {k: (str(v) if isinstance(v, Decimal) else v) for k, v in cleaned.items()}
+
+
+def report_content(report: FeedbackReport) -> dict:
+    """The report's own (latest submitted, or draft) values, as JSON."""
+    return {
+        "overall_rating": report.overall_rating,
+        "quality_rating": report.quality_rating,
+        "usefulness_rating": report.usefulness_rating,
+        "production_fit": report.production_fit,
+        "hours_saved": None if report.hours_saved is None else str(report.hours_saved),
+        "categories": sorted(c.category for c in report.categories.all()),
+        "text": report.text,
+    }
+
+
+def working_content(report: FeedbackReport) -> dict:
+    """What the partner's form shows: the report, with any unsubmitted edits on top."""
+    return {**report_content(report), **(report.draft_content or {})}
+
+
+def _apply(report: FeedbackReport, cleaned: dict) -> None:
+    for name in FIELDS:
+        if name in cleaned and name != "categories":
+            setattr(report, name, cleaned[name])
+    if "categories" in cleaned:
+        wanted = set(cleaned["categories"])
+        report.categories.exclude(category__in=wanted).delete()
+        have = set(report.categories.values_list("category", flat=True))
+        FeedbackCategory.objects.bulk_create(
+            [FeedbackCategory(report=report, category=c) for c in sorted(wanted - have)]
+        )
+
+
+# --- Who may write ----------------------------------------------------------------------------------------------------
+def _membership(user: User, organization_id: int) -> Membership | None:
+    if user is None or not user.is_authenticated or user.is_studio_staff:
+        return None
+    return (
+        Membership.objects.select_related("organization__cohort")
+        .filter(user=user, organization_id=organization_id)
+        .first()
+    )
+
+
+def _require_filer(user: User, organization_id: int) -> None:
+    membership = _membership(user, organization_id)
+    if membership is None:
+        raise FeedbackError(
+            "Only members of the studio that ran this job can give feedback on it.", {"": "not-a-member"}
+        )
+    if membership.role == Membership.Role.VIEWER:
+        raise FeedbackError(
+            "Viewers cannot give feedback. Ask your studio's owner for the member role.", {"": "viewer"}
+        )
+    if cohort_window(membership.organization).read_only:
+        raise FeedbackError("Your studio's beta window is closed: feedback is read-only.", {"": "closed"})
+
+
+def _lock_own(user: User, report: FeedbackReport) -> FeedbackReport:
+    """The report, locked for writing, if `user` wrote it and is still a (non-viewer) member of its studio."""
+    _require_filer(user, report.organization_id)
+    locked = FeedbackReport.objects.select_for_update().filter(pk=report.pk).first()
+    if locked is None:
+        raise FeedbackError("This feedback no longer exists.")
+    if locked.author_id != user.pk:
+        raise FeedbackError("Only the person who wrote this feedback can change it.")
+    return locked
+
+
+def _require_staff(user: User) -> None:
+    if user is None or not user.is_authenticated or not user.is_studio_staff:
+        raise PermissionDeniedError("Only studio staff can do this.")
+
+
+# --- The partner's report ---------------------------------------------------------------------------------------------
+def feedback_start(*, user: User, job: Job) -> FeedbackReport:
+    """This person's report on a finished run of their own studio, created (as a draft) on first use.
+
+    The run's tool, version, parameters and inputs' fingerprints are copied from the job, never retyped."""
+    _require_filer(user, job.organization_id)
+    if job.status not in Job.FINISHED:
+        raise FeedbackError("Feedback opens when the job has finished.", {"": "not-finished"})
+    existing = FeedbackReport.objects.filter(job=job, author=user).first()
+    if existing is not None:
+        return existing
+    inputs = list(job.job_inputs.order_by("position").values_list("sha256", flat=True))
+    try:
+        with transaction.atomic():
+            return FeedbackReport.objects.create(
+                organization_id=job.organization_id,
+                job=job,
+                author=user,
+                tool_slug=job.tool_slug,
+                tool_version=job.tool_version,
+                parameters=job.parameters or {},
+                input_sha256=inputs,
+            )
+    except IntegrityError:  # a second tab started it at the same moment
+        return FeedbackReport.objects.get(job=job, author=user)
+
+
+def feedback_save_draft(*, user: User, report: FeedbackReport, data) -> FeedbackReport:
+    """Keep what the partner has typed so far. Nothing is required; a value that is not valid yet (e.g. "1.2.")
+    is left out and named in `report.draft_errors`, so the rest is still kept."""
+    cleaned, errors = clean_feedback_data(data, require_all=False)
+    with transaction.atomic():
+        report = _lock_own(user, report)
+        if report.is_draft:
+            _apply(report, cleaned)
+        else:  # keep only what differs from the submitted revision, so "unsubmitted changes" means just that
+            submitted = report_content(report)
+            merged = {**(report.draft_content or {}), **_jsonable(cleaned)}
+            report.draft_content = {k: v for k, v in merged.items() if submitted.get(k) != v}
+        report.draft_saved_at = timezone.now()
+        report.save()
+    report.draft_errors = errors
+    return report
+
+
+def feedback_submit(*, user: User, report: FeedbackReport, data) -> FeedbackReport:
+    """Validate every field and submit: the first submission makes the report `new` with revision 1; each later
+    submission (an edit) adds the next revision. Every revision is kept."""
+    with transaction.atomic():
+        report = _lock_own(user, report)
+        values = {**working_content(report), **plain_data(data)}
+        cleaned, errors = clean_feedback_data(values, require_all=True)
+        if errors:
+            raise FeedbackError("Some answers need attention.", errors)
+        _apply(report, cleaned)
+        now = timezone.now()
+        if report.is_draft:
+            report.status = Status.NEW
+            report.submitted_at = now
+        report.revision += 1
+        report.revised_at = now
+        report.draft_content = {}
+        report.draft_saved_at = None
+        report.save()
+        content = report_content(report)
+        content["notes"] = [
+            {"seconds": n.seconds, "text": n.text, "output_id": n.output_id} for n in report.notes.order_by("seconds")
+        ]
+        content["attachments"] = list(report.attachments.values_list("asset_id", flat=True))
+        FeedbackRevision.objects.create(report=report, number=report.revision, content=content, submitted_by=user)
+    return report
+
+
+def feedback_note_add(*, user: User, report: FeedbackReport, seconds, text: str, output=None) -> FeedbackNote:
+    """A note at a time of a video output of the run ("the flicker at 00:00:12")."""
+    errors = {}
+    try:
+        seconds = float(seconds)
+        if not math.isfinite(seconds) or seconds < 0:
+            raise ValueError
+    except (TypeError, ValueError):
+        errors["seconds"] = "Pause the player where the note belongs (a time of 0 or more seconds)."
+    text = (text or "").replace("\r\n", "\n").strip()
+    if not text:
+        errors["text"] = "Write the note."
+    elif len(text) > NOTE_MAX:
+        errors["text"] = f"Keep a note under {NOTE_MAX:,} characters."
+    output_id = getattr(output, "pk", output)
+    if output_id not in (None, ""):
+        output = (
+            JobOutput.objects.filter(job_id=report.job_id, pk=output_id, asset__kind=Asset.Kind.VIDEO)
+            .select_related("asset")
+            .first()
+            if str(output_id).isdigit()
+            else None
+        )
+        if output is None:
+            errors["output"] = "Choose a video output of this run."
+        elif "seconds" not in errors and output.asset.duration_seconds and seconds > output.asset.duration_seconds + 1:
+            errors["seconds"] = "That time is past the end of the video."
+    else:
+        output = None
+    if errors:
+        raise FeedbackError("The note was not added.", errors)
+    with transaction.atomic():
+        report = _lock_own(user, report)
+        return FeedbackNote.objects.create(report=report, output=output, seconds=round(seconds, 3), text=text)
+
+
+def feedback_note_delete(*, user: User, note: FeedbackNote) -> None:
+    with transaction.atomic():
+        _lock_own(user, note.report)
+        note.delete()
+
+
+def feedback_attachment_add(*, user: User, report: FeedbackReport, asset: Asset) -> FeedbackAttachment:
+    """Attach a file the partner uploaded through the assets upload (an asset of the same studio)."""
+    if asset.organization_id != report.organization_id:
+        raise FeedbackError("Attach files of your own studio.", {"attachments": "Attach files of your own studio."})
+    if asset.status in (Asset.Status.DELETED, Asset.Status.REJECTED):
+        raise FeedbackError("That file was rejected or deleted.", {"attachments": "That file was rejected or deleted."})
+    with transaction.atomic():
+        report = _lock_own(user, report)
+        attachment, _ = FeedbackAttachment.objects.get_or_create(report=report, asset=asset)
+    return attachment
+
+
+def feedback_attachment_remove(*, user: User, attachment: FeedbackAttachment) -> None:
+    """Detach a file from the report; the file itself stays in the studio's assets."""
+    with transaction.atomic():
+        _lock_own(user, attachment.report)
+        attachment.delete()
+
+
+# --- Staff ------------------------------------------------------------------------------------------------------------
+def _clean_body(body) -> str:
+    body = (body or "").replace("\r\n", "\n").strip()
+    if not body:
+        raise FeedbackError("Write something first.", {"body": "Write something first."})
+    if len(body) > COMMENT_MAX:
+        raise FeedbackError("Too long.", {"body": f"Keep it under {COMMENT_MAX:,} characters."})
+    return body
+
+
+def feedback_comment_add(*, user: User, report: FeedbackReport, body: str) -> FeedbackComment:
+    """An internal comment: staff only, never shown to the studio."""
+    _require_staff(user)
+    body = _clean_body(body)
+    return FeedbackComment.objects.create(report=report, author=user, kind=FeedbackComment.Kind.INTERNAL, body=body)
+
+
+def feedback_reply(*, user: User, report: FeedbackReport, body: str) -> FeedbackComment:
+    """A reply the studio reads on the report; its author is emailed and the studio's webhooks are told."""
+    _require_staff(user)
+    body = _clean_body(body)
+    with transaction.atomic():
+        report = FeedbackReport.objects.select_for_update().get(pk=report.pk)  # the status as it is now
+        if report.is_draft:
+            raise FeedbackError("This feedback has not been submitted yet.", {"body": "Not submitted yet."})
+        reply = FeedbackComment.objects.create(report=report, author=user, kind=FeedbackComment.Kind.REPLY, body=body)
+        reply_id = reply.pk
+        transaction.on_commit(lambda: _email_reply(reply_id))
+        events.publish(
+            "feedback.replied",
+            organization_id=report.organization_id,
+            data={
+                "report_id": report.pk,
+                "job_id": report.job_id,
+                "reply_id": reply.pk,
+                "tool": report.tool_slug,
+                "tool_version": report.tool_version,
+                "body": body,
+                "url": settings.SITE_URL + reverse("beta:feedback-detail", args=[report.pk]),
+            },
+        )
+    return reply
+
+
+def _email_reply(reply_id: int) -> None:
+    reply = FeedbackComment.objects.select_related("report", "report__author").filter(pk=reply_id).first()
+    if reply is None or reply.kind != FeedbackComment.Kind.REPLY:
+        return
+    report = reply.report
+    author = report.author
+    if author is None or not author.is_active or not author.email:
+        return
+    tool = catalogue.get_tool(report.tool_slug)
+    name = tool.name if tool else report.tool_slug
+    url = settings.SITE_URL + reverse("beta:feedback-detail", args=[report.pk])
+    body = (
+        f"The AI Studio replied to your feedback on {name} (job {report.job_id}):\n\n{reply.body}\n\n"
+        f"Read it and the status of your feedback here: {url}\n\n— {settings.PORTAL_NAME}"
+    )
+    send_mail(f"Reply to your feedback on {name}, job {report.job_id}", body, None, [author.email], fail_silently=True)
+
+
+def _clean_tag(name) -> str:
+    name = " ".join(str(name or "").split()).lower()
+    if len(name) > TAG_MAX:
+        raise FeedbackError("Tag too long.", {"tags": f"Keep tags under {TAG_MAX} characters."})
+    return name
+
+
+def feedback_triage(
+    *,
+    user: User,
+    reports: Iterable,
+    status: str | None = None,
+    assignee: User | None = None,
+    add_tags: Iterable = (),
+    remove_tags: Iterable = (),
+    unassign: bool = False,
+) -> int:
+    """Bulk triage of submitted reports: change status, assign to a staff member (or `unassign`), add or remove
+    tags. Drafts are never touched. Returns the number of reports changed."""
+    _require_staff(user)
+    errors = {}
+    if status not in (None, "") and status not in TRIAGE_STATUSES:
+        errors["status"] = "Choose new, triaged, actioned or closed."
+    if assignee is not None and not (assignee.is_active and assignee.is_studio_staff):
+        errors["assignee"] = "Assign to a member of studio staff."
+    try:
+        add = sorted({t for t in (_clean_tag(n) for n in add_tags) if t})
+        remove = sorted({t for t in (_clean_tag(n) for n in remove_tags) if t})
+    except FeedbackError as exc:
+        errors.update(exc.errors)
+    if errors:
+        raise FeedbackError("Nothing was changed.", errors)
+    if hasattr(reports, "values_list"):
+        ids = list(reports.values_list("pk", flat=True))
+    else:
+        ids = [getattr(r, "pk", r) for r in reports]
+    now = timezone.now()
+    with transaction.atomic():
+        ids = list(
+            FeedbackReport.objects.select_for_update()
+            .filter(pk__in=ids)
+            .exclude(status=Status.DRAFT)
+            .values_list("pk", flat=True)
+        )
+        if not ids:
+            return 0
+        rows = FeedbackReport.objects.filter(pk__in=ids)
+        changes = {}
+        if status:
+            changes["status"] = status
+            if status != Status.NEW:
+                rows.filter(triaged_at__isnull=True).update(triaged_at=now)
+        if assignee is not None:
+            changes["assignee"] = assignee
+        elif unassign:
+            changes["assignee"] = None
+        if changes or add or remove:
+            rows.update(**changes, updated_at=now)
+        through = FeedbackReport.tags.through
+        if add:
+            for name in add:
+                FeedbackTag.objects.get_or_create(name=name)
+            tag_ids = list(FeedbackTag.objects.filter(name__in=add).values_list("pk", flat=True))
+            through.objects.bulk_create(
+                [through(feedbackreport_id=r, feedbacktag_id=t) for r in ids for t in tag_ids], ignore_conflicts=True
+            )
+        if remove:
+            through.objects.filter(feedbackreport_id__in=ids, feedbacktag__name__in=remove).delete()
+    return len(ids)

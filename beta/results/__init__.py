@@ -1,0 +1,1 @@
+"""The May results: the staff dashboard, its charts, exports, and the results report a worker builds."""

@@ -1,0 +1,684 @@
+"""The results dashboard's numbers, aggregated in SQL so the number of queries does not grow with the data.
+
+Methods (also printed under the dashboard and in the report):
+- *Success rate*: succeeded / (succeeded + failed) among finished runs; canceled runs are left out (the partner
+  stopped them, the tool did not fail).
+- *Run time p50/p95*: of succeeded runs, `finished_at - started_at`, by the **nearest-rank** method: the value at
+  rank ceil(p/100 * n) of the sorted durations (always an observed duration, never interpolated).
+- *NPS*: % promoters (9-10) minus % detractors (0-6) of the answers to NPS questions; 95% interval by the normal
+  approximation of the difference of two proportions: NPS ± 1.96 * sqrt((p + d - (p - d)^2) / n), clipped to ±100.
+- *Win rate*: a side's wins plus half its ties ("same"), over every vote, with a 95% Wilson score interval (the
+  blind comparisons' own definition, `beta.comparisons.selectors.win_rate`); the two sides add up to 100%.
+- *Surveys*: by cohort only (a survey is its own time window, and is not about one tool).
+- *Hours saved*: the sum of the partners' estimates, and that sum divided by the number of runs with an estimate.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from urllib.parse import urlencode
+
+from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, Q, QuerySet, Sum
+from django.db.models.functions import TruncWeek
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+
+from beta.models import (
+    ComparisonVote,
+    FeedbackCategory,
+    FeedbackReport,
+    Job,
+    Question,
+    Survey,
+    SurveyAnswer,
+)
+from portal.models import Cohort, Organization
+
+Z95 = 1.959963984540054
+RATINGS = (1, 2, 3, 4, 5)
+RATING_FIELDS = {"overall": "overall_rating", "quality": "quality_rating", "usefulness": "usefulness_rating"}
+CATEGORY_LABELS = dict(FeedbackCategory.Category.choices)
+FIT_LABELS = dict(FeedbackReport.ProductionFit.choices)
+
+
+# --- Statistics -------------------------------------------------------------------------------------------------------
+def percentile(values: list[float], p: float) -> float | None:
+    """Nearest-rank percentile: the smallest value with at least p% of the values at or below it."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    rank = max(1, math.ceil(p / 100 * len(ordered)))
+    return ordered[rank - 1]
+
+
+def wilson(successes: int, n: int, z: float = Z95) -> tuple[float | None, float | None, float | None]:
+    """A proportion with its Wilson score interval: (p, low, high), each in 0..1; Nones when n is 0."""
+    if n <= 0:
+        return None, None, None
+    p = successes / n
+    denominator = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / denominator
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denominator
+    return p, max(0.0, centre - half), min(1.0, centre + half)
+
+
+def nps_from_counts(promoters: int, detractors: int, n: int, z: float = Z95):
+    """(score, low, high, n) on the -100..100 scale; Nones when nobody answered."""
+    if n <= 0:
+        return None, None, None, 0
+    p, d = promoters / n, detractors / n
+    score = (p - d) * 100
+    half = z * math.sqrt(max(p + d - (p - d) ** 2, 0.0) / n) * 100
+    return score, max(-100.0, score - half), min(100.0, score + half), n
+
+
+def nps_scores(promoters: int, passives: int, detractors: int):
+    """NPS and its interval through the surveys module's `nps()` when it is there (one definition for the
+    programme), else our own; both take the same counts."""
+    n = promoters + passives + detractors
+    try:
+        from beta.surveys.selectors import nps as surveys_nps
+    except ImportError:
+        return nps_from_counts(promoters, detractors, n)
+    if n == 0:
+        return None, None, None, 0
+    # The surveys' function takes the raw 0-10 scores; scores stand in for their class (10, 8, 0) exactly.
+    return surveys_nps([10] * promoters + [8] * passives + [0] * detractors)
+
+
+def win_rate(wins: int, n: int):
+    try:
+        from beta.comparisons.selectors import win_rate as comparisons_win_rate
+    except ImportError:
+        return wilson(wins, n)
+    if n == 0:
+        return None, None, None
+    return comparisons_win_rate(wins, n)
+
+
+# --- Filters ----------------------------------------------------------------------------------------------------------
+def _parse_date(value) -> date | None:
+    try:
+        return date.fromisoformat(value) if value else None
+    except (TypeError, ValueError):
+        return None
+
+
+def _parse_int(value) -> int | None:
+    try:
+        return int(value) if value not in (None, "") else None
+    except (TypeError, ValueError):
+        return None
+
+
+@dataclass(frozen=True)
+class Filters:
+    """The dashboard's filters; the same names in its URL, its exports' URLs and a report's options."""
+
+    cohort_id: int | None = None
+    tool: str = ""
+    version: str = ""
+    date_from: date | None = None
+    date_to: date | None = None
+    anonymise: bool = False
+
+    @classmethod
+    def from_params(cls, params) -> Filters:
+        return cls(
+            cohort_id=_parse_int(params.get("cohort")),
+            tool=(params.get("tool") or "").strip()[:60],
+            version=(params.get("version") or "").strip()[:40],
+            date_from=_parse_date(params.get("date_from")),
+            date_to=_parse_date(params.get("date_to")),
+            anonymise=str(params.get("anonymise", "")).lower() in ("1", "true", "on", "yes"),
+        )
+
+    def as_params(self, *, anonymise: bool | None = None) -> dict:
+        params = {
+            "cohort": self.cohort_id or "",
+            "tool": self.tool,
+            "version": self.version,
+            "date_from": self.date_from.isoformat() if self.date_from else "",
+            "date_to": self.date_to.isoformat() if self.date_to else "",
+            "anonymise": "1" if (self.anonymise if anonymise is None else anonymise) else "",
+        }
+        return {k: v for k, v in params.items() if v}
+
+    def query(self, **override) -> str:
+        return urlencode(self.as_params(**override))
+
+    @property
+    def start(self) -> datetime | None:
+        if self.date_from is None:
+            return None
+        return timezone.make_aware(datetime.combine(self.date_from, time.min))
+
+    @property
+    def end(self) -> datetime | None:
+        """Exclusive: the start of the day after `date_to`."""
+        if self.date_to is None:
+            return None
+        return timezone.make_aware(datetime.combine(self.date_to + timedelta(days=1), time.min))
+
+    @property
+    def is_filtered(self) -> bool:
+        return bool(self.cohort_id or self.tool or self.version or self.date_from or self.date_to)
+
+    def _dates(self, qs: QuerySet, field_name: str) -> QuerySet:
+        if self.start:
+            qs = qs.filter(**{f"{field_name}__gte": self.start})
+        if self.end:
+            qs = qs.filter(**{f"{field_name}__lt": self.end})
+        return qs
+
+    def jobs(self, qs: QuerySet | None = None) -> QuerySet:
+        qs = Job.objects.all() if qs is None else qs
+        if self.cohort_id:
+            qs = qs.filter(organization__cohort_id=self.cohort_id)
+        if self.tool:
+            qs = qs.filter(tool_slug=self.tool)
+        if self.version:
+            qs = qs.filter(tool_version=self.version)
+        return self._dates(qs, "queued_at")
+
+    def feedback(self, qs: QuerySet | None = None) -> QuerySet:
+        qs = FeedbackReport.objects.submitted() if qs is None else qs
+        if self.cohort_id:
+            qs = qs.filter(organization__cohort_id=self.cohort_id)
+        if self.tool:
+            qs = qs.filter(tool_slug=self.tool)
+        if self.version:
+            qs = qs.filter(tool_version=self.version)
+        return self._dates(qs, "submitted_at")
+
+    def answers(self, qs: QuerySet | None = None) -> QuerySet:
+        """Submitted survey answers, by cohort only (a survey is its own time window and is not about one tool)."""
+        qs = SurveyAnswer.objects.filter(response__submitted_at__isnull=False) if qs is None else qs
+        if self.cohort_id:
+            qs = qs.filter(response__organization__cohort_id=self.cohort_id)
+        return qs
+
+    def votes(self, qs: QuerySet | None = None) -> QuerySet:
+        qs = ComparisonVote.objects.filter(voted_at__isnull=False).exclude(choice="") if qs is None else qs
+        if self.cohort_id:
+            qs = qs.filter(comparison__organization__cohort_id=self.cohort_id)
+        if self.tool:
+            qs = qs.filter(Q(comparison__output_a__job__tool_slug=self.tool)
+                           | Q(comparison__output_b__job__tool_slug=self.tool))
+        if self.version:
+            qs = qs.filter(Q(comparison__output_a__job__tool_version=self.version)
+                           | Q(comparison__output_b__job__tool_version=self.version))
+        return self._dates(qs, "voted_at")
+
+
+# --- Studio names -----------------------------------------------------------------------------------------------------
+def letter_label(index: int) -> str:
+    """0 → A, 25 → Z, 26 → AA: spreadsheet-style, so there is a name for any number of studios."""
+    letters = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(ord("A") + rest) + letters
+    return letters
+
+
+def studio_labels(*, anonymise: bool) -> dict[int, str]:
+    """Each studio's name on screen: its own, or "Studio A", "B"... in the order studios joined (stable across
+    filters, pages, exports and reports)."""
+    rows = Organization.objects.order_by("created_at", "id").values_list("id", "name")
+    if anonymise:
+        return {pk: f"Studio {letter_label(i)}" for i, (pk, _) in enumerate(rows)}
+    return dict(rows)
+
+
+# --- Links to the feedback behind a number ----------------------------------------------------------------------------
+#: the dashboard's filters that the feedback inbox shares (same names, same meaning)
+INBOX_PARAMS = ("cohort", "tool", "version", "date_from", "date_to")
+
+
+def inbox_url(filters: Filters, **extra) -> str:
+    """The feedback inbox filtered to the reports behind a number: the page's filters plus the number's own
+    (tool, version, studio, rating, category)."""
+    try:
+        base = reverse("beta:feedback-inbox")
+    except NoReverseMatch:
+        return ""
+    params = {k: v for k, v in filters.as_params(anonymise=False).items() if k in INBOX_PARAMS}
+    params.update({k: v for k, v in extra.items() if v not in (None, "")})
+    return f"{base}?{urlencode(params)}" if params else base
+
+
+# --- The dashboard ----------------------------------------------------------------------------------------------------
+def _rate(part: int, whole: int) -> float | None:
+    return part / whole if whole else None
+
+
+def _feedback_aggregates() -> dict:
+    aggregates = {
+        "reports": Count("id"),
+        "avg_overall": Avg("overall_rating"),
+        "avg_quality": Avg("quality_rating"),
+        "avg_usefulness": Avg("usefulness_rating"),
+        "hours_sum": Sum("hours_saved"),
+        "hours_reports": Count("id", filter=Q(hours_saved__isnull=False)),
+        "hours_jobs": Count("job", distinct=True, filter=Q(hours_saved__isnull=False)),
+    }
+    for name, column in RATING_FIELDS.items():
+        for value in RATINGS:
+            aggregates[f"{name}_{value}"] = Count("id", filter=Q(**{column: value}))
+    for value in FIT_LABELS:
+        aggregates[f"fit_{value}"] = Count("id", filter=Q(production_fit=value))
+    return aggregates
+
+
+def _job_aggregates() -> dict:
+    return {
+        "jobs": Count("id"),
+        "succeeded": Count("id", filter=Q(status=Job.Status.SUCCEEDED)),
+        "failed": Count("id", filter=Q(status=Job.Status.FAILED)),
+        "canceled": Count("id", filter=Q(status=Job.Status.CANCELED)),
+    }
+
+
+@dataclass
+class Row:
+    """One line of a table: a tool version, a cohort, a studio or a week, with its jobs and feedback."""
+
+    key: tuple
+    label: str
+    jobs: int = 0
+    succeeded: int = 0
+    failed: int = 0
+    canceled: int = 0
+    durations: list[float] = field(default_factory=list, repr=False)
+    reports: int = 0
+    avg_overall: float | None = None
+    avg_quality: float | None = None
+    avg_usefulness: float | None = None
+    ratings: dict[str, list[int]] = field(default_factory=dict)
+    fit: dict[str, int] = field(default_factory=dict)
+    hours_sum: float = 0.0
+    hours_reports: int = 0
+    hours_jobs: int = 0
+    categories: list[dict] = field(default_factory=list)
+    link: str = ""
+    links: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def success_rate(self) -> float | None:
+        return _rate(self.succeeded, self.succeeded + self.failed)
+
+    @property
+    def finished(self) -> int:
+        return self.succeeded + self.failed
+
+    @property
+    def p50(self) -> float | None:
+        return percentile(self.durations, 50)
+
+    @property
+    def p95(self) -> float | None:
+        return percentile(self.durations, 95)
+
+    @property
+    def hours_per_job(self) -> float | None:
+        return self.hours_sum / self.hours_jobs if self.hours_jobs else None
+
+    @property
+    def success_text(self) -> str:
+        return _percent(self.success_rate)
+
+    @property
+    def p50_text(self) -> str:
+        return _seconds(self.p50)
+
+    @property
+    def p95_text(self) -> str:
+        return _seconds(self.p95)
+
+    @property
+    def rating_cells(self) -> list[tuple[int, int, str]]:
+        """(rating, count, link to those reports) for the overall rating, 1 to 5."""
+        counts = self.ratings.get("overall", [0] * len(RATINGS))
+        return [(v, n, self.links.get(f"overall_{v}", "")) for v, n in zip(RATINGS, counts, strict=True)]
+
+    def add_feedback(self, values: dict) -> None:
+        self.reports = values["reports"]
+        self.avg_overall = values["avg_overall"]
+        self.avg_quality = values["avg_quality"]
+        self.avg_usefulness = values["avg_usefulness"]
+        self.hours_sum = float(values["hours_sum"] or 0)
+        self.hours_reports = values["hours_reports"]
+        self.hours_jobs = values["hours_jobs"]
+        self.ratings = {name: [values[f"{name}_{v}"] for v in RATINGS] for name in RATING_FIELDS}
+        self.fit = {value: values[f"fit_{value}"] for value in FIT_LABELS}
+
+    def add_jobs(self, values: dict) -> None:
+        for key in ("jobs", "succeeded", "failed", "canceled"):
+            setattr(self, key, values[key])
+
+
+def _rows(job_values, feedback_values, key_fields: tuple[str, ...], label) -> dict[tuple, Row]:
+    rows: dict[tuple, Row] = {}
+    for values in job_values:
+        key = tuple(values[f] for f in key_fields)
+        rows.setdefault(key, Row(key=key, label=label(key))).add_jobs(values)
+    for values in feedback_values:
+        key = tuple(values[f] for f in key_fields)
+        rows.setdefault(key, Row(key=key, label=label(key))).add_feedback(values)
+    return rows
+
+
+def tool_rows(filters: Filters) -> list[Row]:
+    """Per tool and version: jobs, success, run time, ratings, fit, hours saved and issue categories (4 queries)."""
+    from beta import tools as catalogue
+
+    names = {tool.slug: tool.name for tool in catalogue.all_tools()}
+    fields = ("tool_slug", "tool_version")
+    jobs = filters.jobs().values(*fields).annotate(**_job_aggregates()).order_by(*fields)
+    feedback = filters.feedback().values(*fields).annotate(**_feedback_aggregates()).order_by(*fields)
+    rows = _rows(jobs, feedback, fields, lambda key: f"{names.get(key[0], key[0])} {key[1]}")
+    # The run times themselves (one number per run): subtracted in SQL, which is an order of magnitude faster than
+    # reading two time-zoned timestamps per row; the percentiles are then taken here (nearest rank).
+    durations = (
+        filters.jobs()
+        .filter(status=Job.Status.SUCCEEDED, started_at__isnull=False, finished_at__isnull=False)
+        .annotate(run_time=ExpressionWrapper(F("finished_at") - F("started_at"), output_field=DurationField()))
+        .values_list("tool_slug", "tool_version", "run_time")
+    )
+    for slug, version, run_time in durations.iterator(chunk_size=5000):
+        row = rows.get((slug, version))
+        if row is not None:
+            row.durations.append(run_time.total_seconds())
+    categories = (
+        FeedbackCategory.objects.filter(report__in=filters.feedback().values("id"))
+        .values("report__tool_slug", "report__tool_version", "category")
+        .annotate(n=Count("id"))
+        .order_by("-n", "category")
+    )
+    for values in categories:
+        row = rows.get((values["report__tool_slug"], values["report__tool_version"]))
+        if row is not None:
+            row.categories.append({
+                "value": values["category"], "label": CATEGORY_LABELS.get(values["category"], values["category"]),
+                "n": values["n"],
+                "link": inbox_url(filters, tool=row.key[0], version=row.key[1], category=values["category"]),
+            })
+    for row in rows.values():
+        row.link = inbox_url(filters, tool=row.key[0], version=row.key[1])
+        row.links = {
+            f"overall_{v}": inbox_url(filters, tool=row.key[0], version=row.key[1], rating=v) for v in RATINGS
+        }
+    return [rows[key] for key in sorted(rows)]
+
+
+def cohort_rows(filters: Filters) -> list[Row]:
+    fields = ("organization__cohort_id",)
+    names = dict(Cohort.objects.values_list("id", "name"))
+    jobs = filters.jobs().values(*fields).annotate(**_job_aggregates()).order_by(*fields)
+    feedback = filters.feedback().values(*fields).annotate(**_feedback_aggregates()).order_by(*fields)
+    rows = _rows(jobs, feedback, fields, lambda key: names.get(key[0], "No cohort"))
+    for row in rows.values():
+        row.link = inbox_url(filters, cohort=row.key[0])
+    return sorted(rows.values(), key=lambda r: r.label)
+
+
+def studio_rows(filters: Filters, labels: dict[int, str]) -> list[Row]:
+    fields = ("organization_id",)
+    jobs = filters.jobs().values(*fields).annotate(**_job_aggregates()).order_by(*fields)
+    feedback = filters.feedback().values(*fields).annotate(**_feedback_aggregates()).order_by(*fields)
+    rows = _rows(jobs, feedback, fields, lambda key: labels.get(key[0], "Studio"))
+    for row in rows.values():
+        row.link = inbox_url(filters, studio=row.key[0])
+    return sorted(rows.values(), key=lambda r: r.label)
+
+
+def weekly_rows(filters: Filters) -> list[Row]:
+    """Weeks (Monday first, in the portal's time zone) with their runs and their feedback."""
+    jobs = (
+        filters.jobs().annotate(week=TruncWeek("queued_at")).values("week").annotate(**_job_aggregates())
+        .order_by("week")
+    )
+    feedback = (
+        filters.feedback().annotate(week=TruncWeek("submitted_at")).values("week")
+        .annotate(**_feedback_aggregates()).order_by("week")
+    )
+    rows: dict[tuple, Row] = {}
+    for values in jobs:
+        week = _week_date(values["week"])
+        rows.setdefault((week,), Row(key=(week,), label=week.strftime("%d %b"))).add_jobs(values)
+    for values in feedback:
+        week = _week_date(values["week"])
+        rows.setdefault((week,), Row(key=(week,), label=week.strftime("%d %b"))).add_feedback(values)
+    for row in rows.values():
+        week = row.key[0]
+        start = max(week, filters.date_from) if filters.date_from else week
+        end = min(week + timedelta(days=6), filters.date_to) if filters.date_to else week + timedelta(days=6)
+        row.link = inbox_url(filters, date_from=start.isoformat(), date_to=end.isoformat())
+    return [rows[key] for key in sorted(rows)]
+
+
+def _week_date(value) -> date:
+    if isinstance(value, datetime):
+        return timezone.localtime(value).date() if timezone.is_aware(value) else value.date()
+    return value
+
+
+def category_totals(filters: Filters, rows: list[Row]) -> list[dict]:
+    totals: dict[str, int] = defaultdict(int)
+    for row in rows:
+        for category in row.categories:
+            totals[category["value"]] += category["n"]
+    ordered = sorted(totals.items(), key=lambda t: (-t[1], t[0]))
+    return [{"value": v, "label": CATEGORY_LABELS.get(v, v), "n": n, "link": inbox_url(filters, category=v)}
+            for v, n in ordered]
+
+
+def _percent(value: float | None) -> str:
+    return "\u2013" if value is None else f"{value * 100:.0f}%"
+
+
+def _seconds(value: float | None) -> str:
+    from beta.results.charts import fmt_seconds
+
+    return fmt_seconds(value)
+
+
+def _interval_text(p, low, high) -> str:
+    if p is None:
+        return "\u2013"
+    return f"{p * 100:.0f}% (95% CI {low * 100:.0f}\u2013{high * 100:.0f}%)"
+
+
+@dataclass
+class NpsResult:
+    question_id: int
+    prompt: str
+    survey: str
+    promoters: int
+    passives: int
+    detractors: int
+    score: float | None
+    low: float | None
+    high: float | None
+
+    @property
+    def n(self) -> int:
+        return self.promoters + self.passives + self.detractors
+
+    @property
+    def text(self) -> str:
+        if self.score is None:
+            return "\u2013"
+        return f"{self.score:+.0f} (95% CI {self.low:+.0f} to {self.high:+.0f})"
+
+
+def nps_results(filters: Filters) -> list[NpsResult]:
+    """Per NPS question: promoters, passives, detractors (one query), the score and its interval."""
+    values = (
+        filters.answers()
+        .filter(question__kind=Question.Kind.NPS, number__isnull=False)
+        .values("question_id", "question__prompt", "question__survey__title")
+        .annotate(
+            promoters=Count("id", filter=Q(number__gte=9)),
+            detractors=Count("id", filter=Q(number__lte=6)),
+            n=Count("id"),
+        )
+        .order_by("question__survey__title", "question_id")
+    )
+    results = []
+    for v in values:
+        passives = v["n"] - v["promoters"] - v["detractors"]
+        score, low, high, _ = nps_scores(v["promoters"], passives, v["detractors"])
+        results.append(NpsResult(v["question_id"], v["question__prompt"], v["question__survey__title"],
+                                 v["promoters"], passives, v["detractors"], score, low, high))
+    return results
+
+
+def nps_overall(results: list[NpsResult]) -> NpsResult | None:
+    if not results:
+        return None
+    promoters = sum(r.promoters for r in results)
+    passives = sum(r.passives for r in results)
+    detractors = sum(r.detractors for r in results)
+    score, low, high, _ = nps_scores(promoters, passives, detractors)
+    return NpsResult(0, "All NPS questions", "", promoters, passives, detractors, score, low, high)
+
+
+def survey_results(filters: Filters, labels: dict[int, str]) -> list[dict]:
+    """Every survey answered in scope, question by question, through the surveys module's `survey_results` (three
+    queries per survey, whatever the number of answers). Surveys are filtered by cohort only: each survey is its own
+    time window (open to due), and surveys are not about one tool."""
+    from beta.surveys.selectors import survey_results as one_survey
+
+    cohort = Cohort.objects.filter(pk=filters.cohort_id).first() if filters.cohort_id else None
+    surveys = Survey.objects.filter(pk__in=filters.answers().values("question__survey_id")).order_by("title", "id")
+    results = []
+    for survey in surveys:
+        result = one_survey(survey, cohort=cohort)
+        for item in result["questions"]:
+            for text in item.get("texts", []):
+                text["studio_label"] = labels.get(text["organization_id"], "Studio")
+        results.append(result)
+    return results
+
+
+@dataclass
+class ComparisonResult:
+    label_a: str
+    label_b: str
+    comparisons: int
+    a: int
+    b: int
+    same: int
+
+    @property
+    def n(self) -> int:
+        return self.a + self.b + self.same
+
+    @property
+    def rate_a(self):
+        return win_rate(self.a + self.same / 2, self.n)
+
+    @property
+    def rate_b(self):
+        return win_rate(self.b + self.same / 2, self.n)
+
+    @property
+    def rate_a_text(self) -> str:
+        return _interval_text(*self.rate_a)
+
+    @property
+    def rate_b_text(self) -> str:
+        return _interval_text(*self.rate_b)
+
+    @property
+    def decisive_a(self):
+        """A's share of the votes that picked a side (ties left out)."""
+        return win_rate(self.a, self.a + self.b)
+
+    @property
+    def rate_same(self) -> float | None:
+        return _rate(self.same, self.n)
+
+
+def comparison_results(filters: Filters) -> list[ComparisonResult]:
+    """Blind comparisons grouped by their pair of labels (the same two versions asked of several studios)."""
+    values = (
+        filters.votes()
+        .values("comparison__label_a", "comparison__label_b")
+        .annotate(
+            comparisons=Count("comparison", distinct=True),
+            a=Count("id", filter=Q(choice=ComparisonVote.Choice.A)),
+            b=Count("id", filter=Q(choice=ComparisonVote.Choice.B)),
+            same=Count("id", filter=Q(choice=ComparisonVote.Choice.SAME)),
+        )
+        .order_by("comparison__label_a", "comparison__label_b")
+    )
+    return [ComparisonResult(v["comparison__label_a"], v["comparison__label_b"], v["comparisons"], v["a"], v["b"],
+                             v["same"]) for v in values]
+
+
+def quotes(filters: Filters, labels: dict[int, str], *, limit: int = 30) -> dict:
+    """Staff's chosen quotes, and recent reports with text to choose from (two queries)."""
+    base = filters.feedback().select_related("organization")
+    chosen = list(base.filter(quote_selected=True).order_by("-submitted_at", "-id")[:limit])
+    candidates = list(base.filter(quote_selected=False).exclude(text="").order_by("-submitted_at", "-id")[:limit])
+    for report in chosen + candidates:
+        report.studio_label = labels.get(report.organization_id, "Studio")
+    return {"chosen": chosen, "candidates": candidates}
+
+
+def filter_choices() -> dict:
+    """What the filter form offers: cohorts, and the tool versions that have run (two queries)."""
+    from beta import tools as catalogue
+
+    names = {tool.slug: tool.name for tool in catalogue.all_tools()}
+    pairs = Job.objects.values_list("tool_slug", "tool_version").distinct().order_by("tool_slug", "tool_version")
+    versions: dict[str, list[str]] = defaultdict(list)
+    for slug, version in pairs:
+        versions[slug].append(version)
+    tools = [(slug, names.get(slug, slug)) for slug in sorted(set(names) | set(versions))]
+    return {
+        "cohorts": list(Cohort.objects.order_by("opens_at", "name").values_list("id", "name")),
+        "tools": tools,
+        "versions": sorted({v for vs in versions.values() for v in vs}),
+    }
+
+
+def dashboard(filters: Filters) -> dict:
+    """Everything the dashboard and the report show; a fixed number of queries whatever the data's size."""
+    labels = studio_labels(anonymise=filters.anonymise)
+    tools = tool_rows(filters)
+    nps = nps_results(filters)
+    total = Row(key=(), label="All")
+    for row in tools:
+        for key in ("jobs", "succeeded", "failed", "canceled", "reports", "hours_reports", "hours_jobs"):
+            setattr(total, key, getattr(total, key) + getattr(row, key))
+        total.hours_sum += row.hours_sum
+        total.durations += row.durations
+    rated = [(row.avg_overall, row.ratings["overall"]) for row in tools if row.ratings]
+    rating_n = sum(sum(dist) for _, dist in rated)
+    total.avg_overall = (
+        sum(v * n for _, dist in rated for v, n in zip(RATINGS, dist, strict=True)) / rating_n if rating_n else None
+    )
+    total.ratings = {name: [sum(row.ratings.get(name, [0] * 5)[i] for row in tools) for i in range(5)]
+                     for name in RATING_FIELDS}
+    total.link = inbox_url(filters)
+    return {
+        "filters": filters,
+        "labels": labels,
+        "total": total,
+        "tools": tools,
+        "cohorts": cohort_rows(filters),
+        "studios": studio_rows(filters, labels),
+        "weeks": weekly_rows(filters),
+        "categories": category_totals(filters, tools),
+        "nps": nps,
+        "nps_overall": nps_overall(nps),
+        "surveys": survey_results(filters, labels),
+        "comparisons": comparison_results(filters),
+    }

@@ -1,0 +1,170 @@
+"""Staff pages of the May results: the dashboard, its exports, quotes for the report, and the report itself.
+
+Every view here is staff-only (`staff_required`: anyone else gets a 404). Exports and report downloads are audited.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import FileResponse, Http404, HttpResponseBadRequest
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+
+from assets.storage import content_disposition, get_store
+from beta.models import FeedbackReport, ResultsReport
+from beta.results import charts, exports, selectors, services
+from portal.decorators import staff_required
+from portal.models import AuditEvent
+from portal.services import audit_record
+
+RECENT_REPORTS = 5
+
+
+def _export_links(filters: selectors.Filters) -> list[dict]:
+    base = reverse("beta:results-export")
+    query = filters.query()
+    links = []
+    for dataset, label in exports.DATASETS.items():
+        links.append({
+            "label": label,
+            "csv": f"{base}?dataset={dataset}&format=csv" + (f"&{query}" if query else ""),
+            "xlsx": f"{base}?dataset={dataset}&format=xlsx" + (f"&{query}" if query else ""),
+        })
+    return links
+
+
+def _quotes_context(request, filters: selectors.Filters, labels: dict | None = None) -> dict:
+    labels = labels if labels is not None else selectors.studio_labels(anonymise=filters.anonymise)
+    return {"quotes": selectors.quotes(filters, labels), "filters": filters, "query": filters.query()}
+
+
+@staff_required
+@require_GET
+def dashboard(request):
+    filters = selectors.Filters.from_params(request.GET)
+    data = selectors.dashboard(filters)
+    data["total"].links = {
+        f"overall_{v}": selectors.inbox_url(filters, rating=v) for v in selectors.RATINGS
+    }
+    context = {
+        "filters": filters,
+        "data": data,
+        "charts": charts.dashboard_charts(data, prefix="dash"),
+        "choices": selectors.filter_choices(),
+        "exports": _export_links(filters),
+        "query": filters.query(),
+        "names_query": filters.query(anonymise=not filters.anonymise),
+        "reports": list(ResultsReport.objects.select_related("requested_by")[:RECENT_REPORTS]),
+        "inbox_url": selectors.inbox_url(filters),
+        **_quotes_context(request, filters, data["labels"]),
+    }
+    return render(request, "beta/results_dashboard/dashboard.html", context)
+
+
+@staff_required
+@require_POST
+def quote_toggle(request):
+    """Choose or drop a report's quote for the results report (htmx swaps the quotes list; plain POST redirects)."""
+    report_id = request.POST.get("report", "")
+    if not report_id.isdigit() or not FeedbackReport.objects.submitted().filter(pk=int(report_id)).exists():
+        raise Http404
+    services.feedback_quote_set(
+        actor=request.user, report_id=int(report_id), selected=request.POST.get("selected") == "1",
+        quote=request.POST.get("quote", ""),
+    )
+    filters = selectors.Filters.from_params(request.POST)
+    if request.headers.get("HX-Request"):
+        return render(request, "beta/results_dashboard/_quotes.html", _quotes_context(request, filters))
+    messages.success(request, "Quotes for the report updated.")
+    query = filters.query()
+    return redirect(reverse("beta:results-dashboard") + (f"?{query}" if query else "") + "#quotes")
+
+
+@staff_required
+@require_GET
+def export(request):
+    dataset, fmt = request.GET.get("dataset", ""), request.GET.get("format", "csv")
+    if dataset not in exports.DATASETS or fmt not in exports.FORMATS:
+        return HttpResponseBadRequest("Unknown export: choose a dataset and csv or xlsx.")
+    params = request.GET.copy()
+    built = exports.build_export(dataset, user=request.user, params=params)
+    filename = exports.filename_for(dataset, fmt, params)
+    audit_record(
+        action=AuditEvent.Action.DATA_EXPORTED, request=request,
+        detail={"dataset": dataset, "format": fmt, "filters": {k: v for k, v in params.items()
+                                                                if k not in ("dataset", "format")}},
+    )
+    if fmt == "csv":
+        return exports.csv_response(built, filename)
+    return exports.xlsx_response(built, filename)
+
+
+@staff_required
+@require_POST
+def report_create(request):
+    filters = selectors.Filters.from_params(request.POST)
+    report = services.results_report_request(
+        actor=request.user, filters=filters, title=request.POST.get("title", ""),
+        show_names=request.POST.get("show_names") == "1",
+    )
+    messages.success(request, "The report is being built by a worker; this page follows its progress.")
+    return redirect("beta:results-report", resultsreport_id=report.pk)
+
+
+def _report(resultsreport_id) -> ResultsReport:
+    return get_object_or_404(ResultsReport.objects.select_related("requested_by"), pk=resultsreport_id)
+
+
+@staff_required
+@require_GET
+def report_detail(request, resultsreport_id):
+    report = _report(resultsreport_id)
+    back = reverse("beta:results-dashboard")
+    query = selectors.Filters.from_params(report.options).query()
+    return render(request, "beta/results_dashboard/report_detail.html", {
+        "report": report, "back_url": f"{back}?{query}" if query else back,
+        "reports": list(ResultsReport.objects.select_related("requested_by")[:20]),
+    })
+
+
+@staff_required
+@require_GET
+def report_live(request, resultsreport_id):
+    return render(request, "beta/results_dashboard/_report_status.html", {"report": _report(resultsreport_id)})
+
+
+def _download(request, report: ResultsReport, key: str, filename: str, content_type: str):
+    if report.status != ResultsReport.Status.SUCCEEDED or not key:
+        raise Http404
+    store = get_store()
+    url = store.download_url(key, filename=filename, content_type=content_type)
+    if url:  # S3: a short-lived presigned link
+        response = redirect(url)
+    else:
+        try:
+            stream = store.open(key)
+        except OSError as exc:  # the row outlived its file (storage wiped, or a restore without media)
+            raise Http404 from exc
+        response = FileResponse(stream, content_type=content_type)
+        response["Content-Disposition"] = content_disposition("attachment", filename)
+        response["Cache-Control"] = "no-store"
+    audit_record(
+        action=AuditEvent.Action.DATA_EXPORTED, request=request, target=report,
+        detail={"dataset": "results-report", "format": filename.rsplit(".", 1)[-1], "anonymise": report.anonymise},
+    )
+    return response
+
+
+@staff_required
+@require_GET
+def report_pdf(request, resultsreport_id):
+    report = _report(resultsreport_id)
+    return _download(request, report, report.pdf_key, f"greenlight-results-{report.pk}.pdf", "application/pdf")
+
+
+@staff_required
+@require_GET
+def report_html(request, resultsreport_id):
+    report = _report(resultsreport_id)
+    return _download(request, report, report.html_key, f"greenlight-results-{report.pk}.html", "text/html")
