@@ -23,6 +23,7 @@ from assets.models import Asset, DeletionReceipt, Rendition
 from assets.storage import StoredPart, copy_to_file, get_store, hash_key
 from portal.cohorts import cohort_window
 from portal.errors import PermissionDeniedError
+from portal.events import publish
 from portal.models import AuditEvent, Membership, Organization, User
 from portal.services import audit_record
 
@@ -224,6 +225,14 @@ def _reject(asset: Asset, reason: str) -> None:
     asset.previews = Asset.Previews.NONE
     asset.save(update_fields=["status", "rejection_reason", "previews", "updated_at"])
     audit_record(action=Action.ASSET_REJECTED, organization=asset.organization, target=asset, detail={"reason": reason})
+    publish("asset.rejected", organization_id=asset.organization_id, data=_event_data(asset, reason=reason))
+
+
+def _event_data(asset: Asset, *, reason: str = "") -> dict:
+    """What a webhook says about an uploaded file (ids, state and checks; never its contents)."""
+    data = {"asset_id": asset.pk, "status": asset.status, "kind": asset.kind, "filename": asset.original_filename,
+            "size_bytes": asset.size_bytes, "sha256": asset.sha256}
+    return data | ({"reason": reason} if reason else {})
 
 
 _KIND_WORDS = {
@@ -293,6 +302,7 @@ def asset_verify(*, asset_id: int) -> Asset | None:
         asset.ready_at = timezone.now()
         asset.previews = Asset.Previews.PENDING if found.kind in ("video", "image") else Asset.Previews.NONE
         asset.save()
+        publish("asset.ready", organization_id=asset.organization_id, data=_event_data(asset))
         if asset.previews == Asset.Previews.PENDING:
             _make_renditions(asset, local)
             asset.refresh_from_db()

@@ -19,8 +19,13 @@ class WorkerHeartbeatAdmin(admin.ModelAdmin):
     readonly_fields = ["queue", "hostname", "beat_at", "beats"]
 
 
+def _tool_label(tool) -> str:
+    problem = tool.configuration_problem()
+    return f"{tool.name} — {problem}" if problem else tool.name
+
+
 def _tool_choices():
-    return [(tool.slug, f"{tool.name} ({tool.slug})") for tool in catalogue.all_tools()]
+    return [(tool.slug, f"{_tool_label(tool)} ({tool.slug})") for tool in catalogue.all_tools()]
 
 
 class ToolSwitchForm(forms.ModelForm):
@@ -57,7 +62,7 @@ class ToolAdmin(admin.ModelAdmin):
     @admin.display(description="Name")
     def tool_name(self, obj):
         tool = catalogue.get_tool(obj.slug)
-        return tool.name if tool else "(not in the catalogue)"
+        return _tool_label(tool) if tool else "(not in the catalogue)"
 
     @admin.display(description="Cohorts")
     def cohort_list(self, obj):

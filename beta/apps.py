@@ -10,3 +10,14 @@ class BetaConfig(AppConfig):
         from beta.selectors import asset_usage
 
         register_usage_provider(asset_usage)
+
+        # Tasks outside beta/tasks.py register here: the results report's, and the survey beat task.
+        # Surveys due and comparisons to judge show on the partner dashboard through the portal's panel hook.
+        import beta.results.tasks
+        import beta.surveys.tasks  # noqa: F401
+        from beta.comparisons.selectors import dashboard_panel as comparisons_panel
+        from beta.surveys.selectors import dashboard_panel as surveys_panel
+        from portal.dashboard_panels import register_dashboard_panel
+
+        register_dashboard_panel(surveys_panel)
+        register_dashboard_panel(comparisons_panel)

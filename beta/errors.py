@@ -15,3 +15,11 @@ class JobParameterError(JobError):
 
 class QuotaError(JobError):
     pass
+
+
+class FeedbackError(PortalError):
+    """A feedback write was refused; `errors` maps each field (or "" for the whole report) to its message."""
+
+    def __init__(self, message: str = "", errors: dict[str, str] | None = None):
+        self.errors = dict(errors or {})
+        super().__init__(message or " ".join(self.errors.values()) or "This feedback cannot be saved.")

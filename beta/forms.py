@@ -116,6 +116,7 @@ class AssetIdsField(forms.Field):
             return []
         if isinstance(value, str):
             value = [value]
+        value = [v for v in value if str(v).strip()]  # "No file", for a tool whose input is optional
         try:
             return [int(v) for v in value]
         except (TypeError, ValueError):
@@ -134,6 +135,7 @@ class ToolRunForm(forms.Form):
         self.tool = tool
         self.asset_options = list(assets)
         self.multiple = tool.max_inputs > 1
+        self.fields["assets"].required = tool.min_inputs > 0  # e.g. text to image: a file is optional
         if not self.is_bound:
             self.initial.setdefault("idempotency_key", uuid.uuid4().hex)
         schema = tool.parameters or {}
@@ -158,7 +160,7 @@ class ToolRunForm(forms.Form):
                 if str(value).isdigit():
                     chosen.add(int(value))
             return chosen
-        if len(self.asset_options) == 1:
+        if len(self.asset_options) == 1 and self.tool.min_inputs > 0:
             return {self.asset_options[0].pk}
         return set()
 

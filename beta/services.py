@@ -34,6 +34,7 @@ from beta.models import Job, JobInput, JobOutput, Tool, WorkerHeartbeat
 from beta.tools.base import JobCanceled, ToolContext, ToolError, ToolInput
 from portal.cohorts import cohort_window
 from portal.errors import PermissionDeniedError
+from portal.events import publish
 from portal.models import Membership, Organization, User
 
 logger = logging.getLogger(__name__)
@@ -72,6 +73,8 @@ def tool_switch(slug: str) -> Tool:
 
 def tool_availability(tool, organization: Organization | None) -> tuple[bool, str]:
     """Whether the studio may run the tool now, and if not, why (in words for the partner)."""
+    if problem := tool.configuration_problem():
+        return False, problem
     switch = tool_switch(tool.slug)
     if not switch.enabled:
         return False, switch.note or "This tool is paused by the programme team."
@@ -200,6 +203,7 @@ def job_submit(
             JobInput.objects.bulk_create(
                 [JobInput(job=job, asset=a, position=i, sha256=a.sha256) for i, a in enumerate(assets)]
             )
+            publish("job.queued", organization_id=organization.pk, data=_event_data(job, Status.QUEUED))
             _dispatch_studio(organization)  # the studio row is locked already: send it now if a slot is free
     except IntegrityError:
         existing = Job.objects.filter(organization=organization, idempotency_key=idempotency_key).first()
@@ -210,12 +214,12 @@ def job_submit(
 
 
 # --- Dispatch (fair share) -------------------------------------------------------------------------------------------
-def _send(job: Job) -> None:
+def _send(job: Job, countdown: int | None = None) -> None:
     from beta.tasks import run_job
 
     tool = catalogue.get_tool(job.tool_slug)
     run_job.apply_async(
-        args=(job.pk,), queue=job.queue, task_id=job.celery_task_id,
+        args=(job.pk,), queue=job.queue, task_id=job.celery_task_id, countdown=countdown,
         soft_time_limit=tool.soft_time_limit if tool else None, time_limit=tool.time_limit if tool else None,
     )
 
@@ -264,8 +268,12 @@ def _dispatch_studio(organization: Organization) -> int:
 LATER = object()
 
 
-def job_claim(*, job_id: int, hostname: str) -> Job | object | None:
-    """Take the job under a row lock. None: nothing to do. LATER: another worker holds it (try again later)."""
+def job_claim(*, job_id: int, hostname: str, task_id: str = "") -> Job | object | None:
+    """Take the job under a row lock. None: nothing to do. LATER: another worker holds it (try again later).
+
+    A job parked on an external service (see `_job_park`) is taken by its current poll task without counting a
+    delivery or an attempt: waiting is not a worker dying. A delivery of an older poll task does nothing.
+    """
     with transaction.atomic():
         job = Job.objects.select_for_update().filter(pk=job_id).first()
         if job is None or job.status in Job.FINISHED:
@@ -274,7 +282,10 @@ def job_claim(*, job_id: int, hostname: str) -> Job | object | None:
         if job.cancel_requested:
             _finish(job, Status.CANCELED, stage="Canceled")
             return None
-        if job.status == Status.RUNNING:
+        parked = _parked(job)
+        if parked and task_id and task_id != job.celery_task_id:
+            return None
+        if job.status == Status.RUNNING and not parked:
             timeout = timedelta(seconds=settings.JOB_HEARTBEAT_TIMEOUT)
             if job.heartbeat_at and now - job.heartbeat_at < timeout:
                 return LATER
@@ -287,9 +298,11 @@ def job_claim(*, job_id: int, hostname: str) -> Job | object | None:
                 ))
                 return None
         job.status = Status.RUNNING
+        if job.started_at is None:  # the first start only: not a retry, a take-over or a poll
+            publish("job.started", organization_id=job.organization_id, data=_event_data(job, Status.RUNNING))
         job.started_at = job.started_at or now
         job.heartbeat_at = now
-        job.attempts += 1
+        job.attempts += 0 if parked else 1
         job.worker = hostname
         job.stage = "Starting"
         job.save()
@@ -314,10 +327,17 @@ def _finish(job: Job, status: str, *, error: str = "", stage: str = "") -> None:
         job.compute_seconds = (now - job.started_at).total_seconds()
     _log(job, f"{Status(status).label}{': ' + error if error else ''}")
     job.save()
+    publish(f"job.{status}", organization_id=job.organization_id, data=_event_data(job, status, error=error))
     job_id = job.pk
     transaction.on_commit(jobs_dispatch)
     if job.submitted_by_id:
         transaction.on_commit(lambda: _email_finished(job_id))
+
+
+def _event_data(job: Job, status: str, *, error: str = "") -> dict:
+    """What a webhook says about a job (ids and states only, never file contents)."""
+    data = {"job_id": job.pk, "status": str(status), "tool": job.tool_slug, "tool_version": job.tool_version}
+    return data | ({"error": error} if error else {})
 
 
 def _email_finished(job_id: int) -> None:
@@ -441,10 +461,13 @@ def _store_outputs(job: Job, tool, result, inputs: list[ToolInput]) -> None:
                                  provenance_key=keys.provenance_key(asset))
 
 
-def job_execute(*, job_id: int, hostname: str = "", retry=None) -> str:
-    """Claim, run and finish one job. `retry(countdown)` re-sends the task (Celery's retry) when asked to."""
+def job_execute(*, job_id: int, hostname: str = "", retry=None, task_id: str = "") -> str:
+    """Claim, run and finish one job. `retry(countdown)` re-sends the task (Celery's retry) when asked to.
+
+    A job parked on an external service is polled (`tool.poll`) instead of run again.
+    """
     hostname = hostname or f"{socket.gethostname()}:{__import__('os').getpid()}"
-    claimed = job_claim(job_id=job_id, hostname=hostname)
+    claimed = job_claim(job_id=job_id, hostname=hostname, task_id=task_id)
     if claimed is LATER:
         if retry is not None:
             retry(settings.JOB_HEARTBEAT_TIMEOUT)
@@ -466,19 +489,29 @@ def job_execute(*, job_id: int, hostname: str = "", retry=None) -> str:
     try:
         with tempfile.TemporaryDirectory(prefix=f"gl-job-{job.pk}-") as tmp:
             work = Path(tmp)
-            progress(0, "Fetching the input files")
-            (work / "in").mkdir()
-            inputs = _inputs(job, tool, work / "in")
             (work / "out").mkdir()
-            progress(1, "Running")
-            context = ToolContext(work_dir=work / "out", studio_name=job.organization.name, job_label=f"job {job.pk}")
-            result = tool.run(inputs, job.parameters, progress, context)
-            progress.flush(99, "Storing the outputs")
-            _store_outputs(job, tool, result, inputs)
-            with transaction.atomic():
-                locked = Job.objects.select_for_update().get(pk=job.pk)
-                locked.summary = result.summary
-                _finish(locked, Status.SUCCEEDED, stage="Done")
+            context = ToolContext(work_dir=work / "out", studio_name=job.organization.name, job_label=f"job {job.pk}",
+                                  storage_prefix=f"{keys.organization_prefix(job.organization)}jobs/{job.pk}/")
+            pending = (job.summary or {}).get(PENDING_KEY)
+            if pending:  # an external service has the work: ask it again (the inputs went with the first call)
+                inputs = _input_fingerprints(job)
+                result = tool.poll(pending, job.parameters, progress, context)
+            else:
+                progress(0, "Fetching the input files")
+                (work / "in").mkdir()
+                inputs = _inputs(job, tool, work / "in")
+                progress(1, "Running")
+                result = tool.run(inputs, job.parameters, progress, context)
+            if result.pending is not None:
+                outcome = "waiting"
+                _job_park(job, result)
+            else:
+                progress.flush(99, "Storing the outputs")
+                _store_outputs(job, tool, result, inputs)
+                with transaction.atomic():
+                    locked = Job.objects.select_for_update().get(pk=job.pk)
+                    locked.summary = result.summary
+                    _finish(locked, Status.SUCCEEDED, stage="Done")
     except JobCanceled:
         outcome = "canceled"
         with transaction.atomic():
@@ -503,6 +536,43 @@ def job_execute(*, job_id: int, hostname: str = "", retry=None) -> str:
         heartbeat.stop()
         progress.flush_log()
     return outcome
+
+
+# --- Jobs parked on an external service (e.g. Amazon Bedrock's asynchronous video generation) -------------------------
+PENDING_KEY = "pending"  # in job.summary: the tool's state while the service works; present only while parked
+
+
+def _parked(job: Job) -> bool:
+    """Running, but no worker holds it: an external service is working and a poll task is scheduled."""
+    return job.status == Status.RUNNING and not job.worker and bool((job.summary or {}).get(PENDING_KEY))
+
+
+def _job_park(job: Job, result) -> None:
+    """Keep the job running without a worker, and send a poll task (the job's task, again) after `poll_after` s.
+
+    The poll task gets a new task id, so the sweeper finds it in the broker while it waits (and re-sends it if the
+    broker lost it); the heartbeat is set now, and `job_claim` counts neither a delivery nor an attempt for it.
+    """
+    countdown = max(int(result.pending.get("poll_after") or settings.JOB_HEARTBEAT_SECONDS), 1)
+    with transaction.atomic():
+        locked = Job.objects.select_for_update().get(pk=job.pk)
+        if locked.status != Status.RUNNING:
+            return
+        now = timezone.now()
+        locked.summary = {**result.summary, PENDING_KEY: result.pending}
+        locked.worker = ""
+        locked.heartbeat_at = now
+        locked.dispatched_at = now
+        locked.celery_task_id = uuid.uuid4().hex
+        locked.stage = str(result.pending.get("stage") or "Waiting for the service")[:200]
+        locked.save()
+        transaction.on_commit(lambda: _send(locked, countdown=countdown))
+
+
+def _input_fingerprints(job: Job) -> list[ToolInput]:
+    """The inputs as provenance needs them (their SHA-256), without fetching their bytes again."""
+    return [ToolInput(path=Path(), kind="", filename="", sha256=sha256)
+            for sha256 in job.job_inputs.order_by("position").values_list("sha256", flat=True)]
 
 
 def _tool_failed(job: Job, exc: ToolError, retry) -> str:

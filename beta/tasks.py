@@ -18,7 +18,8 @@ def run_job(self, job_id: int) -> str:
     def retry(countdown: int) -> None:
         raise self.retry(countdown=countdown)
 
-    return services.job_execute(job_id=job_id, hostname=f"{socket.gethostname()}:{os.getpid()}", retry=retry)
+    return services.job_execute(job_id=job_id, hostname=f"{socket.gethostname()}:{os.getpid()}", retry=retry,
+                                task_id=self.request.id or "")
 
 
 @shared_task(ignore_result=True)

@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template import TemplateDoesNotExist
 from django.template.loader import get_template
@@ -20,9 +20,11 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from assets import selectors as asset_selectors
+from assets.storage import StorageError, get_store
 from beta import selectors, services
 from beta import tools as catalogue_registry
 from beta.errors import JobError, JobParameterError
+from beta.feedback import selectors as feedback_selectors
 from beta.forms import ToolRunForm
 from beta.models import Job
 from portal import selectors as portal_selectors
@@ -84,6 +86,8 @@ def catalogue(request):
     organization = membership.organization if membership else None
     cards = []
     for tool in catalogue_registry.all_tools():
+        if tool.configuration_problem():  # e.g. Bedrock not set up: not offered at all (staff see it in the admin)
+            continue
         available, reason = services.tool_availability(tool, organization)
         cards.append(
             {
@@ -116,7 +120,7 @@ def _pickable_assets(user, tool, organization):
 @require_http_methods(["GET", "POST"])
 def submit(request, tool_slug):
     tool = catalogue_registry.get_tool(tool_slug)
-    if tool is None:
+    if tool is None or tool.configuration_problem():
         raise Http404
     membership = portal_selectors.membership_for_user(request.user)
     organization = membership.organization if membership else None
@@ -286,6 +290,7 @@ def job_detail(request, job_id):
     shown_as_shots = {id(s["view"]) for s in shots if s["view"]}
     others = [o for o in outputs if id(o) not in shown_as_shots]
     results_template = _results_template(job.tool_slug)
+    inputs = list(job.job_inputs.select_related("asset").prefetch_related("asset__renditions"))
     return render(
         request,
         "beta/job_detail.html",
@@ -293,7 +298,8 @@ def job_detail(request, job_id):
             **_live_context(job),
             "tool": tool,
             "tool_name": tool.name if tool else job.tool_slug,
-            "inputs": list(job.job_inputs.all()),
+            "inputs": inputs,
+            "input_media": _input_media(inputs),
             "parameters": _parameter_rows(job, tool),
             "shots": shots,
             "media_outputs": [o for o in others if o["preview"]],
@@ -301,10 +307,41 @@ def job_detail(request, job_id):
             "output_count": len(outputs),
             "outputs_by_role": {o["output"].role: o for o in outputs if o["output"].role},
             "results_template": results_template,
+            "feedback": feedback_selectors.feedback_slot(request.user, job),
             **_permissions(request.user, job),
             "back_url": reverse("beta:staff-jobs" if request.user.is_studio_staff else "beta:job-list"),
         },
     )
+
+
+#: Files a browser plays as they are, when an input has no web proxy (sound files have none).
+PLAYABLE_AUDIO_TYPES = {"audio/mpeg", "audio/mp4", "audio/x-m4a", "audio/aac", "audio/ogg", "audio/opus", "audio/webm",
+                        "audio/wav", "audio/x-wav", "audio/wave", "audio/flac", "audio/x-flac"}  # fmt: skip
+PLAYABLE_VIDEO_TYPES = {"video/mp4", "video/webm"}
+PLAYABLE_VIDEO_CODECS = {"h264", "vp8", "vp9", "av1"}
+#: A subtitle track is read whole into memory: WebVTT for a feature is a few hundred kB.
+MAX_TRACK_BYTES = 5 * 1024 * 1024
+
+
+def _input_media(inputs) -> dict | None:
+    """The first video or sound input as the job page can play it: the web proxy, else the file itself when a
+    browser plays it as it is; None when neither (a tool's results template shows its outputs against it)."""
+    for job_input in inputs:
+        asset = job_input.asset
+        if asset.kind not in ("video", "audio") or asset.status != "ready":
+            continue
+        renditions = {r.kind for r in asset.renditions.all()}
+        poster = reverse("assets:rendition", args=[asset.pk, "poster"]) if "poster" in renditions else ""
+        if asset.kind == "video" and "proxy" in renditions:
+            src = reverse("assets:rendition", args=[asset.pk, "proxy"])
+        elif (asset.kind == "audio" and asset.content_type in PLAYABLE_AUDIO_TYPES) or (
+            asset.content_type in PLAYABLE_VIDEO_TYPES and asset.video_codec in PLAYABLE_VIDEO_CODECS
+        ):
+            src = reverse("assets:download", args=[asset.pk])
+        else:
+            continue
+        return {"type": asset.kind, "src": src, "poster": poster, "asset": asset}
+    return None
 
 
 def _results_template(tool_slug: str) -> str | None:
@@ -315,6 +352,33 @@ def _results_template(tool_slug: str) -> str | None:
     except TemplateDoesNotExist:
         return None
     return name
+
+
+@login_required
+@require_GET
+def job_subtitles(request, job_id):
+    """The job's WebVTT subtitles (its output with role "vtt") from this origin, as text/vtt, for a <track>: a
+    player loads a track only from its own origin (without CORS), so no redirect to presigned storage URLs here."""
+    job = _job(request, job_id)
+    output = (
+        job.job_outputs.select_related("asset")
+        .filter(role="vtt", asset__status="ready", asset__content_type="text/vtt")
+        .order_by("id")
+        .first()
+    )
+    if output is None:
+        raise Http404
+    try:
+        with get_store().open(output.asset.storage_key) as handle:
+            data = handle.read(MAX_TRACK_BYTES + 1)
+    except (OSError, StorageError) as exc:
+        raise Http404("The stored file is missing.") from exc
+    if len(data) > MAX_TRACK_BYTES:
+        raise Http404("The subtitles are too large to show here; download them instead.")
+    response = HttpResponse(data, content_type="text/vtt; charset=utf-8")
+    response["Cache-Control"] = "private, max-age=300"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 @login_required

@@ -31,6 +31,11 @@ def _declare_queues() -> None:
         "abort-abandoned-uploads": {"task": "assets.tasks.abort_abandoned_uploads", "schedule": 60 * 60.0},
         "purge-expired-studios": {"task": "assets.tasks.purge_expired_studios", "schedule": 6 * 60 * 60.0},
         "sweep-jobs": {"task": "beta.tasks.sweep_jobs", "schedule": float(settings.JOB_SWEEP_SECONDS)},
+        "surveys-notify-opened": {"task": "beta.surveys.tasks.surveys_notify_opened", "schedule": 5 * 60.0},
+        "webhooks-deliver-due": {
+            "task": "webhooks.tasks.deliver_due", "schedule": float(settings.WEBHOOKS_SWEEP_SECONDS),
+            "options": {"queue": settings.WEBHOOKS_QUEUE, "expires": float(settings.WEBHOOKS_SWEEP_SECONDS)},
+        },
     }
 
 

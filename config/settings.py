@@ -54,6 +54,11 @@ INSTALLED_APPS = [
     "portal",
     "assets",
     "beta",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "api",
+    "webhooks",
 ]
 
 MIDDLEWARE = [
@@ -185,6 +190,24 @@ JOB_DISPATCH_GRACE_SECONDS = env.int("JOB_DISPATCH_GRACE_SECONDS", default=60)
 JOB_SWEEP_SECONDS = env.int("JOB_SWEEP_SECONDS", default=30)
 # Diagnostic tools (no-op, fail, crash, slow) for the pipeline's own tests and for operators.
 ENABLE_DIAGNOSTIC_TOOLS = env.bool("ENABLE_DIAGNOSTIC_TOOLS", default=False)
+# Upscaling refuses pictures above this many pixels (default: a DCI 4K frame, 4096 x 2160).
+UPSCALE_MAX_PIXELS = env.int("UPSCALE_MAX_PIXELS", default=4096 * 2160)
+
+# --- Webhooks -------------------------------------------------------------------
+# http:// endpoints are refused unless this is on (development only).
+WEBHOOKS_ALLOW_HTTP = env.bool("WEBHOOKS_ALLOW_HTTP", default=False)
+# Networks (CIDR) webhooks may call although not public, e.g. 127.0.0.0/8 for a local receiver. Empty: public only.
+# Cloud metadata addresses are refused whatever this says.
+WEBHOOKS_ALLOW_PRIVATE_TARGETS = env.list("WEBHOOKS_ALLOW_PRIVATE_TARGETS", default=[])
+WEBHOOKS_TIMEOUT_SECONDS = env.int("WEBHOOKS_TIMEOUT_SECONDS", default=10)
+WEBHOOKS_CONNECT_TIMEOUT_SECONDS = env.int("WEBHOOKS_CONNECT_TIMEOUT_SECONDS", default=3)
+WEBHOOKS_RESPONSE_MAX_BYTES = env.int("WEBHOOKS_RESPONSE_MAX_BYTES", default=4096)
+# An endpoint whose every attempt failed for this long is disabled and its studio's owners emailed.
+WEBHOOKS_DISABLE_AFTER_HOURS = env.int("WEBHOOKS_DISABLE_AFTER_HOURS", default=24)
+# After a secret rotation the old secret keeps signing (alongside the new one) for this long.
+WEBHOOKS_SECRET_ROTATION_GRACE_HOURS = env.int("WEBHOOKS_SECRET_ROTATION_GRACE_HOURS", default=24)
+WEBHOOKS_QUEUE = env.str("WEBHOOKS_QUEUE", default="external")
+WEBHOOKS_SWEEP_SECONDS = env.int("WEBHOOKS_SWEEP_SECONDS", default=30)
 
 # --- Storage ----------------------------------------------------------------
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "media")))
@@ -205,6 +228,26 @@ AWS_PRESIGNED_EXPIRY_SECONDS = env.int("AWS_PRESIGNED_EXPIRY_SECONDS", default=3
 USE_S3 = bool(AWS_STORAGE_BUCKET_NAME)
 # The endpoint browsers use for presigned URLs, when it differs from the one the portal uses (MinIO in compose).
 AWS_S3_PUBLIC_ENDPOINT_URL = env.str("AWS_S3_PUBLIC_ENDPOINT_URL", default="") or AWS_S3_ENDPOINT_URL
+
+# --- Generative tools on Amazon Bedrock (beta/tools/bedrock.py) -------------------
+# Off unless set: generate-image and generate-video are then hidden from partners and refused.
+BEDROCK_ENABLED = env.bool("BEDROCK_ENABLED", default=False)
+BEDROCK_REGION = env.str("BEDROCK_REGION", default="us-east-1")
+# The only endpoint the adapter sends content to; empty: the AWS regional endpoint (or a VPC endpoint URL).
+BEDROCK_ENDPOINT_URL = env.str("BEDROCK_ENDPOINT_URL", default="") or None
+# Credentials for Bedrock and its output bucket; empty: the standard AWS chain (instance role, profile...).
+BEDROCK_AWS_ACCESS_KEY_ID = env.str("BEDROCK_AWS_ACCESS_KEY_ID", default="") or None
+BEDROCK_AWS_SECRET_ACCESS_KEY = env.str("BEDROCK_AWS_SECRET_ACCESS_KEY", default="") or None
+BEDROCK_IMAGE_MODEL_ID = env.str("BEDROCK_IMAGE_MODEL_ID", default="amazon.nova-canvas-v1:0")
+BEDROCK_VIDEO_MODEL_ID = env.str("BEDROCK_VIDEO_MODEL_ID", default="amazon.nova-reel-v1:1")
+# S3 bucket in BEDROCK_REGION that Nova Reel writes to (under orgs/<studio>/); empty: generate-video is off.
+BEDROCK_OUTPUT_BUCKET = env.str("BEDROCK_OUTPUT_BUCKET", default="")
+BEDROCK_S3_ENDPOINT_URL = env.str("BEDROCK_S3_ENDPOINT_URL", default="") or None
+# Seconds between polls of a Nova Reel job (no worker waits meanwhile), and the longest wait before giving up.
+BEDROCK_POLL_SECONDS = env.int("BEDROCK_POLL_SECONDS", default=30)
+BEDROCK_MAX_WAIT_SECONDS = env.int("BEDROCK_MAX_WAIT_SECONDS", default=2 * 60 * 60)
+# Tests only: a JSON file of canned Bedrock responses served through botocore's Stubber (no network at all).
+BEDROCK_STUB_FILE = env.str("BEDROCK_STUB_FILE", default="")
 
 # --- Assets -------------------------------------------------------------------
 ASSET_MAX_BYTES = env.int("ASSET_MAX_BYTES", default=50 * 1024**3)
@@ -381,6 +424,43 @@ LOGGING = {
     "loggers": {
         "django.db.backends": {"level": "INFO"},
         "django.server": {"level": "INFO"},
+    },
+}
+
+# --- Pipeline API (api/) ---------------------------------------------------------
+# Requests per minute: per API key, and per person (all their keys and their browser session together).
+API_THROTTLE_KEY_RATE = env.str("API_THROTTLE_KEY_RATE", default="600/min")
+API_THROTTLE_USER_RATE = env.str("API_THROTTLE_USER_RATE", default="1200/min")
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "api.authentication.ApiKeyAuthentication",
+        "api.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["api.permissions.ScopedAccess"],
+    "DEFAULT_THROTTLE_CLASSES": ["api.throttling.KeyRateThrottle", "api.throttling.UserRateThrottle"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "api.schema.ProblemAutoSchema",
+    "EXCEPTION_HANDLER": "api.problems.exception_handler",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": f"{PORTAL_NAME} pipeline API",
+    "DESCRIPTION": "Upload footage, run the beta's AI tools and collect their outputs from a studio's own pipeline. "
+    "Errors are application/problem+json (RFC 9457). See docs/api.md.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],  # the schema and docs hold no studio's data
+    "SERVE_AUTHENTICATION": [],
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "AssetStatusEnum": "assets.models.Asset.Status",
+        "AssetKindEnum": "assets.models.Asset.Kind",
+        "JobStatusEnum": "beta.models.Job.Status",
     },
 }
 

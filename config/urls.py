@@ -13,6 +13,15 @@ urlpatterns = [
     path("django-admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("assets/", include("assets.urls")),
+    path("webhooks/", include("webhooks.urls")),
+    path("api/v1/", include("api.urls")),
+    path("api-keys/", include("api.urls_pages")),
     path("", include("beta.urls")),
     path("", include("portal.urls")),
 ]
+
+# Under /api/ these answer application/problem+json; elsewhere Django's own pages.
+handler400 = "api.problems.handler400"
+handler403 = "api.problems.handler403"
+handler404 = "api.problems.handler404"
+handler500 = "api.problems.handler500"

@@ -9,6 +9,10 @@ def _nav_for(user) -> list[tuple[str, str]]:
             ("Overview", "portal:staff-home"),
             ("Studios", "portal:staff-studios"),
             ("Jobs", "beta:staff-jobs"),
+            ("Feedback", "beta:feedback-inbox"),
+            ("Surveys", "beta:staff-surveys"),
+            ("Comparisons", "beta:staff-comparisons"),
+            ("Results", "beta:results-dashboard"),
             ("Provenance", "assets:provenance-verify"),
         ]
         if user.is_programme_admin:
@@ -23,8 +27,13 @@ def _nav_for(user) -> list[tuple[str, str]]:
         ("Dashboard", "portal:dashboard"),
         ("Tools", "beta:catalogue"),
         ("Jobs", "beta:job-list"),
+        ("Feedback", "beta:feedback-list"),
+        ("Surveys", "beta:survey-list"),
+        ("Comparisons", "beta:comparison-list"),
         ("Assets", "assets:library"),
         ("Team", "portal:team"),
+        ("Webhooks", "webhooks:endpoint-list"),
+        ("API keys", "apikeys:list"),
         ("Provenance", "assets:provenance-verify"),
     ]
 

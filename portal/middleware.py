@@ -3,6 +3,7 @@
 from allauth.mfa.utils import is_mfa_enabled
 from django.conf import settings
 from django.contrib import messages
+from django.http import JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.http import urlencode
@@ -30,6 +31,8 @@ class AccessGateMiddleware:
         return self.get_response(request)
 
     def _gate(self, request, user):
+        if request.path.startswith("/api/"):  # a program cannot follow a redirect to a form: say what is missing
+            return self._api_refusal(user)
         if mfa_required(user) and not is_mfa_enabled(user):
             messages.info(request, "Set up two-factor authentication to continue: it protects partners' material.")
             return redirect("mfa_activate_totp")
@@ -41,3 +44,16 @@ class AccessGateMiddleware:
         if not selectors.has_accepted(user, selectors.current_agreement()):
             return redirect(f"{agreement_url}?{urlencode({'next': request.get_full_path()})}")
         return None
+
+    @staticmethod
+    def _api_refusal(user):
+        if mfa_required(user) and not is_mfa_enabled(user):
+            detail = "Set up two-factor authentication in the portal before using the API."
+        elif not user.is_studio_staff and not selectors.has_accepted(user, selectors.current_agreement()):
+            detail = "Accept the current beta agreement in the portal before using the API."
+        else:
+            return None
+        return JsonResponse(
+            {"type": "/api/v1/problems/forbidden", "title": "Not allowed", "status": 403, "detail": detail},
+            status=403, content_type="application/problem+json",
+        )

@@ -311,6 +311,16 @@ class AuditEvent(models.Model):
         STUDIO_OFFBOARDED = "studio.offboarded", "Studio offboarded"
         DATA_PURGED = "studio.purged", "Data purged after retention"
         RECEIPT_DOWNLOADED = "receipt.downloaded", "Deletion receipt downloaded"
+        API_KEY_CREATED = "api_key.created", "API key created"
+        API_KEY_REVOKED = "api_key.revoked", "API key revoked"
+        API_KEY_USED = "api_key.used", "API key used"
+        DATA_EXPORTED = "data.exported", "Data exported (CSV, XLSX, results report)"
+        WEBHOOK_CREATED = "webhook.created", "Webhook endpoint created"
+        WEBHOOK_UPDATED = "webhook.updated", "Webhook endpoint changed"
+        WEBHOOK_DELETED = "webhook.deleted", "Webhook endpoint deleted"
+        WEBHOOK_SECRET_ROTATED = "webhook.secret_rotated", "Webhook signing secret rotated"
+        WEBHOOK_TESTED = "webhook.tested", "Webhook test event sent"
+        WEBHOOK_DISABLED = "webhook.disabled", "Webhook endpoint disabled after failures"
 
     at = models.DateTimeField(auto_now_add=True, db_index=True)
     actor = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")

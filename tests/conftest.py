@@ -57,6 +57,9 @@ def celery_worker_process(django_db_setup, django_db_blocker, tmp_path_factory):
     with django_db_blocker.unblock():
         env = {**os.environ, "DATABASE_URL": database_url_for_subprocess(), "DATABASE_CONN_MAX_AGE": "0"}
     log = tmp_path_factory.mktemp("worker") / "worker.log"
+    # Bedrock tools in the worker answer from this file of canned responses (botocore Stubber); absent: off.
+    bedrock_stub_file = log.parent / "bedrock-stub.json"
+    env["BEDROCK_STUB_FILE"] = str(bedrock_stub_file)
     from django.conf import settings
 
     queues = ",".join(settings.CELERY_QUEUE_NAMES)
@@ -94,6 +97,7 @@ def celery_worker_process(django_db_setup, django_db_blocker, tmp_path_factory):
             pytest.fail(f"Celery worker did not start:\n{log.read_text()[-4000:]}")
         time.sleep(0.2)
     proc.log_path = log
+    proc.bedrock_stub_file = bedrock_stub_file
     proc.hostname = f"test-{os.getpid()}@{socket.gethostname()}"
     yield proc
     proc.terminate()

@@ -35,6 +35,10 @@ os.environ.setdefault("ENABLE_DIAGNOSTIC_TOOLS", "1")
 os.environ.setdefault("JOB_HEARTBEAT_SECONDS", "1")
 os.environ.setdefault("JOB_HEARTBEAT_TIMEOUT", "4")
 os.environ.setdefault("JOB_DISPATCH_GRACE_SECONDS", "2")
+# Webhook tests run their receiver on plain http on loopback (and only loopback); tests/webhooks/test_safety.py
+# proves the production defaults refuse both.
+os.environ.setdefault("WEBHOOKS_ALLOW_HTTP", "1")
+os.environ.setdefault("WEBHOOKS_ALLOW_PRIVATE_TARGETS", "127.0.0.0/8")
 # pytest-django's live_server and Playwright's sync API share one thread in browser tests.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 

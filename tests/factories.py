@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from portal import services
 from portal.models import AgreementVersion, Cohort, Invite, Membership, Organization, User
+from webhooks import signing
 
 PASSWORD = "correct-horse-battery"
 TOTP_SECRET = "JBSWY3DPEHPK3PXPTESTSECRETABCDEF"
@@ -142,3 +143,125 @@ class JobFactory(factory.django.DjangoModelFactory):
     tool_version = "1.0.0"
     status = "failed"
     error = "The plate has no audio track."
+
+
+class WebhookEndpointFactory(factory.django.DjangoModelFactory):
+    """A studio's webhook endpoint on a public https URL (never called unless a test delivers to it)."""
+
+    class Meta:
+        model = "webhooks.WebhookEndpoint"
+
+    organization = factory.SubFactory(OrganizationFactory)
+    url = factory.Sequence(lambda n: f"https://hooks{n}.studio.test/greenlight")
+    events = factory.LazyFunction(lambda: ["job.succeeded", "job.failed"])
+    secret = factory.LazyFunction(signing.secret_generate)
+
+
+class ApiKeyFactory(factory.django.DjangoModelFactory):
+    """An active read-and-write API key of a studio, created by one of its owners. The raw key is on `key.raw_key`;
+    the database keeps only its SHA-256."""
+
+    class Meta:
+        model = "api.ApiKey"
+
+    organization = factory.SubFactory(OrganizationFactory)
+    name = factory.Sequence(lambda n: f"Pipeline {n}")
+    created_by = factory.LazyAttribute(lambda o: OwnerFactory(organization=o.organization).user)
+    scopes = factory.LazyFunction(lambda: ["read", "write"])
+    prefix = "unset"
+    key_hash = "unset"
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        from api.services import KEY_PREFIX, hash_key
+
+        prefix = KEY_PREFIX + secrets.token_hex(4)
+        raw_key = f"{prefix}_{secrets.token_urlsafe(32)}"
+        kwargs.update(prefix=prefix, key_hash=hash_key(raw_key))
+        key = super()._create(model_class, *args, **kwargs)
+        key.raw_key = raw_key
+        return key
+
+
+# --- Surveys and blind comparisons ------------------------------------------------------------------------------------
+class SurveyFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "beta.Survey"
+
+    title = factory.Sequence(lambda n: f"Weekly check-in {n}")
+
+
+class QuestionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "beta.Question"
+
+    survey = factory.SubFactory(SurveyFactory)
+    position = factory.Sequence(lambda n: n)
+    kind = "rating"
+    prompt = factory.Sequence(lambda n: f"How useful was the tool this week? ({n})")
+
+
+class SurveyAssignmentFactory(factory.django.DjangoModelFactory):
+    """A survey open now to a cohort (opened a day ago, due in a week)."""
+
+    class Meta:
+        model = "beta.SurveyAssignment"
+
+    survey = factory.SubFactory(SurveyFactory)
+    cohort = factory.SubFactory(CohortFactory)
+    opens_at = factory.LazyFunction(lambda: timezone.now() - timedelta(days=1))
+    due_at = factory.LazyFunction(lambda: timezone.now() + timedelta(days=7))
+
+
+def comparable_output(organization, *, input_asset=None, tool_slug="noop", tool_version="1.0.0", filename=None):
+    """A succeeded job of the studio on `input_asset` (made when not given) and its one output (a ready asset)."""
+    from beta.models import Job, JobInput, JobOutput
+
+    input_asset = input_asset or AssetFactory(organization=organization, sha256="ab" * 32)
+    job = Job.objects.create(organization=organization, tool_slug=tool_slug, tool_version=tool_version,
+                             status=Job.Status.SUCCEEDED, finished_at=timezone.now())
+    JobInput.objects.create(job=job, asset=input_asset, position=0, sha256=input_asset.sha256)
+    asset = AssetFactory(organization=organization, origin="output",
+                         original_filename=filename or f"{tool_slug}-{tool_version}-out.mp4")
+    return JobOutput.objects.create(job=job, asset=asset, label=f"{tool_slug} output")
+
+
+class ComparisonFactory(factory.django.DjangoModelFactory):
+    """A comparison of two outputs (versions 1.0.0 and 1.1.0 of one tool) made from one input of the studio."""
+
+    class Meta:
+        model = "beta.Comparison"
+
+    organization = factory.SubFactory(OrganizationFactory)
+    title = factory.Sequence(lambda n: f"Plate {n}")
+    output_a = factory.LazyAttribute(lambda o: comparable_output(o.organization, tool_version="1.0.0"))
+    output_b = factory.LazyAttribute(
+        lambda o: comparable_output(o.organization, input_asset=o.output_a.job.job_inputs.get().asset,
+                                    tool_version="1.1.0")
+    )
+    label_a = "noop 1.0.0"
+    label_b = "noop 1.1.0"
+
+
+# --- Feedback ---------------------------------------------------------------------------------------------------------
+class FeedbackReportFactory(factory.django.DjangoModelFactory):
+    """A submitted report (revision 1) on a finished job of the studio, by a member of it."""
+
+    class Meta:
+        model = "beta.FeedbackReport"
+
+    organization = factory.SubFactory(OrganizationFactory)
+    job = factory.LazyAttribute(lambda o: JobFactory(organization=o.organization))
+    author = factory.LazyAttribute(lambda o: MembershipFactory(organization=o.organization).user)
+    tool_slug = factory.LazyAttribute(lambda o: o.job.tool_slug)
+    tool_version = factory.LazyAttribute(lambda o: o.job.tool_version)
+    status = "new"
+    overall_rating = 4
+    quality_rating = 4
+    usefulness_rating = 3
+    production_fit = "with_changes"
+    hours_saved = 1.5
+    text = "Usable with a grade pass; some banding in the sky."
+    revision = 1
+    submitted_at = factory.LazyFunction(timezone.now)
+    revised_at = factory.LazyAttribute(lambda o: o.submitted_at)

@@ -10,26 +10,45 @@ from django.apps import apps
 from django.forms.models import model_to_dict
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from api.models import ApiKey
 from assets.models import Asset, DeletionReceipt
-from beta.models import Job
+from beta.models import (
+    Comparison,
+    FeedbackAttachment,
+    FeedbackNote,
+    FeedbackReport,
+    Job,
+    Question,
+    ResultsReport,
+    Survey,
+    SurveyAssignment,
+)
 from portal.models import Cohort, Invite, Membership, Organization
 from tests.factories import (
     AdminFactory,
+    ApiKeyFactory,
     AssetFactory,
     CohortFactory,
+    ComparisonFactory,
     DeletionReceiptFactory,
+    FeedbackReportFactory,
     InviteFactory,
     JobFactory,
     MembershipFactory,
     OwnerFactory,
+    QuestionFactory,
+    SurveyAssignmentFactory,
+    WebhookEndpointFactory,
 )
+from webhooks.models import WebhookEndpoint
 
-OUR_APPS = ("portal", "assets", "beta")
+OUR_APPS = ("portal", "assets", "beta", "webhooks", "api")
 NOT_OBJECT_KWARGS = {
     "token",
     "part_number",
     "kind",
     "tool_slug",
+    "problem",
 }  # tokens are checked by hash; the others qualify an object
 
 BUILDERS = {
@@ -40,7 +59,28 @@ BUILDERS = {
     Asset: lambda studio: AssetFactory(organization=studio),
     DeletionReceipt: lambda studio: DeletionReceiptFactory(organization=studio),
     Job: lambda studio: JobFactory(organization=studio),
+    # Feedback: written by the studio's owner (the sweep's rightful viewer), as only its author edits a report.
+    FeedbackReport: lambda studio: FeedbackReportFactory(organization=studio, author=studio.memberships.first().user),
+    FeedbackNote: lambda studio: FeedbackNote.objects.create(
+        report=FeedbackReportFactory(organization=studio, author=studio.memberships.first().user), seconds=1, text="x"
+    ),
+    FeedbackAttachment: lambda studio: FeedbackAttachment.objects.create(
+        report=FeedbackReportFactory(organization=studio, author=studio.memberships.first().user),
+        asset=AssetFactory(organization=studio),
+    ),
+    # A survey reaches a studio through an assignment to its cohort; the attacker's studio is in no cohort.
+    Survey: lambda studio: SurveyAssignmentFactory(cohort=studio.cohort).survey,
+    Question: lambda studio: QuestionFactory(survey=SurveyAssignmentFactory(cohort=studio.cohort).survey),
+    SurveyAssignment: lambda studio: SurveyAssignmentFactory(cohort=studio.cohort),
+    Comparison: lambda studio: ComparisonFactory(organization=studio),
+    ApiKey: lambda studio: ApiKeyFactory(organization=studio, created_by=studio.memberships.first().user),
+    WebhookEndpoint: lambda studio: WebhookEndpointFactory(organization=studio),
+    # The programme's results report belongs to no studio: staff only, so every partner gets a 404.
+    ResultsReport: lambda studio: ResultsReport.objects.create(status="succeeded", pdf_key="staff/x/report.pdf",
+                                                               html_key="staff/x/report.html"),
 }
+# Kwargs whose name is shorter than their model's (`report_id` for a FeedbackReport).
+KWARG_MODELS = {"report_id": FeedbackReport}
 # Values for kwargs that qualify an object rather than name one.
 QUALIFIERS = {"part_number": 1, "kind": "thumbnail", "tool_slug": "noop"}
 
@@ -78,6 +118,8 @@ def object_patterns_with_qualifiers():
 
 def model_for_kwarg(kwarg: str):
     assert kwarg.endswith("_id"), f"URL kwarg {kwarg!r}: name object ids <model>_id so the sweep can check them"
+    if kwarg in KWARG_MODELS:
+        return KWARG_MODELS[kwarg]
     name = kwarg.removesuffix("_id")
     for label in OUR_APPS:
         for model in apps.get_app_config(label).get_models():

@@ -51,6 +51,8 @@ class FeedbackReport(TimeStamped):
     submitted_at = models.DateTimeField(null=True, blank=True, help_text="First submission.")
     revised_at = models.DateTimeField(null=True, blank=True, help_text="Latest submitted revision.")
     draft_saved_at = models.DateTimeField(null=True, blank=True)
+    # Unsubmitted edits of a submitted report (the report's own fields keep the latest submitted revision).
+    draft_content = models.JSONField(default=dict, blank=True)
 
     # Staff side.
     assignee = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
@@ -67,6 +69,7 @@ class FeedbackReport(TimeStamped):
         indexes = [
             models.Index(fields=["organization", "-created_at"]),
             models.Index(fields=["status", "-submitted_at"]),
+            models.Index(fields=["-submitted_at", "-id"], name="beta_feedback_inbox_order"),  # the inbox's order
             models.Index(fields=["tool_slug", "tool_version"]),
         ]
         constraints = [

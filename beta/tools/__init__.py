@@ -8,7 +8,14 @@ from django.conf import settings
 
 from beta.tools.base import Tool
 
-TOOL_MODULES = ["beta.tools.dailies", "beta.tools.shot_detect"]
+TOOL_MODULES = [
+    "beta.tools.dailies",
+    "beta.tools.shot_detect",
+    "beta.tools.transcribe",
+    "beta.tools.generate",
+    "beta.tools.script_breakdown",
+    "beta.tools.upscale",
+]
 #: Diagnostic tools for the pipeline's own tests (no-op, failing, crashing, slow); on only when configured.
 TEST_TOOL_MODULES = ["beta.tools.diagnostics"]
 

@@ -44,6 +44,8 @@ class ToolContext:
     work_dir: Path  # a private temporary folder for outputs; removed after the job
     studio_name: str  # for visible watermarks
     job_label: str = ""  # e.g. "job 42", for file names
+    #: a storage key prefix of the studio's own ("orgs/<uuid>/jobs/42/"), for a service that writes results there
+    storage_prefix: str = ""
 
 
 @dataclass
@@ -61,6 +63,9 @@ class ToolOutput:
 class ToolResult:
     outputs: list[ToolOutput] = field(default_factory=list)
     summary: dict[str, Any] = field(default_factory=dict)  # JSON shown on the job page (e.g. the shot list)
+    #: set when an external service is still working: the pipeline parks the job (no worker waits) and calls
+    #: `Tool.poll(pending, ...)` after `pending["poll_after"]` seconds. JSON only; empty outputs meanwhile.
+    pending: dict[str, Any] | None = None
 
 
 #: progress(percent 0-100, stage message, optional log line). Raises JobCanceled once the job is canceled.
@@ -87,6 +92,14 @@ class Tool:
 
     def run(self, inputs: list[ToolInput], params: dict, progress: Progress, context: ToolContext) -> ToolResult:
         raise NotImplementedError
+
+    def poll(self, state: dict, params: dict, progress: Progress, context: ToolContext) -> ToolResult:
+        """Ask again about work a previous `run` or `poll` left pending (`ToolResult.pending`)."""
+        raise NotImplementedError
+
+    def configuration_problem(self) -> str:
+        """Why the tool cannot run on this deployment (e.g. a cloud service not configured); "" when it can."""
+        return ""
 
     def defaults(self) -> dict:
         return {k: v["default"] for k, v in self.parameters.get("properties", {}).items() if "default" in v}

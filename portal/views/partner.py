@@ -9,6 +9,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from portal import selectors, services
 from portal.cohorts import cohort_window
+from portal.dashboard_panels import dashboard_panels
 from portal.decorators import partner_required
 from portal.errors import InviteError, PermissionDeniedError, PortalError, SeatLimitError
 from portal.forms.team import InviteForm, MemberRoleForm
@@ -31,6 +32,7 @@ def dashboard(request):
             teammates=selectors.teammates_for_organization(organization),
             pending_invite_count=selectors.pending_invites_for_organization(organization).count(),
             seats_used=services.seats_used(organization),
+            panels=dashboard_panels(user=request.user, organization=organization),
         )
     return render(request, "portal/dashboard.html", context)
 

@@ -8,8 +8,9 @@ from tests.factories import AdminFactory, InviteFactory, MembershipFactory, Owne
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-PARTNER_PAGES = ["/dashboard/", "/team/"]
-STAFF_PAGES = ["/staff/", "/staff/studios/", "/staff/cohorts/", "/staff/invites/", "/staff/audit/"]
+PARTNER_PAGES = ["/dashboard/", "/team/", "/webhooks/", "/api-keys/"]
+STAFF_PAGES = ["/staff/", "/staff/studios/", "/staff/cohorts/", "/staff/invites/", "/staff/audit/",
+               "/staff/results/"]
 
 
 def _signed_in_page(browser, live_server, user):

@@ -11,6 +11,20 @@ def _snapshot():
         "studios": sorted(Organization.objects.values_list("slug", "name")),
         "memberships": sorted(Membership.objects.values_list("user__email", "organization__slug", "role")),
         "emails": sorted(EmailAddress.objects.values_list("email", "verified", "primary")),
+        "results": _results_snapshot(),
+    }
+
+
+def _results_snapshot():
+    """The demo feedback, survey and comparison (beta.results.demo): the same rows after a second run."""
+    from beta.models import ComparisonVote, FeedbackComment, FeedbackReport, Job, SurveyAnswer
+
+    return {
+        "jobs": sorted(Job.objects.values_list("organization__slug", "tool_slug", "tool_version", "status")),
+        "feedback": sorted(FeedbackReport.objects.values_list("job_id", "author__email", "status", "quote_selected")),
+        "comments": FeedbackComment.objects.count(),
+        "answers": sorted(SurveyAnswer.objects.values_list("response__respondent__email", "question__kind", "number")),
+        "votes": sorted(ComparisonVote.objects.values_list("voter__email", "choice")),
     }
 
 
@@ -51,3 +65,11 @@ def test_seed_demo_creates_staff_and_two_studios_with_owner_and_member(settings,
     assert all(j.status == "succeeded" for j in jobs.values())
     assert len(jobs["shot-detect"].summary["shots"]) == 3
     assert jobs["dailies"].job_outputs.count() == 3
+    # Feedback with a reply and a chosen quote, a survey with an NPS question, a blind comparison with votes.
+    from beta.models import ComparisonVote, FeedbackComment, FeedbackReport, SurveyAnswer
+
+    assert FeedbackReport.objects.submitted().count() == 12
+    assert FeedbackReport.objects.filter(quote_selected=True).count() == 1
+    assert FeedbackComment.objects.filter(kind="reply").exists()
+    assert SurveyAnswer.objects.filter(question__kind="nps").count() == 4
+    assert ComparisonVote.objects.exclude(choice="").count() == 2

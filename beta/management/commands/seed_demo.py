@@ -11,6 +11,7 @@ from assets.services import asset_create_from_file
 from beta import services
 from beta import tools as catalogue
 from beta.models import Job, JobInput
+from beta.results.demo import seed_results_demo
 from portal.demo import SeedPeople
 from portal.models import Membership
 
@@ -69,3 +70,4 @@ class Command(SeedPeople):
             job.refresh_from_db()
             self.stdout.write(f"Demo job {job.pk} ({slug}): {job.get_status_display().lower()}.")
         self.stdout.write(self.style.SUCCESS(f"Demo footage ready: {DEMO_VIDEO_NAME} with dailies and shot detection."))
+        seed_results_demo(video=video, stdout=self.stdout)

@@ -1,0 +1,43 @@
+from django.urls import path, re_path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+
+from api import problems, views, views_integrations
+
+app_name = "api"
+
+urlpatterns = [
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    path("redoc/", SpectacularRedocView.as_view(url_name="api:schema"), name="redoc"),
+    path("problems/", views.ProblemTypeListView.as_view(), name="problem-types"),
+    path("problems/<slug:problem>", views.ProblemTypeView.as_view(), name="problem-type"),
+    path("me/", views.MeView.as_view(), name="me"),
+    path("tools/", views.ToolListView.as_view(), name="tool-list"),
+    path("tools/<slug:tool_slug>/", views.ToolDetailView.as_view(), name="tool-detail"),
+    path("assets/", views.AssetListView.as_view(), name="asset-list"),
+    path("assets/<int:asset_id>/", views.AssetDetailView.as_view(), name="asset-detail"),
+    path("assets/<int:asset_id>/parts/", views.AssetPartsView.as_view(), name="asset-parts"),
+    path("assets/<int:asset_id>/parts/<int:part_number>/", views.AssetPartView.as_view(), name="asset-part"),
+    path("assets/<int:asset_id>/complete/", views.AssetCompleteView.as_view(), name="asset-complete"),
+    path("assets/<int:asset_id>/abort/", views.AssetAbortView.as_view(), name="asset-abort"),
+    path("assets/<int:asset_id>/download/", views.AssetDownloadView.as_view(), name="asset-download"),
+    path("assets/<int:asset_id>/content/", views.AssetContentView.as_view(), name="asset-content"),
+    path("jobs/", views.JobListView.as_view(), name="job-list"),
+    path("jobs/<int:job_id>/", views.JobDetailView.as_view(), name="job-detail"),
+    path("jobs/<int:job_id>/cancel/", views.JobCancelView.as_view(), name="job-cancel"),
+    path("jobs/<int:job_id>/retry/", views.JobRetryView.as_view(), name="job-retry"),
+    path("jobs/<int:job_id>/feedback/", views_integrations.JobFeedbackView.as_view(), name="job-feedback"),
+    path("feedback/", views_integrations.FeedbackListView.as_view(), name="feedback-list"),
+    path("feedback/<int:feedbackreport_id>/", views_integrations.FeedbackDetailView.as_view(),
+         name="feedback-detail"),
+    path("webhooks/", views_integrations.WebhookListView.as_view(), name="webhook-list"),
+    path("webhooks/<int:webhookendpoint_id>/", views_integrations.WebhookDetailView.as_view(),
+         name="webhook-detail"),
+    path("webhooks/<int:webhookendpoint_id>/rotate-secret/", views_integrations.WebhookRotateSecretView.as_view(),
+         name="webhook-rotate-secret"),
+    path("webhooks/<int:webhookendpoint_id>/test/", views_integrations.WebhookTestView.as_view(),
+         name="webhook-test"),
+    path("webhooks/<int:webhookendpoint_id>/deliveries/", views_integrations.WebhookDeliveriesView.as_view(),
+         name="webhook-deliveries"),
+    re_path(r"^.*$", problems.not_found, name="not-found"),
+]

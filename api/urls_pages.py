@@ -1,0 +1,10 @@
+from django.urls import path
+
+from api import views_pages
+
+app_name = "apikeys"
+
+urlpatterns = [
+    path("", views_pages.key_list, name="list"),
+    path("<int:apikey_id>/revoke/", views_pages.key_revoke, name="revoke"),
+]

@@ -1,0 +1,220 @@
+"""Outbound safety for webhook calls: which URLs may be called, and a POST that cannot be turned against us.
+
+A target must be https (http only with WEBHOOKS_ALLOW_HTTP), and every address its host resolves to must be
+public: loopback, private, link-local, shared, multicast and reserved addresses are refused unless their network
+is listed in WEBHOOKS_ALLOW_PRIVATE_TARGETS; cloud metadata addresses are refused always. The request then
+connects to the very address that was checked (the Host header and TLS SNI/certificate check still use the
+name), so a DNS answer that changes between the check and the connection (DNS rebinding) gains nothing.
+Redirects are not followed, timeouts are short and at most WEBHOOKS_RESPONSE_MAX_BYTES of the answer is read.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+import time
+from dataclasses import dataclass
+from functools import lru_cache
+from urllib.parse import urlsplit
+
+import certifi
+import urllib3
+from django.conf import settings
+
+from webhooks.errors import UnsafeTargetError
+
+METADATA_ADDRESSES = frozenset(
+    ipaddress.ip_address(a)
+    for a in (
+        "169.254.169.254",  # AWS, GCP, Azure, OpenStack instance metadata
+        "fd00:ec2::254",  # AWS instance metadata over IPv6
+        "169.254.170.2",  # AWS ECS task metadata
+        "100.100.100.200",  # Alibaba Cloud metadata
+    )
+)
+USER_AGENT = "Greenlight-Webhooks/1"
+
+
+@dataclass(frozen=True)
+class Target:
+    scheme: str
+    host: str  # the name as written in the URL (used for Host, SNI and the certificate check)
+    port: int
+    path: str  # path and query
+    addresses: tuple[str, ...]  # every resolved address, all checked
+
+    @property
+    def host_header(self) -> str:
+        default = 443 if self.scheme == "https" else 80
+        name = f"[{self.host}]" if ":" in self.host else self.host
+        return name if self.port == default else f"{name}:{self.port}"
+
+
+@dataclass(frozen=True)
+class Response:
+    status_code: int | None
+    body: bytes
+    duration_ms: int
+    error: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.status_code is not None and 200 <= self.status_code < 300
+
+
+@lru_cache(maxsize=8)
+def _allowed_networks(spec: tuple[str, ...]) -> tuple:
+    return tuple(ipaddress.ip_network(n.strip(), strict=False) for n in spec if n.strip())
+
+
+def address_refusal(address: str) -> str | None:
+    """Why calling this address is refused, or None when it may be called."""
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if ip.version == 6 and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    if ip in METADATA_ADDRESSES:
+        return "the cloud metadata address"
+    allowed = _allowed_networks(tuple(settings.WEBHOOKS_ALLOW_PRIVATE_TARGETS))
+    if any(ip.version == net.version and ip in net for net in allowed):
+        return None
+    if ip.is_unspecified:
+        return "an unspecified address"
+    if ip.is_loopback:
+        return "a loopback address"
+    if ip.is_link_local:
+        return "a link-local address"
+    if ip.is_multicast:
+        return "a multicast address"
+    if ip.is_private:
+        return "a private address"
+    if ip.is_reserved or not ip.is_global:
+        return "a reserved address"
+    return None
+
+
+def check_url_form(url: str) -> tuple[str, str, int, str]:
+    """Scheme, host, port and path of a well-formed, acceptable URL; no DNS lookup."""
+    url = (url or "").strip()
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as exc:
+        raise UnsafeTargetError("This is not a valid URL.") from exc
+    scheme = parts.scheme.lower()
+    allowed = ("https", "http") if settings.WEBHOOKS_ALLOW_HTTP else ("https",)
+    if scheme not in ("https", "http") or not parts.hostname:
+        raise UnsafeTargetError("Enter a full URL, starting with https://.")
+    if scheme not in allowed:
+        raise UnsafeTargetError("Webhook URLs must use https://.")
+    if parts.username or parts.password:
+        raise UnsafeTargetError("Put no user name or password in the URL; verify our signature instead.")
+    if parts.fragment:
+        raise UnsafeTargetError("A webhook URL cannot have a #fragment.")
+    host = parts.hostname.rstrip(".")
+    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    return scheme, host, port or (443 if scheme == "https" else 80), path
+
+
+def resolve(host: str, port: int) -> tuple[str, ...]:
+    try:
+        ipaddress.ip_address(host)
+        return (host,)
+    except ValueError:
+        pass
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (OSError, UnicodeError) as exc:
+        raise UnsafeTargetError(f"The host “{host}” could not be found.") from exc
+    addresses = tuple(dict.fromkeys(info[4][0] for info in infos))
+    if not addresses:
+        raise UnsafeTargetError(f"The host “{host}” could not be found.")
+    return addresses
+
+
+def check_target(url: str) -> Target:
+    """The URL's target with its resolved addresses, or UnsafeTargetError saying why it may not be called."""
+    scheme, host, port, path = check_url_form(url)
+    addresses = resolve(host, port)
+    for address in addresses:
+        reason = address_refusal(address)
+        if reason:
+            shown = "" if address == host else f" ({address})"
+            raise UnsafeTargetError(f"“{host}”{shown} is {reason}; webhooks are only sent to public addresses.")
+    return Target(scheme=scheme, host=host, port=port, path=path, addresses=addresses)
+
+
+def _pool(target: Target, address: str):
+    timeout = urllib3.Timeout(
+        connect=min(settings.WEBHOOKS_CONNECT_TIMEOUT_SECONDS, settings.WEBHOOKS_TIMEOUT_SECONDS),
+        read=settings.WEBHOOKS_TIMEOUT_SECONDS,
+    )
+    if target.scheme == "https":
+        return urllib3.HTTPSConnectionPool(
+            address, target.port, timeout=timeout, retries=False, maxsize=1,
+            cert_reqs="CERT_REQUIRED", ca_certs=certifi.where(),
+            server_hostname=target.host, assert_hostname=target.host,
+        )
+    return urllib3.HTTPConnectionPool(address, target.port, timeout=timeout, retries=False, maxsize=1)
+
+
+def post(url: str, body: bytes, headers: dict[str, str]) -> Response:
+    """POST the body to a checked target's checked address. Never raises for network trouble: see `error`."""
+    started = time.monotonic()
+
+    def elapsed() -> int:
+        return int((time.monotonic() - started) * 1000)
+
+    try:
+        target = check_target(url)
+    except UnsafeTargetError as exc:
+        return Response(status_code=None, body=b"", duration_ms=elapsed(), error=str(exc))
+    headers = {
+        **headers,
+        "Host": target.host_header,
+        "Content-Type": "application/json",
+        "User-Agent": USER_AGENT,
+        "Accept-Encoding": "identity",
+    }
+    limit = settings.WEBHOOKS_RESPONSE_MAX_BYTES
+    error = "Could not connect."
+    for address in target.addresses:
+        pool = _pool(target, address)
+        try:
+            response = pool.urlopen(
+                "POST", target.path, body=body, headers=headers, redirect=False, retries=False,
+                preload_content=False, assert_same_host=False,
+            )
+        except urllib3.exceptions.NewConnectionError:
+            pool.close()
+            error = f"Could not connect to {target.host_header}."
+            continue  # try the host's next address
+        except urllib3.exceptions.HTTPError as exc:
+            pool.close()
+            return Response(status_code=None, body=b"", duration_ms=elapsed(), error=_describe(exc))
+        try:
+            deadline = started + settings.WEBHOOKS_TIMEOUT_SECONDS * 2
+            data = b""
+            while len(data) < limit and time.monotonic() < deadline:
+                chunk = response.read(min(1024, limit - len(data)), decode_content=False)
+                if not chunk:
+                    break
+                data += chunk
+        except (urllib3.exceptions.HTTPError, OSError):
+            pass  # the status is what counts; a broken body only shortens the excerpt
+        finally:
+            response.close()
+            pool.close()
+        return Response(status_code=response.status, body=data, duration_ms=elapsed())
+    return Response(status_code=None, body=b"", duration_ms=elapsed(), error=error)
+
+
+def _describe(exc: Exception) -> str:
+    if isinstance(exc, urllib3.exceptions.SSLError):
+        return "The TLS handshake failed (certificate not valid for the host?)."
+    if isinstance(exc, urllib3.exceptions.ConnectTimeoutError):
+        return "Timed out connecting."
+    if isinstance(exc, urllib3.exceptions.ReadTimeoutError):
+        return "Timed out waiting for the answer."
+    if isinstance(exc, urllib3.exceptions.ProtocolError):
+        return "The connection broke before an answer came."
+    return f"The request failed: {type(exc).__name__}."

@@ -1,0 +1,14 @@
+from celery import shared_task
+
+from webhooks import services
+
+
+@shared_task(ignore_result=True, acks_late=True)
+def deliver(delivery_id: int) -> None:
+    """Thin: the service claims the attempt under a row lock, so a duplicate message does nothing."""
+    services.delivery_attempt(delivery_id=delivery_id)
+
+
+@shared_task(ignore_result=True)
+def deliver_due() -> None:
+    services.deliveries_due()
