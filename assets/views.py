@@ -1,14 +1,13 @@
 """Asset pages and the upload API (JSON). Every object is fetched through `for_user`: another studio's is a 404."""
 
 import json
-import re
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -16,6 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from assets import selectors, services
 from assets.models import Asset, DeletionReceipt, Rendition
 from assets.storage import StorageError, content_disposition, get_store
+from assets.streaming import file_response, requested_range
 from portal import selectors as portal_selectors
 from portal.cohorts import cohort_window
 from portal.decorators import admin_required, partner_required
@@ -139,38 +139,10 @@ def status(request, asset_id):
     return response
 
 
-_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
-
-
-def _requested_range(request, size: int) -> tuple[int, int] | bool | None:
-    """(first, last) byte of a single `Range: bytes=...` request; None for the whole file; False if unsatisfiable."""
-    match = _RANGE.match(request.headers.get("Range", "").strip())
-    if match is None or not size:
-        return None
-    first, last = match.groups()
-    if not first and not last:
-        return None
-    if not first:  # the last N bytes
-        return max(size - int(last), 0), size - 1
-    first_byte, last_byte = int(first), min(int(last) if last else size - 1, size - 1)
-    if first_byte >= size or first_byte > last_byte:
-        return False
-    return first_byte, last_byte
-
-
-def _stream(handle, length: int, chunk: int = 256 * 1024):
-    try:
-        while length > 0 and (data := handle.read(min(chunk, length))):
-            length -= len(data)
-            yield data
-    finally:
-        handle.close()
-
-
 def _send(request, asset: Asset, rendition: Rendition | None):
     target = rendition or asset
     size = target.size_bytes
-    wanted = _requested_range(request, size) if get_store().mode == "local" else None
+    wanted = requested_range(request, size) if get_store().mode == "local" else None
     try:
         url = services.asset_download(
             actor=request.user, asset=asset, rendition=rendition, request=request,
@@ -190,24 +162,12 @@ def _send(request, asset: Asset, rendition: Rendition | None):
     except (OSError, StorageError) as exc:
         raise Http404("The stored file is missing.") from exc
     content_type = target.content_type or "application/octet-stream"
-    if wanted is False:
-        handle.close()
-        response = HttpResponse(status=416)
-        response["Content-Range"] = f"bytes */{size}"
+    # Players seek with range requests; answering them lets the local-mode preview be scrubbed.
+    response = file_response(handle, size=size, content_type=content_type, wanted=wanted)
+    if response.status_code == 416:
         return response
-    if wanted:
-        # Players seek with range requests; answer them so the local-mode preview can be scrubbed.
-        first, last = wanted
-        handle.seek(first)
-        response = StreamingHttpResponse(_stream(handle, last - first + 1), status=206, content_type=content_type)
-        response["Content-Range"] = f"bytes {first}-{last}/{size}"
-        response["Content-Length"] = str(last - first + 1)
-    else:
-        response = FileResponse(handle, content_type=content_type)
-    response["Accept-Ranges"] = "bytes"
     response["Content-Disposition"] = content_disposition("inline" if rendition else "attachment", filename)
     response["Cache-Control"] = "private, no-store" if rendition is None else "private, max-age=300"
-    response["X-Content-Type-Options"] = "nosniff"
     return response
 
 

@@ -7,17 +7,16 @@ tenancy check (`Comparison.objects.for_user`), so another studio's comparison is
 
 from __future__ import annotations
 
-import re
-
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, Http404, HttpResponse, StreamingHttpResponse
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from assets.models import Asset, Rendition
 from assets.storage import StorageError, content_disposition, get_store
+from assets.streaming import file_response, requested_range
 from beta.comparisons import selectors, services
 from beta.comparisons.errors import ComparisonClosedError, ComparisonError
 from beta.comparisons.forms import ComparisonForm, StudioPickForm, VoteForm
@@ -100,32 +99,6 @@ def comparison_vote(request, comparison_id):
     )
 
 
-_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
-
-
-def _range(request, size: int) -> tuple[int, int] | bool | None:
-    """(first, last) byte of a single Range request; None for the whole file; False if unsatisfiable."""
-    match = _RANGE.match(request.headers.get("Range", "").strip())
-    if match is None or not size or match.groups() == ("", ""):
-        return None
-    first, last = match.groups()
-    if not first:
-        return max(size - int(last), 0), size - 1
-    first_byte, last_byte = int(first), min(int(last) if last else size - 1, size - 1)
-    if first_byte >= size or first_byte > last_byte:
-        return False
-    return first_byte, last_byte
-
-
-def _chunks(handle, length: int, chunk: int = 256 * 1024):
-    try:
-        while length > 0 and (data := handle.read(min(chunk, length))):
-            length -= len(data)
-            yield data
-    finally:
-        handle.close()
-
-
 @partner_required
 @require_GET
 def comparison_side(request, comparison_id, side):
@@ -152,7 +125,7 @@ def comparison_side(request, comparison_id, side):
                                           if "." in asset.original_filename else "")
     filename = f"{side}{extension}"
     store = get_store()
-    wanted = _range(request, target.size_bytes) if store.mode == "local" else None
+    wanted = requested_range(request, target.size_bytes) if store.mode == "local" else None
     if wanted is None or (wanted is not False and wanted[0] == 0):  # one playback is one audit line
         audit_record(
             action=AuditEvent.Action.ASSET_VIEWED, actor=request.user, organization=comparison.organization,
@@ -166,23 +139,11 @@ def comparison_side(request, comparison_id, side):
         handle = store.open(target.storage_key)
     except (OSError, StorageError) as exc:
         raise Http404("The stored file is missing.") from exc
-    if wanted is False:
-        handle.close()
-        response = HttpResponse(status=416)
-        response["Content-Range"] = f"bytes */{target.size_bytes}"
+    response = file_response(handle, size=target.size_bytes, content_type=content_type, wanted=wanted)
+    if response.status_code == 416:
         return response
-    if wanted:
-        first, last = wanted
-        handle.seek(first)
-        response = StreamingHttpResponse(_chunks(handle, last - first + 1), status=206, content_type=content_type)
-        response["Content-Range"] = f"bytes {first}-{last}/{target.size_bytes}"
-        response["Content-Length"] = str(last - first + 1)
-    else:
-        response = FileResponse(handle, content_type=content_type)
-    response["Accept-Ranges"] = "bytes"
     response["Content-Disposition"] = content_disposition("inline", filename)
     response["Cache-Control"] = "private, no-store"
-    response["X-Content-Type-Options"] = "nosniff"
     return response
 
 

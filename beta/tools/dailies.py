@@ -130,13 +130,13 @@ def source_timecode(probe_text: str) -> str | None:
 
 
 @dataclass
-class VideoProbe:
+class MediaProbe:
     info: MediaInfo
     timecode: str | None  # as the file carries it, or None
 
 
-def probe_video(path: Path, *, what: str) -> VideoProbe:
-    """Probe a video input; raise ToolError (a sentence for the partner) if it has no moving picture."""
+def probe_media(path: Path) -> MediaProbe:
+    """Probe an input with `ffmpeg -i`; raise ToolError (a sentence for the partner) if it cannot be read."""
     command = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-threads", str(THREADS), "-protocol_whitelist", "file",
                "-i", f"file:{Path(path).resolve()}"]  # fmt: skip
     try:
@@ -150,9 +150,15 @@ def probe_video(path: Path, *, what: str) -> VideoProbe:
         raise ToolError("Media processing is not available right now. Please try again later.") from exc
     except MediaError as exc:
         raise ToolError(str(exc)) from exc
-    if not info.has_video or info.is_still:
+    return MediaProbe(info=info, timecode=source_timecode(result.stderr))
+
+
+def probe_video(path: Path, *, what: str) -> MediaProbe:
+    """Probe a video input; raise ToolError if it has no moving picture."""
+    probed = probe_media(path)
+    if not probed.info.has_video or probed.info.is_still:
         raise ToolError(f"{what} needs a video; this file has no moving picture.")
-    return VideoProbe(info=info, timecode=source_timecode(result.stderr))
+    return probed
 
 
 def resolve_start_timecode(

@@ -18,7 +18,6 @@ import json
 import logging
 import math
 import re
-import subprocess
 import wave
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -26,23 +25,23 @@ from pathlib import Path
 
 import numpy as np
 
-from assets.media import THREADS, MediaError, MediaInfo, ffmpeg_exe, parse_probe_output
+from assets.media import THREADS
 from beta.tools import whisper_model
 from beta.tools.base import Progress, Tool, ToolContext, ToolError, ToolInput, ToolOutput, ToolResult
 from beta.tools.dailies import (
     FALLBACK_FPS,
     TIMECODE_SCHEMA,
+    MediaProbe,
     frames_to_timecode,
     one_line,
+    probe_media,
     resolve_start_timecode,
     run_ffmpeg_with_progress,
     safe_stem,
-    source_timecode,
     timecode_to_frames,
 )
 
 SAMPLE_RATE = 16_000
-PROBE_TIMEOUT = 30.0
 #: Taking the sound out may run this long plus EXTRACT_SECONDS_PER_SECOND for each second of media.
 EXTRACT_BASE_TIMEOUT = 120.0
 EXTRACT_SECONDS_PER_SECOND = 0.5
@@ -196,30 +195,12 @@ def to_vtt(cues: Iterable[Cue]) -> str:
 # Media ---------------------------------------------------------------------------------------------------------------
 
 
-@dataclass
-class SoundProbe:
-    info: MediaInfo
-    timecode: str | None
-
-
-def probe_sound(path: Path) -> SoundProbe:
+def probe_sound(path: Path) -> MediaProbe:
     """Probe the input; raise ToolError (a sentence for the partner) if it has no sound to transcribe."""
-    command = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-threads", str(THREADS), "-protocol_whitelist", "file",
-               "-i", f"file:{Path(path).resolve()}"]  # fmt: skip
-    try:
-        result = subprocess.run(  # noqa: S603 (a list of our own arguments, no shell)
-            command, capture_output=True, text=True, errors="replace", timeout=PROBE_TIMEOUT, check=False
-        )
-        info = parse_probe_output(result.stderr)
-    except subprocess.TimeoutExpired as exc:
-        raise ToolError("Reading this file took too long. It may be damaged.") from exc
-    except OSError as exc:
-        raise ToolError("Media processing is not available right now. Please try again later.") from exc
-    except MediaError as exc:
-        raise ToolError(str(exc)) from exc
-    if not info.has_audio:
+    probed = probe_media(path)
+    if not probed.info.has_audio:
         raise ToolError("This file has no sound to transcribe.")
-    return SoundProbe(info=info, timecode=source_timecode(result.stderr))
+    return probed
 
 
 def extract_audio(source: Path, dest: Path, *, duration: float | None, progress: Progress) -> None:

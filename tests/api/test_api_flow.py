@@ -44,6 +44,14 @@ def s3_worker(s3_bucket_for_worker, django_db_setup, django_db_blocker, tmp_path
     """A real Celery worker process (every queue) in S3 mode against moto's server."""
     from django.conf import settings
 
+    from config.celery import app
+
+    # This worker must be the only one on the test broker, or a local-mode worker could take the S3-mode jobs.
+    # pytest runs tests/api before the modules that start the session's worker; say so plainly if that changes.
+    others = app.control.ping(timeout=1.0)
+    if others:
+        pytest.fail(f"another Celery worker is consuming the test broker ({others}); run tests/api on its own")
+
     with django_db_blocker.unblock():
         env = {
             **os.environ, "DATABASE_URL": database_url_for_subprocess(), "DATABASE_CONN_MAX_AGE": "0",
