@@ -174,25 +174,21 @@ class Filters:
             qs = qs.filter(**{f"{field_name}__lt": self.end})
         return qs
 
-    def jobs(self, qs: QuerySet | None = None) -> QuerySet:
-        qs = Job.objects.all() if qs is None else qs
+    def _runs(self, qs: QuerySet, date_field: str) -> QuerySet:
+        """Cohort, tool, version and dates: what jobs and feedback (which records its run's tool) share."""
         if self.cohort_id:
             qs = qs.filter(organization__cohort_id=self.cohort_id)
         if self.tool:
             qs = qs.filter(tool_slug=self.tool)
         if self.version:
             qs = qs.filter(tool_version=self.version)
-        return self._dates(qs, "queued_at")
+        return self._dates(qs, date_field)
+
+    def jobs(self, qs: QuerySet | None = None) -> QuerySet:
+        return self._runs(Job.objects.all() if qs is None else qs, "queued_at")
 
     def feedback(self, qs: QuerySet | None = None) -> QuerySet:
-        qs = FeedbackReport.objects.submitted() if qs is None else qs
-        if self.cohort_id:
-            qs = qs.filter(organization__cohort_id=self.cohort_id)
-        if self.tool:
-            qs = qs.filter(tool_slug=self.tool)
-        if self.version:
-            qs = qs.filter(tool_version=self.version)
-        return self._dates(qs, "submitted_at")
+        return self._runs(FeedbackReport.objects.submitted() if qs is None else qs, "submitted_at")
 
     def answers(self, qs: QuerySet | None = None) -> QuerySet:
         """Submitted survey answers, by cohort only (a survey is its own time window and is not about one tool)."""
