@@ -567,3 +567,38 @@ def test_a_video_job_runs_in_a_real_worker_and_polls_bedrock_without_holding_it(
         assert_ai_generated(stored_copy(output.asset, tmp_path))
     finally:
         stub_file.unlink(missing_ok=True)  # the worker's Bedrock is off again for other tests
+
+
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True)
+def test_an_image_job_runs_in_a_real_worker_through_throttling_to_ai_generated_stills(
+    celery_worker_process, bedrock_on, png_file, tmp_path
+):
+    """Nova Canvas throttles once: the worker's Celery retry runs it again with backoff, and the still is stored."""
+    owner = OwnerFactory(organization__max_concurrent_jobs=4)
+    stub_file = celery_worker_process.bedrock_stub_file
+    with transaction.atomic():  # the job is sent to the worker on commit: the stub is ready by then
+        job = submit(owner, "generate-image", seed=5)
+        stub_file.write_text(json.dumps({
+            "config": {"enabled": True, "region": "us-east-1"},
+            "responses": [
+                {"operation": "invoke_model", "error": {"code": "ThrottlingException", "status": 429,
+                                                        "message": "Too many requests, please wait."}},
+                {"operation": "invoke_model",
+                 "response": {"body_json": {"images": [base64.b64encode(png_file.read_bytes()).decode()]}}},
+            ],
+        }))
+    try:
+        job = wait_for(lambda: Job.objects.filter(pk=job.pk, status__in=Job.FINISHED).first(), timeout=90,
+                       message="the image job to finish")
+        assert job.status == "succeeded", job.error or job.log
+        assert job.attempts == 2
+        assert "ThrottlingException" in job.log
+        calls = json.loads(stub_file.read_text())["calls"]
+        assert [c["operation"] for c in calls] == ["invoke_model", "invoke_model"]
+        assert calls[1]["params"]["body"]["imageGenerationConfig"]["seed"] == 5
+        [output] = job.job_outputs.select_related("asset")
+        assert output.asset.kind == "image"
+        assert_ai_generated(stored_copy(output.asset, tmp_path))
+    finally:
+        stub_file.unlink(missing_ok=True)  # the worker's Bedrock is off again for other tests
