@@ -26,7 +26,7 @@ def test_a_studio_files_feedback_and_reads_the_teams_reply(owner, api):
     assert report["replies"] == []
     staff = StaffFactory()
     feedback_reply(user=staff, report=FeedbackReport.objects.get(), body="Thanks: fixed in 0.8.")
-    FeedbackComment.objects.create(report=FeedbackReport.objects.get(), author=staff, kind="comment",
+    FeedbackComment.objects.create(report=FeedbackReport.objects.get(), author=staff, kind="internal",
                                    body="Internal: never shown")
     listed = api.get(reverse("api:feedback-list")).json()["results"]
     assert [r["id"] for r in listed] == [report["id"]]
