@@ -29,12 +29,10 @@ import json
 import os
 import platform
 import secrets
-import shutil
 import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from contextlib import ExitStack
@@ -47,11 +45,10 @@ sys.path.insert(0, str(BENCH_DIR))
 from jobs_bench import (  # noqa: E402 - the shared helpers of the jobs benchmark
     add_history,
     make_studio,
-    postgres_database,
-    redis_server,
+    print_rows,
     remove_unrun,
-    setup_environment,
     spread,
+    throwaway_services,
 )
 
 
@@ -262,15 +259,8 @@ def main() -> None:
     parser.add_argument("--show-sql", action="store_true", help="print the job list's queries")
     args = parser.parse_args()
 
-    var_dir = Path(tempfile.mkdtemp(prefix="gl-api-bench-"))
     with ExitStack() as stack:
-        stack.callback(shutil.rmtree, var_dir, True)
-        if os.environ.get("DATABASE_URL"):
-            database_url, database = postgres_database(os.environ["DATABASE_URL"], stack)
-        else:
-            database_url, database = f"sqlite:///{var_dir / 'bench.sqlite3'}", "SQLite (throwaway file)"
-        redis_url, redis = redis_server(stack)
-        setup_environment(var_dir, database_url, redis_url)
+        var_dir, database, redis = throwaway_services(stack, "gl-api-bench-")
         started = time.monotonic()
         rows = run(args, var_dir, stack)
         took = time.monotonic() - started
@@ -284,11 +274,7 @@ def main() -> None:
         f"Django {django.get_version()}, DRF {rest_framework.__version__}; {database}; {redis}; took {took:.0f} s"
     )
     print(f"`.venv/bin/python bench/api_bench.py --jobs {args.jobs} --clients {args.clients}`")
-    print()
-    print("| measurement | result | target |")
-    print("| --- | --- | --- |")
-    for measurement, result, target in rows:
-        print(f"| {measurement} | {result} | {target} |")
+    print_rows(rows)
 
 
 if __name__ == "__main__":

@@ -183,6 +183,29 @@ class Worker:
 
 
 # --- The studio ------------------------------------------------------------------------------------------------------
+
+def throwaway_services(stack: ExitStack, prefix: str) -> tuple[Path, str, str]:
+    """A temporary folder, a throwaway database (PostgreSQL when DATABASE_URL is set, else SQLite) and Redis, all
+    configured for Django and removed when `stack` closes. Returns (folder, database label, Redis label)."""
+    var_dir = Path(tempfile.mkdtemp(prefix=prefix))
+    stack.callback(shutil.rmtree, var_dir, True)
+    if os.environ.get("DATABASE_URL"):
+        database_url, database = postgres_database(os.environ["DATABASE_URL"], stack)
+    else:
+        database_url, database = f"sqlite:///{var_dir / 'bench.sqlite3'}", "SQLite (throwaway file)"
+    redis_url, redis = redis_server(stack)
+    setup_environment(var_dir, database_url, redis_url)
+    return var_dir, database, redis
+
+
+def print_rows(rows) -> None:
+    """The measurements as the Markdown table docs/benchmarks.md takes."""
+    print()
+    print("| measurement | result | target |")
+    print("| --- | --- | --- |")
+    for measurement, result, target in rows:
+        print(f"| {measurement} | {result} | {target} |")
+
 def make_studio(var_dir: Path):
     """A studio in an open cohort with limits that never get in the way, its owner, and one ready document."""
     from django.utils import timezone
@@ -521,15 +544,8 @@ def main() -> None:
     parser.add_argument("--show-sql", action="store_true", help="print the job list's queries")
     args = parser.parse_args()
 
-    var_dir = Path(tempfile.mkdtemp(prefix="gl-jobs-bench-"))
     with ExitStack() as stack:
-        stack.callback(shutil.rmtree, var_dir, True)
-        if os.environ.get("DATABASE_URL"):
-            database_url, database = postgres_database(os.environ["DATABASE_URL"], stack)
-        else:
-            database_url, database = f"sqlite:///{var_dir / 'bench.sqlite3'}", "SQLite (throwaway file)"
-        redis_url, redis = redis_server(stack)
-        setup_environment(var_dir, database_url, redis_url)
+        var_dir, database, redis = throwaway_services(stack, "gl-jobs-bench-")
         started = time.monotonic()
         rows = run(args, var_dir, stack)
         took = time.monotonic() - started
@@ -546,11 +562,7 @@ def main() -> None:
         f"Django {django.get_version()}, Celery {celery_version}; {database}; {redis}; took {took:.0f} s"
     )
     print(f"`{command}`")
-    print()
-    print("| measurement | result | target |")
-    print("| --- | --- | --- |")
-    for measurement, result, target in rows:
-        print(f"| {measurement} | {result} | {target} |")
+    print_rows(rows)
 
 
 if __name__ == "__main__":
