@@ -36,6 +36,7 @@ def _declare_queues() -> None:
             "task": "webhooks.tasks.deliver_due", "schedule": float(settings.WEBHOOKS_SWEEP_SECONDS),
             "options": {"queue": settings.WEBHOOKS_QUEUE, "expires": float(settings.WEBHOOKS_SWEEP_SECONDS)},
         },
+        "webhooks-purge-deliveries": {"task": "webhooks.tasks.purge_deliveries", "schedule": 24 * 60 * 60.0},
     }
 
 

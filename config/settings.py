@@ -208,6 +208,8 @@ WEBHOOKS_DISABLE_AFTER_HOURS = env.int("WEBHOOKS_DISABLE_AFTER_HOURS", default=2
 WEBHOOKS_SECRET_ROTATION_GRACE_HOURS = env.int("WEBHOOKS_SECRET_ROTATION_GRACE_HOURS", default=24)
 WEBHOOKS_QUEUE = env.str("WEBHOOKS_QUEUE", default="external")
 WEBHOOKS_SWEEP_SECONDS = env.int("WEBHOOKS_SWEEP_SECONDS", default=30)
+# Finished deliveries (and their attempts) are kept this many days in the endpoints' delivery logs, then purged.
+WEBHOOKS_LOG_RETENTION_DAYS = env.int("WEBHOOKS_LOG_RETENTION_DAYS", default=30)
 
 # --- Storage ----------------------------------------------------------------
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "media")))

@@ -375,3 +375,13 @@ def deliveries_due(*, now: datetime | None = None, limit: int = 500) -> int:
         # Expiring with the next sweep: when the queue is backed up, each sweep adds at most one message per delivery.
         _enqueue(delivery_id, expires=settings.WEBHOOKS_SWEEP_SECONDS)
     return len(ids)
+
+
+def deliveries_purge(*, now: datetime | None = None) -> int:
+    """Retention: forget finished deliveries (and their attempts) older than WEBHOOKS_LOG_RETENTION_DAYS.
+
+    Pending deliveries are kept whatever their age: they are still being tried.
+    """
+    cutoff = (now or timezone.now()) - timedelta(days=settings.WEBHOOKS_LOG_RETENTION_DAYS)
+    deleted, _ = WebhookDelivery.objects.filter(created_at__lt=cutoff).exclude(status=Status.PENDING).delete()
+    return deleted

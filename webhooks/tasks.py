@@ -12,3 +12,8 @@ def deliver(delivery_id: int) -> None:
 @shared_task(ignore_result=True)
 def deliver_due() -> None:
     services.deliveries_due()
+
+
+@shared_task(ignore_result=True)
+def purge_deliveries() -> None:
+    services.deliveries_purge()

@@ -353,3 +353,32 @@ def test_two_workers_given_the_same_delivery_make_one_attempt(postgres_only, rec
     assert len(receiver.requests) == 1
     assert WebhookAttempt.objects.filter(delivery=delivery).count() == 1
     assert WebhookDelivery.objects.get(pk=delivery.pk).status == "succeeded"
+
+
+@pytest.mark.django_db
+def test_old_finished_deliveries_are_purged_and_pending_ones_kept(settings):
+    settings.WEBHOOKS_LOG_RETENTION_DAYS = 30
+    endpoint = WebhookEndpointFactory()
+    now = timezone.now()
+
+    def delivery(status, days_old):
+        made = WebhookDelivery.objects.create(endpoint=endpoint, event_type="job.succeeded", status=status,
+                                              message_id=f"msg_{status}_{days_old}", payload={})
+        WebhookDelivery.objects.filter(pk=made.pk).update(created_at=now - timedelta(days=days_old))
+        WebhookAttempt.objects.create(delivery=made, number=1, attempted_at=now - timedelta(days=days_old))
+        return made.pk
+
+    old_ok, old_failed, old_pending = delivery("succeeded", 31), delivery("failed", 40), delivery("pending", 45)
+    recent = delivery("succeeded", 29)
+    assert services.deliveries_purge(now=now) == 4  # two deliveries and their two attempts
+    assert set(WebhookDelivery.objects.values_list("pk", flat=True)) == {old_pending, recent}
+    assert not WebhookAttempt.objects.filter(delivery_id__in=[old_ok, old_failed]).exists()
+
+
+def test_the_purge_runs_daily_from_beat():
+    from config.celery import app
+
+    app.loader.import_default_modules()
+    [entry] = [e for e in app.conf.beat_schedule.values() if e["task"] == "webhooks.tasks.purge_deliveries"]
+    assert entry["schedule"] == 24 * 60 * 60.0
+    assert "webhooks.tasks.purge_deliveries" in app.tasks
