@@ -29,7 +29,7 @@ def free_port() -> int:
 @pytest.fixture
 def postgres_only():
     if connection.vendor != "postgresql":
-        skip_or_fail("needs PostgreSQL (set DATABASE_URL); SQLite has no row locks")
+        skip_or_fail("needs PostgreSQL (set DATABASE_URL): row locks, full-text search and its GIN index")
 
 
 @pytest.fixture(autouse=True)
