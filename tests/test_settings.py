@@ -32,6 +32,17 @@ def test_production_refuses_to_start_without_secret_key():
     assert "DJANGO_SECRET_KEY must be set" in result.stderr
 
 
+def test_every_command_says_why_the_settings_were_refused():
+    """Not Django's "Models aren't loaded yet", which some commands (makemigrations) otherwise print."""
+    env = _production_env()
+    del env["DJANGO_SECRET_KEY"]
+    result = _run(["manage.py", "makemigrations", "--check", "--dry-run"], **env)
+    assert result.returncode == 1
+    assert "DJANGO_SECRET_KEY must be set" in result.stderr
+    assert "DJANGO_DEBUG=1" in result.stderr
+    assert "AppRegistryNotReady" not in result.stderr
+
+
 def test_production_refuses_the_development_secret_key():
     result = _run(
         ["manage.py", "check"], **_production_env(DJANGO_SECRET_KEY="django-insecure-greenlight-development-only")

@@ -54,7 +54,7 @@ def test_agreement_acceptance_is_audited_once():
 
 
 def test_mfa_added_and_removed_are_audited(client, django_capture_on_commit_callbacks):
-    from tests.test_totp import totp_code_for
+    from tests.test_totp import fresh_totp_code_for
 
     user = UserFactory()
     MembershipFactory(user=user)
@@ -64,10 +64,10 @@ def test_mfa_added_and_removed_are_audited(client, django_capture_on_commit_call
     page = client.get(reverse("mfa_activate_totp"))
     secret = page.context["form"].secret
     with django_capture_on_commit_callbacks(execute=True):  # allauth signals MFA changes after commit
-        response = client.post(reverse("mfa_activate_totp"), {"code": totp_code_for(secret)})
+        response = client.post(reverse("mfa_activate_totp"), {"code": fresh_totp_code_for(secret)})
     assert response.status_code == 302, response.content.decode()[:1500]
     assert Authenticator.objects.filter(user=user, type="totp").exists()
-    client.post(reverse("mfa_deactivate_totp"), {"code": totp_code_for(secret)})
+    client.post(reverse("mfa_deactivate_totp"), {"code": fresh_totp_code_for(secret)})
     assert actions().count("mfa.added") == 2  # the TOTP authenticator and its recovery codes
     assert "mfa.removed" in actions()
     assert AuditEvent.objects.filter(action="mfa.added", detail__type="totp", actor=user).exists()
