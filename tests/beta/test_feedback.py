@@ -400,6 +400,25 @@ def test_the_partner_list_shows_the_studios_reports_with_status_and_replies(clie
     assert client.get(reverse("beta:feedback-detail", args=[elsewhere.pk])).status_code == 404
 
 
+def test_the_partner_list_costs_the_same_queries_for_1_or_10_reports(client, member):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(reverse("beta:feedback-list")).status_code == 200
+        return len(captured)
+
+    first = services.feedback_start(user=member.user, job=finished_job(member.organization))
+    services.feedback_submit(user=member.user, report=first, data=VALID)
+    one = queries()
+    for _ in range(9):
+        report = services.feedback_start(user=member.user, job=finished_job(member.organization))
+        services.feedback_submit(user=member.user, report=report, data=VALID)
+        services.feedback_reply(user=StaffFactory(), report=report, body="Noted")
+    assert queries() == one
+
+
 def test_staff_pages_for_partners_answer_404(client, member):
     assert client.get(reverse("beta:feedback-inbox")).status_code == 404
     assert client.post(reverse("beta:feedback-bulk"), {}).status_code == 404
