@@ -257,7 +257,12 @@ def _signing_secrets(endpoint: WebhookEndpoint, now: datetime) -> list[str]:
 
 def _claim(delivery_id: int, now: datetime) -> tuple[WebhookDelivery, int, dict] | None:
     with transaction.atomic():
-        delivery = WebhookDelivery.objects.select_for_update().select_related("endpoint").filter(pk=delivery_id).first()
+        # Lock the delivery row only (`of`): locking the joined endpoint too would take the two rows in the opposite
+        # order to the finishing step below (endpoint, then delivery) and let two attempts deadlock.
+        delivery = (
+            WebhookDelivery.objects.select_for_update(of=("self",)).select_related("endpoint")
+            .filter(pk=delivery_id).first()
+        )
         if delivery is None or delivery.status != Status.PENDING:
             return None
         if delivery.next_attempt_at and delivery.next_attempt_at > now + timedelta(seconds=1):
