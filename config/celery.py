@@ -1,12 +1,14 @@
 """The Celery application. Configuration lives in Django settings under CELERY_*."""
 
+import logging
 import os
 
-from celery import Celery
+from celery import Celery, signals
 from kombu import Exchange, Queue
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
+logger = logging.getLogger("greenlight.worker")
 app = Celery("greenlight")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 
@@ -40,5 +42,27 @@ def _declare_queues() -> None:
     }
 
 
+def _log_connection(sender, connection, **kwargs) -> None:
+    # One line per new connection: a worker process should log one, then another only each CONN_MAX_AGE.
+    logger.info("Database connection opened (%s, process %d)", connection.alias, os.getpid())
+
+
+def _keep_connections_across_tasks(**kwargs) -> None:
+    """Honour CONN_MAX_AGE in workers. Celery's Django fixup closes every database connection before and after each
+    task, so each task opened a new PostgreSQL session (43 jobs, 43 sessions). Instead, close only what
+    `close_old_connections()` would at the end of a request: connections past CONN_MAX_AGE, or broken ones.
+    The fixup still closes everything on fork (`worker_process_init`), so no connection is shared between
+    processes; with CONN_MAX_AGE=0 each task still gets a fresh connection, as before."""
+    from django.db import close_old_connections
+    from django.db.backends.signals import connection_created
+
+    connection_created.connect(_log_connection, weak=False)
+    for fixup in getattr(app, "_fixups", ()):
+        worker_fixup = getattr(fixup, "worker_fixup", None)
+        if worker_fixup is not None:
+            worker_fixup.close_database = lambda **_: close_old_connections()
+
+
 app.on_after_configure.connect(lambda sender, **kwargs: _declare_queues(), weak=False)
+signals.worker_init.connect(_keep_connections_across_tasks, weak=False)
 app.autodiscover_tasks()

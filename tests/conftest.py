@@ -55,7 +55,8 @@ def database_url_for_subprocess() -> str:
 def celery_worker_process(django_db_setup, django_db_blocker, tmp_path_factory):
     """A real Celery worker process, consuming every queue, against this run's test database and Redis."""
     with django_db_blocker.unblock():
-        env = {**os.environ, "DATABASE_URL": database_url_for_subprocess(), "DATABASE_CONN_MAX_AGE": "0"}
+        # Connections kept across tasks, as in production (CONN_MAX_AGE honoured in workers: config/celery.py).
+        env = {**os.environ, "DATABASE_URL": database_url_for_subprocess(), "DATABASE_CONN_MAX_AGE": "60"}
     log = tmp_path_factory.mktemp("worker") / "worker.log"
     # Bedrock tools in the worker answer from this file of canned responses (botocore Stubber); absent: off.
     bedrock_stub_file = log.parent / "bedrock-stub.json"
