@@ -73,6 +73,11 @@ class Asset(TimeStamped):
         indexes = [
             models.Index(fields=["organization", "status", "-created_at"]),
             models.Index(fields=["status", "created_at"]),
+            # The library's default page (a studio's live assets, newest first) read in order from this index:
+            # with `status <> deleted` in the query, the index above could not serve the order and every live asset
+            # was sorted for each page. The condition must stay what `live()` filters on.
+            models.Index(fields=["organization", "-created_at", "-id"], condition=~models.Q(status="deleted"),
+                         name="assets_asset_live_library"),
         ]
         constraints = [
             models.CheckConstraint(
