@@ -31,6 +31,7 @@ from assets.storage import copy_to_file, get_store
 from beta import tools as catalogue
 from beta.errors import JobError, JobParameterError, QuotaError
 from beta.models import Job, JobInput, JobOutput, Tool, WorkerHeartbeat
+from beta.results import cache as results_cache
 from beta.tools.base import JobCanceled, ToolContext, ToolError, ToolInput
 from portal.cohorts import cohort_window
 from portal.errors import PermissionDeniedError
@@ -330,6 +331,7 @@ def _finish(job: Job, status: str, *, error: str = "", stage: str = "") -> None:
     publish(f"job.{status}", organization_id=job.organization_id, data=_event_data(job, status, error=error))
     job_id = job.pk
     transaction.on_commit(jobs_dispatch)
+    transaction.on_commit(results_cache.invalidate)  # the results dashboard's cached numbers are out of date
     if job.submitted_by_id:
         transaction.on_commit(lambda: _email_finished(job_id))
 

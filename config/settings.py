@@ -466,6 +466,15 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
+# --- Results dashboard and exports (beta/results/) -------------------------------
+# Seconds the dashboard's jobs-and-feedback panel is cached per set of filters (0: off); a finished job or a
+# submitted report invalidates every cached panel at once (beta/results/cache.py).
+RESULTS_DASHBOARD_CACHE_SECONDS = env.int("RESULTS_DASHBOARD_CACHE_SECONDS", default=60)
+# PostgreSQL work_mem for the dashboard's two grouped queries only (SET LOCAL), so their sorts stay in memory.
+RESULTS_DASHBOARD_WORK_MEM = env.str("RESULTS_DASHBOARD_WORK_MEM", default="32MB")
+# XLSX exports of more rows than this are built by a worker (progress, then a download link); CSV always streams.
+RESULTS_XLSX_WORKER_ROWS = env.int("RESULTS_XLSX_WORKER_ROWS", default=20_000)
+
 # --- Demo -------------------------------------------------------------------
 DEMO_PASSWORD = env.str("DEMO_PASSWORD", default="greenlight-demo")
 # Base32 TOTP secret of the demo staff accounts, so the demo can be signed into with any authenticator app.

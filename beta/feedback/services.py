@@ -34,6 +34,7 @@ from beta.models import (
     Job,
     JobOutput,
 )
+from beta.results import cache as results_cache
 from portal import events
 from portal.cohorts import cohort_window
 from portal.errors import PermissionDeniedError
@@ -308,6 +309,7 @@ def feedback_submit(*, user: User, report: FeedbackReport, data) -> FeedbackRepo
         ]
         content["attachments"] = list(report.attachments.values_list("asset_id", flat=True))
         FeedbackRevision.objects.create(report=report, number=report.revision, content=content, submitted_by=user)
+        transaction.on_commit(results_cache.invalidate)  # the results dashboard's cached numbers are out of date
     return report
 
 

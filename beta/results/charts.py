@@ -411,8 +411,8 @@ def dashboard_charts(data: dict, prefix: str = "chart") -> dict[str, SafeString]
         "runtime": bar_chart(
             chart_id=f"{prefix}-runtime", title="Run time of succeeded runs, p50 and p95",
             bars=[b for r in tools for b in (
-                Bar(f"{r.label} p50", r.p50, len(r.durations), fmt_seconds(r.p50), r.link),
-                Bar(f"{r.label} p95", r.p95, len(r.durations), fmt_seconds(r.p95), r.link),
+                Bar(f"{r.label} p50", r.p50, r.timed_runs, fmt_seconds(r.p50), r.link),
+                Bar(f"{r.label} p95", r.p95, r.timed_runs, fmt_seconds(r.p95), r.link),
             )],
             axis_label="Seconds from start to finish (nearest-rank percentiles)",
         ),

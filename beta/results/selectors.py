@@ -289,7 +289,12 @@ class Row:
     succeeded: int = 0
     failed: int = 0
     canceled: int = 0
+    #: run times of succeeded runs (seconds): filled only where they are read into Python (SQLite); on PostgreSQL the
+    #: percentiles come from the database and only `timed_runs`, `p50` and `p95` are set
     durations: list[float] = field(default_factory=list, repr=False)
+    timed_runs: int = 0
+    p50: float | None = None
+    p95: float | None = None
     reports: int = 0
     avg_overall: float | None = None
     avg_quality: float | None = None
@@ -311,13 +316,14 @@ class Row:
     def finished(self) -> int:
         return self.succeeded + self.failed
 
-    @property
-    def p50(self) -> float | None:
-        return percentile(self.durations, 50)
+    def set_run_times(self, timed_runs: int, p50: float | None, p95: float | None) -> None:
+        self.timed_runs, self.p50, self.p95 = timed_runs, p50, p95
 
-    @property
-    def p95(self) -> float | None:
-        return percentile(self.durations, 95)
+    def run_times_from_durations(self) -> None:
+        """Nearest-rank p50/p95 of `durations`, sorted once (the Python fallback for databases without
+        percentile_disc)."""
+        ordered = sorted(self.durations)
+        self.set_run_times(len(ordered), percentile(ordered, 50), percentile(ordered, 95))
 
     @property
     def hours_per_job(self) -> float | None:
@@ -389,6 +395,15 @@ def tool_rows(filters: Filters) -> list[Row]:
         row = rows.get((slug, version))
         if row is not None:
             row.durations.append(run_time.total_seconds())
+    for row in rows.values():
+        row.run_times_from_durations()
+    add_categories(filters, rows)
+    add_tool_links(filters, rows)
+    return [rows[key] for key in sorted(rows)]
+
+
+def add_categories(filters: Filters, rows: dict[tuple, Row]) -> None:
+    """Each tool version's issue categories, most ticked first (one query over the categories table)."""
     categories = (
         FeedbackCategory.objects.filter(report__in=filters.feedback().values("id"))
         .values("report__tool_slug", "report__tool_version", "category")
@@ -403,12 +418,14 @@ def tool_rows(filters: Filters) -> list[Row]:
                 "n": values["n"],
                 "link": inbox_url(filters, tool=row.key[0], version=row.key[1], category=values["category"]),
             })
+
+
+def add_tool_links(filters: Filters, rows: dict[tuple, Row]) -> None:
     for row in rows.values():
         row.link = inbox_url(filters, tool=row.key[0], version=row.key[1])
         row.links = {
             f"overall_{v}": inbox_url(filters, tool=row.key[0], version=row.key[1], rating=v) for v in RATINGS
         }
-    return [rows[key] for key in sorted(rows)]
 
 
 def cohort_rows(filters: Filters) -> list[Row]:
@@ -417,6 +434,10 @@ def cohort_rows(filters: Filters) -> list[Row]:
     jobs = filters.jobs().values(*fields).annotate(**_job_aggregates()).order_by(*fields)
     feedback = filters.feedback().values(*fields).annotate(**_feedback_aggregates()).order_by(*fields)
     rows = _rows(jobs, feedback, fields, lambda key: names.get(key[0], "No cohort"))
+    return cohort_links(filters, rows)
+
+
+def cohort_links(filters: Filters, rows: dict[tuple, Row]) -> list[Row]:
     for row in rows.values():
         row.link = inbox_url(filters, cohort=row.key[0])
     return sorted(rows.values(), key=lambda r: r.label)
@@ -427,6 +448,10 @@ def studio_rows(filters: Filters, labels: dict[int, str]) -> list[Row]:
     jobs = filters.jobs().values(*fields).annotate(**_job_aggregates()).order_by(*fields)
     feedback = filters.feedback().values(*fields).annotate(**_feedback_aggregates()).order_by(*fields)
     rows = _rows(jobs, feedback, fields, lambda key: labels.get(key[0], "Studio"))
+    return studio_links(filters, rows)
+
+
+def studio_links(filters: Filters, rows: dict[tuple, Row]) -> list[Row]:
     for row in rows.values():
         row.link = inbox_url(filters, studio=row.key[0])
     return sorted(rows.values(), key=lambda r: r.label)
@@ -444,11 +469,18 @@ def weekly_rows(filters: Filters) -> list[Row]:
     )
     rows: dict[tuple, Row] = {}
     for values in jobs:
-        week = _week_date(values["week"])
-        rows.setdefault((week,), Row(key=(week,), label=week.strftime("%d %b"))).add_jobs(values)
+        week_row(rows, values["week"]).add_jobs(values)
     for values in feedback:
-        week = _week_date(values["week"])
-        rows.setdefault((week,), Row(key=(week,), label=week.strftime("%d %b"))).add_feedback(values)
+        week_row(rows, values["week"]).add_feedback(values)
+    return week_links(filters, rows)
+
+
+def week_row(rows: dict[tuple, Row], value) -> Row:
+    week = _week_date(value)
+    return rows.setdefault((week,), Row(key=(week,), label=week.strftime("%d %b")))
+
+
+def week_links(filters: Filters, rows: dict[tuple, Row]) -> list[Row]:
     for row in rows.values():
         week = row.key[0]
         start = max(week, filters.date_from) if filters.date_from else week
@@ -628,51 +660,72 @@ def quotes(filters: Filters, labels: dict[int, str], *, limit: int = 30) -> dict
     return {"chosen": chosen, "candidates": candidates}
 
 
-def filter_choices() -> dict:
-    """What the filter form offers: cohorts, and the tool versions that have run (two queries)."""
+def filter_choices(filters: Filters | None = None) -> dict:
+    """What the filter form offers, from the small tables only (never a scan of jobs): cohorts; the catalogue's
+    tools and any switched in the tools table; the catalogue's versions, plus the version in the current filter (an
+    older version stays selectable through its link)."""
     from beta import tools as catalogue
+    from beta.models import Tool
 
     names = {tool.slug: tool.name for tool in catalogue.all_tools()}
-    pairs = Job.objects.values_list("tool_slug", "tool_version").distinct().order_by("tool_slug", "tool_version")
-    versions: dict[str, list[str]] = defaultdict(list)
-    for slug, version in pairs:
-        versions[slug].append(version)
-    tools = [(slug, names.get(slug, slug)) for slug in sorted(set(names) | set(versions))]
+    slugs = set(names) | set(Tool.objects.values_list("slug", flat=True))
+    versions = {tool.version for tool in catalogue.all_tools() if getattr(tool, "version", "")}
+    if filters is not None and filters.version:
+        versions.add(filters.version)
     return {
         "cohorts": list(Cohort.objects.order_by("opens_at", "name").values_list("id", "name")),
-        "tools": tools,
-        "versions": sorted({v for vs in versions.values() for v in vs}),
+        "tools": [(slug, names.get(slug, slug)) for slug in sorted(slugs)],
+        "versions": sorted(versions),
     }
 
 
-def dashboard(filters: Filters) -> dict:
-    """Everything the dashboard and the report show; a fixed number of queries whatever the data's size."""
-    labels = studio_labels(anonymise=filters.anonymise)
-    tools = tool_rows(filters)
-    nps = nps_results(filters)
+def _total_from_tools(filters: Filters, tools: list[Row]) -> Row:
     total = Row(key=(), label="All")
     for row in tools:
         for key in ("jobs", "succeeded", "failed", "canceled", "reports", "hours_reports", "hours_jobs"):
             setattr(total, key, getattr(total, key) + getattr(row, key))
         total.hours_sum += row.hours_sum
         total.durations += row.durations
-    rated = [(row.avg_overall, row.ratings["overall"]) for row in tools if row.ratings]
-    rating_n = sum(sum(dist) for _, dist in rated)
-    total.avg_overall = (
-        sum(v * n for _, dist in rated for v, n in zip(RATINGS, dist, strict=True)) / rating_n if rating_n else None
-    )
+    total.run_times_from_durations()
     total.ratings = {name: [sum(row.ratings.get(name, [0] * 5)[i] for row in tools) for i in range(5)]
                      for name in RATING_FIELDS}
-    total.link = inbox_url(filters)
+    for name, counts in total.ratings.items():  # the means from the distributions (ratings are 1 to 5)
+        n = sum(counts)
+        setattr(total, f"avg_{name}", sum(v * c for v, c in zip(RATINGS, counts, strict=True)) / n if n else None)
+    total.fit = {value: sum(row.fit.get(value, 0) for row in tools) for value in FIT_LABELS}
+    return total
+
+
+def run_panel(filters: Filters, labels: dict[int, str]) -> dict:
+    """The numbers from jobs and feedback: the total, per tool version, cohort, studio and week, and the issue
+    categories. On PostgreSQL one query per table (`beta.results.aggregates`: GROUPING SETS, percentiles by
+    percentile_disc); elsewhere (SQLite, tests and the embedded default) a query per table and grouping, with the
+    run times read into Python for the percentiles."""
+    from beta.results import aggregates
+
+    if aggregates.supported():
+        panel = aggregates.run_panel(filters, labels)
+    else:
+        tools = tool_rows(filters)
+        panel = {"total": _total_from_tools(filters, tools), "tools": tools, "cohorts": cohort_rows(filters),
+                 "studios": studio_rows(filters, labels), "weeks": weekly_rows(filters)}
+    panel["total"].link = inbox_url(filters)
+    panel["categories"] = category_totals(filters, panel["tools"])
+    return panel
+
+
+def dashboard(filters: Filters, *, cached: bool = False) -> dict:
+    """Everything the dashboard and the report show; a fixed number of queries whatever the data's size. With
+    `cached` (the page), the jobs-and-feedback panel comes from the cache when it is there (`beta.results.cache`)."""
+    from beta.results import cache as panel_cache
+
+    labels = studio_labels(anonymise=filters.anonymise)
+    panel = panel_cache.panel(filters, lambda: run_panel(filters, labels)) if cached else run_panel(filters, labels)
+    nps = nps_results(filters)
     return {
         "filters": filters,
         "labels": labels,
-        "total": total,
-        "tools": tools,
-        "cohorts": cohort_rows(filters),
-        "studios": studio_rows(filters, labels),
-        "weeks": weekly_rows(filters),
-        "categories": category_totals(filters, tools),
+        **panel,
         "nps": nps,
         "nps_overall": nps_overall(nps),
         "surveys": survey_results(filters, labels),

@@ -43,7 +43,7 @@ def _quotes_context(request, filters: selectors.Filters, labels: dict | None = N
 @require_GET
 def dashboard(request):
     filters = selectors.Filters.from_params(request.GET)
-    data = selectors.dashboard(filters)
+    data = selectors.dashboard(filters, cached=True)
     data["total"].links = {
         f"overall_{v}": selectors.inbox_url(filters, rating=v) for v in selectors.RATINGS
     }
@@ -51,7 +51,7 @@ def dashboard(request):
         "filters": filters,
         "data": data,
         "charts": charts.dashboard_charts(data, prefix="dash"),
-        "choices": selectors.filter_choices(),
+        "choices": selectors.filter_choices(filters),
         "exports": _export_links(filters),
         "query": filters.query(),
         "names_query": filters.query(anonymise=not filters.anonymise),

@@ -1,0 +1,187 @@
+"""The dashboard's jobs-and-feedback numbers on PostgreSQL: one pass over each table.
+
+Jobs and feedback are each read once, grouped by GROUPING SETS ((tool, version), (studio), (week), ()), with
+conditional aggregates (`COUNT(*) FILTER (WHERE ...)`) for the statuses, ratings and fit; cohorts are summed from
+their studios here (every count is additive over studios: a run, and so its reports, belongs to one studio). Run-time
+percentiles are `percentile_disc` in the database: the smallest value whose cumulative share is at least p, which is
+the nearest-rank definition (`selectors.percentile`), so no run time is read into Python.
+
+These sorts (the grouping sets, the ordered-set aggregate, `COUNT(DISTINCT job)` of runs with an hours estimate) are
+given RESULTS_DASHBOARD_WORK_MEM for their transaction, so they stay in memory instead of spilling to disk at 100,000
+runs (4 MB, PostgreSQL's default, spilled).
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models.functions import TruncWeek
+
+from beta.models import FeedbackReport, Job
+from portal.models import Organization
+
+SETS = "GROUPING SETS ((tool_slug, tool_version), (organization_id), (week), ())"
+GROUPING = "GROUPING(tool_slug, tool_version, organization_id, week)"
+# GROUPING() sets a bit for each column *not* grouped on (first column = highest bit).
+BY_TOOL, BY_STUDIO, BY_WEEK, ALL = 0b0011, 0b1101, 0b1110, 0b1111
+
+# Constants only: the filtered rows come from the ORM, with parameters.
+JOBS_SQL = f"""
+SELECT {GROUPING} AS grouping, tool_slug, tool_version, organization_id, week,
+       COUNT(*) AS jobs,
+       COUNT(*) FILTER (WHERE status = %s) AS succeeded,
+       COUNT(*) FILTER (WHERE status = %s) AS failed,
+       COUNT(*) FILTER (WHERE status = %s) AS canceled,
+       COUNT(run_seconds) AS timed_runs,
+       percentile_disc(ARRAY[0.5, 0.95]) WITHIN GROUP (ORDER BY run_seconds) AS run_percentiles
+FROM (SELECT base.*, CASE WHEN status = %s THEN EXTRACT(EPOCH FROM finished_at - started_at) END AS run_seconds
+      FROM ({{base}}) AS base) AS runs
+GROUP BY {SETS}
+"""  # noqa: S608
+
+
+def _feedback_sql() -> str:
+    from beta.results.selectors import FIT_LABELS, RATING_FIELDS, RATINGS
+
+    columns = [
+        "COUNT(*) AS reports",
+        "SUM(hours_saved) AS hours_sum",
+        "COUNT(hours_saved) AS hours_reports",
+        "COUNT(DISTINCT job_id) FILTER (WHERE hours_saved IS NOT NULL) AS hours_jobs",
+    ]
+    for name, column in RATING_FIELDS.items():
+        columns += [f"SUM({column}) AS {name}_sum", f"COUNT({column}) AS {name}_n"]
+        columns += [f"COUNT(*) FILTER (WHERE {column} = {value}) AS {name}_{value}" for value in RATINGS]
+    # The fit values are the model's own choices (fixed identifiers), never user input.
+    columns += [f"COUNT(*) FILTER (WHERE production_fit = '{value}') AS fit_{value}" for value in FIT_LABELS]
+    select = f"SELECT {GROUPING} AS grouping, tool_slug, tool_version, organization_id, week, "
+    return select + ", ".join(columns) + f" FROM ({{base}}) AS reports GROUP BY {SETS}"  # noqa: S608
+
+
+def supported() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def _base(queryset, date_field: str, *fields: str) -> tuple[str, tuple]:
+    """The filtered rows (the selectors' own filters, so both paths count the same rows), only the columns needed."""
+    query = queryset.annotate(week=TruncWeek(date_field)).values(*fields, "week").order_by()
+    sql, params = query.query.sql_with_params()
+    return sql, tuple(params)
+
+
+def _fetch(sql: str, params: tuple) -> list[dict]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        names = [column.name for column in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def _grouped(filters) -> tuple[list[dict], list[dict]]:
+    status = Job.Status
+    jobs_base, jobs_params = _base(filters.jobs(), "queued_at", "tool_slug", "tool_version", "organization_id",
+                                   "status", "started_at", "finished_at")
+    reports_base, reports_params = _base(
+        filters.feedback(FeedbackReport.objects.submitted()), "submitted_at", "tool_slug", "tool_version",
+        "organization_id", "job_id", "hours_saved", "overall_rating", "quality_rating", "usefulness_rating",
+        "production_fit",
+    )
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL work_mem = %s", [settings.RESULTS_DASHBOARD_WORK_MEM])
+        jobs = _fetch(JOBS_SQL.format(base=jobs_base),
+                      (status.SUCCEEDED, status.FAILED, status.CANCELED, status.SUCCEEDED, *jobs_params))
+        feedback = _fetch(_feedback_sql().format(base=reports_base), reports_params)
+    return jobs, feedback
+
+
+def _feedback_values(values: dict) -> dict:
+    from beta.results.selectors import RATING_FIELDS
+
+    for name in RATING_FIELDS:
+        n = values[f"{name}_n"]
+        values[f"avg_{name}"] = values[f"{name}_sum"] / n if n else None
+    return values
+
+
+def _run_times(row, values: dict) -> None:
+    p50, p95 = values["run_percentiles"] or (None, None)
+    row.set_run_times(values["timed_runs"], None if p50 is None else float(p50), None if p95 is None else float(p95))
+
+
+def _cohorts(studio_rows: dict, rating_sums: dict, names: dict) -> dict:
+    """Cohort rows as sums of their studios' rows (additive: a run and its reports belong to one studio); the mean
+    ratings from the studios' rating sums and counts."""
+    from beta.results.selectors import RATING_FIELDS, Row
+
+    cohort_of = dict(Organization.objects.values_list("id", "cohort_id"))
+    rows: dict[tuple, Row] = {}
+    sums: dict[tuple, dict[str, list]] = {}
+    for (studio_id,), studio in studio_rows.items():
+        key = (cohort_of.get(studio_id),)
+        row = rows.setdefault(key, Row(key=key, label=names.get(key[0], "No cohort")))
+        for attr in ("jobs", "succeeded", "failed", "canceled", "reports", "hours_sum", "hours_reports",
+                     "hours_jobs"):
+            setattr(row, attr, getattr(row, attr) + getattr(studio, attr))
+        for name, counts in studio.ratings.items():
+            row.ratings[name] = [a + b for a, b in zip(row.ratings.get(name, [0] * 5), counts, strict=True)]
+        for value, n in studio.fit.items():
+            row.fit[value] = row.fit.get(value, 0) + n
+        cohort_sums = sums.setdefault(key, {name: [0, 0] for name in RATING_FIELDS})
+        for name, (total, n) in rating_sums.get(studio_id, {}).items():
+            cohort_sums[name][0] += total
+            cohort_sums[name][1] += n
+    for key, row in rows.items():
+        for name, (total, n) in sums[key].items():
+            setattr(row, f"avg_{name}", total / n if n else None)
+    return rows
+
+
+def run_panel(filters, labels: dict[int, str]) -> dict:
+    """Tools, cohorts, studios, weeks and the total from two grouped queries, plus the categories' one."""
+    from beta import tools as catalogue
+    from beta.results import selectors
+    from beta.results.selectors import RATING_FIELDS, Row
+    from portal.models import Cohort
+
+    tool_names = {tool.slug: tool.name for tool in catalogue.all_tools()}
+    jobs, feedback = _grouped(filters)
+    tables: dict[int, dict[tuple, Row]] = {BY_TOOL: {}, BY_STUDIO: {}, BY_WEEK: {}, ALL: {}}
+
+    def row_for(values: dict) -> Row:
+        grouping, table = values["grouping"], tables[values["grouping"]]
+        if grouping == BY_TOOL:
+            key = (values["tool_slug"], values["tool_version"])
+            label = f"{tool_names.get(key[0], key[0])} {key[1]}"
+        elif grouping == BY_STUDIO:
+            key = (values["organization_id"],)
+            label = labels.get(key[0], "Studio")
+        elif grouping == BY_WEEK:
+            return selectors.week_row(table, values["week"])
+        else:
+            key, label = (), "All"
+        return table.setdefault(key, Row(key=key, label=label))
+
+    for values in jobs:
+        row = row_for(values)
+        row.add_jobs(values)
+        if values["grouping"] in (BY_TOOL, ALL):
+            _run_times(row, values)
+    rating_sums: dict[int, dict[str, tuple]] = {}
+    for values in feedback:
+        row_for(values).add_feedback(_feedback_values(values))
+        if values["grouping"] == BY_STUDIO:
+            rating_sums[values["organization_id"]] = {
+                name: (values[f"{name}_sum"] or 0, values[f"{name}_n"]) for name in RATING_FIELDS
+            }
+    cohorts = _cohorts(tables[BY_STUDIO], rating_sums, dict(Cohort.objects.values_list("id", "name")))
+    total = tables[ALL].get((), Row(key=(), label="All"))
+    if not total.ratings:
+        total.ratings = {name: [0] * 5 for name in RATING_FIELDS}
+    selectors.add_categories(filters, tables[BY_TOOL])
+    selectors.add_tool_links(filters, tables[BY_TOOL])
+    return {
+        "total": total,
+        "tools": [tables[BY_TOOL][key] for key in sorted(tables[BY_TOOL])],
+        "cohorts": selectors.cohort_links(filters, cohorts),
+        "studios": selectors.studio_links(filters, tables[BY_STUDIO]),
+        "weeks": selectors.week_links(filters, tables[BY_WEEK]),
+    }
