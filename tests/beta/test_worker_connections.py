@@ -15,7 +15,7 @@ OPENED = re.compile(rb"Database connection opened \(default, process (\d+)\)")
 WORKER_PROCESSES = 2  # the celery_worker_process fixture's --concurrency
 
 
-def test_jobs_reuse_each_worker_process_connection(celery_worker_process, studio_asset):  # noqa: F811
+def test_jobs_reuse_each_worker_process_connection(postgres_only, celery_worker_process, studio_asset):  # noqa: F811
     owner, asset = studio_asset
     log = celery_worker_process.log_path
     before = len(OPENED.findall(log.read_bytes()))
