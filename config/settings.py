@@ -253,6 +253,9 @@ BEDROCK_STUB_FILE = env.str("BEDROCK_STUB_FILE", default="")
 
 # --- Assets -------------------------------------------------------------------
 ASSET_MAX_BYTES = env.int("ASSET_MAX_BYTES", default=50 * 1024**3)
+# Images over this many pixels (width x height) are refused at verification: decompression bombs, and more than
+# any tool or preview can take. 150 MP is above 16K x 9K.
+ASSET_MAX_IMAGE_PIXELS = env.int("ASSET_MAX_IMAGE_PIXELS", default=150_000_000)
 ASSET_ALLOWED_KINDS = env.list("ASSET_ALLOWED_KINDS", default=["video", "image", "audio", "script", "document"])
 # Multipart part size: S3 needs at least 5 MiB per part (but the last) and at most 10,000 parts.
 UPLOAD_PART_SIZE = env.int("UPLOAD_PART_SIZE", default=16 * 1024**2)
@@ -403,6 +406,8 @@ if not DEBUG:
     SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
     SECURE_HSTS_PRELOAD = env.bool("DJANGO_SECURE_HSTS_PRELOAD", default=True)
 SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+# JSON request bodies (API and the pages' JSON endpoints): at most this many levels of objects/lists deep.
+JSON_MAX_DEPTH = env.int("JSON_MAX_DEPTH", default=32)
 
 # --- Logging ----------------------------------------------------------------
 LOG_FORMAT = env.str("LOG_FORMAT", default="text" if DEBUG else "json")
@@ -441,7 +446,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["api.permissions.ScopedAccess"],
     "DEFAULT_THROTTLE_CLASSES": ["api.throttling.KeyRateThrottle", "api.throttling.UserRateThrottle"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["api.parsers.LimitedJSONParser"],
     "DEFAULT_SCHEMA_CLASS": "api.schema.ProblemAutoSchema",
     "EXCEPTION_HANDLER": "api.problems.exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
