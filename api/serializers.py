@@ -7,6 +7,19 @@ from rest_framework import serializers
 
 from assets.models import Asset
 from beta.models import Job, JobOutput
+from portal.ids import ID_MAX, ID_MESSAGE, ID_MIN, validate_id
+
+
+class IdField(serializers.IntegerField):
+    """An id read from a request: bounded to what the database stores (the bound is in the schema too)."""
+
+    default_error_messages = {"min_value": ID_MESSAGE, "max_value": ID_MESSAGE}
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("min_value", ID_MIN)
+        kwargs.setdefault("max_value", ID_MAX)
+        kwargs.setdefault("validators", [validate_id])
+        super().__init__(**kwargs)
 
 
 class ProblemErrorSerializer(serializers.Serializer):
@@ -83,7 +96,7 @@ class AssetSerializer(serializers.ModelSerializer):
 
 class UploadStartSerializer(serializers.Serializer):
     filename = serializers.CharField(max_length=1000)
-    size = serializers.IntegerField(min_value=1, help_text="The file's exact size in bytes.")
+    size = serializers.IntegerField(min_value=1, max_value=ID_MAX, help_text="The file's exact size in bytes.")
     content_type = serializers.CharField(max_length=120, required=False, allow_blank=True, default="")
 
 
@@ -108,7 +121,8 @@ class UploadPartsSerializer(UploadStateSerializer):
 
 
 class PartNumbersSerializer(serializers.Serializer):
-    part_numbers = serializers.ListField(child=serializers.IntegerField(min_value=1), min_length=1, max_length=100)
+    part_numbers = serializers.ListField(child=serializers.IntegerField(min_value=1, max_value=10_000), min_length=1,
+                                         max_length=100, help_text="S3 numbers parts 1 to 10,000.")
 
 
 class PartUrlsSerializer(serializers.Serializer):
@@ -134,7 +148,7 @@ class DeletionSerializer(serializers.Serializer):
 # --- Jobs -------------------------------------------------------------------------------------------------------------
 class JobCreateSerializer(serializers.Serializer):
     tool = serializers.CharField(max_length=60, help_text="The tool's slug (see /api/v1/tools/).")
-    inputs = serializers.ListField(child=serializers.IntegerField(min_value=1), min_length=1, max_length=50,
+    inputs = serializers.ListField(child=IdField(), min_length=1, max_length=50,
                                    help_text="Asset ids, in order.")
     parameters = serializers.DictField(required=False, default=dict, help_text="Checked against the tool's schema.")
 

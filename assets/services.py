@@ -247,7 +247,7 @@ _KIND_WORDS = {
 def asset_verify(*, asset_id: int) -> Asset | None:
     """In a worker: size, type by content, SHA-256 from the stored bytes, media probe; then the previews."""
     from assets.detect import detect
-    from assets.media import MediaError, probe
+    from assets.media import MediaError, check_image_pixels, probe
 
     asset = Asset.objects.select_related("organization").filter(pk=asset_id).first()
     if asset is None or asset.status != Asset.Status.VERIFYING:
@@ -287,6 +287,10 @@ def asset_verify(*, asset_id: int) -> Asset | None:
         if found.kind in ("video", "audio", "image"):
             try:
                 info = probe(local)
+                if found.kind == "image":
+                    info.width, info.height = check_image_pixels(
+                        local, max_pixels=settings.ASSET_MAX_IMAGE_PIXELS, probed=info
+                    )
             except MediaError as exc:
                 _reject(asset, str(exc))
                 return asset

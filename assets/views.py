@@ -20,6 +20,7 @@ from portal import selectors as portal_selectors
 from portal.cohorts import cohort_window
 from portal.decorators import admin_required, partner_required
 from portal.errors import PermissionDeniedError, PortalError
+from portal.safejson import loads_limited
 from portal.services import audit_record
 
 MAX_JSON_BYTES = 64 * 1024
@@ -32,10 +33,7 @@ def _asset(request, asset_id) -> Asset:
 def _json_body(request) -> dict:
     if int(request.META.get("CONTENT_LENGTH") or 0) > MAX_JSON_BYTES:
         raise ValueError("The request is too large.")
-    try:
-        data = json.loads(request.body or b"{}")
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ValueError("The request is not valid JSON.") from exc
+    data = loads_limited(request.body or b"{}", max_bytes=MAX_JSON_BYTES)  # JsonLimitError is a ValueError
     if not isinstance(data, dict):
         raise ValueError("The request must be a JSON object.")
     return data

@@ -11,6 +11,8 @@ import uuid
 
 from django import forms
 
+from portal.ids import parse_id
+
 #: form fields of our own, which a tool's parameters cannot shadow
 RESERVED = ("assets", "idempotency_key")
 
@@ -117,10 +119,10 @@ class AssetIdsField(forms.Field):
         if isinstance(value, str):
             value = [value]
         value = [v for v in value if str(v).strip()]  # "No file", for a tool whose input is optional
-        try:
-            return [int(v) for v in value]
-        except (TypeError, ValueError):
-            raise forms.ValidationError(self.error_messages["invalid"], code="invalid") from None
+        ids = [parse_id(v) for v in value]
+        if None in ids:  # not a number, or beyond what an id can be (a server error in the database otherwise)
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        return ids
 
 
 class ToolRunForm(forms.Form):
@@ -157,8 +159,8 @@ class ToolRunForm(forms.Form):
         if self.is_bound:
             chosen = set()
             for value in self.data.getlist("assets") if hasattr(self.data, "getlist") else []:
-                if str(value).isdigit():
-                    chosen.add(int(value))
+                if parse_id(value) is not None:
+                    chosen.add(parse_id(value))
             return chosen
         if len(self.asset_options) == 1 and self.tool.min_inputs > 0:
             return {self.asset_options[0].pk}

@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "api",
     "webhooks",
+    "csp",
 ]
 
 MIDDLEWARE = [
@@ -73,6 +74,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "portal.middleware.AccessGateMiddleware",
+    "portal.security.SignedInNoStoreMiddleware",
+    "csp.middleware.CSPMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -253,6 +256,9 @@ BEDROCK_STUB_FILE = env.str("BEDROCK_STUB_FILE", default="")
 
 # --- Assets -------------------------------------------------------------------
 ASSET_MAX_BYTES = env.int("ASSET_MAX_BYTES", default=50 * 1024**3)
+# Images over this many pixels (width x height) are refused at verification: decompression bombs, and more than
+# any tool or preview can take. 150 MP is above 16K x 9K.
+ASSET_MAX_IMAGE_PIXELS = env.int("ASSET_MAX_IMAGE_PIXELS", default=150_000_000)
 ASSET_ALLOWED_KINDS = env.list("ASSET_ALLOWED_KINDS", default=["video", "image", "audio", "script", "document"])
 # Multipart part size: S3 needs at least 5 MiB per part (but the last) and at most 10,000 parts.
 UPLOAD_PART_SIZE = env.int("UPLOAD_PART_SIZE", default=16 * 1024**2)
@@ -403,6 +409,36 @@ if not DEBUG:
     SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
     SECURE_HSTS_PRELOAD = env.bool("DJANGO_SECURE_HSTS_PRELOAD", default=True)
 SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+# Content-Security-Policy (django-csp): scripts only from our own static files (no inline script, no eval), no
+# framing. Inline style *attributes* stay allowed (style-src-attr): progress bars and chart bars set their width from
+# data, also in htmx swaps; a style attribute cannot run script. <style> elements are not allowed.
+_S3_ORIGINS = []
+if USE_S3:  # presigned URLs: the browser plays/shows media from, and uploads parts to, the bucket's endpoint
+    _s3 = urlsplit(AWS_S3_PUBLIC_ENDPOINT_URL) if AWS_S3_PUBLIC_ENDPOINT_URL else None
+    _S3_ORIGINS = (
+        [f"{_s3.scheme}://{_s3.netloc}"]
+        if _s3
+        else [f"https://{AWS_STORAGE_BUCKET_NAME}.s3.{AWS_S3_REGION_NAME}.amazonaws.com",
+              f"https://s3.{AWS_S3_REGION_NAME}.amazonaws.com"]
+    )
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "style-src-attr": ["'unsafe-inline'"],
+        "img-src": ["'self'", "data:", *_S3_ORIGINS],  # data: the TOTP QR code
+        "media-src": ["'self'", *_S3_ORIGINS],
+        "connect-src": ["'self'", *_S3_ORIGINS],
+        "font-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
+# JSON request bodies (API and the pages' JSON endpoints): at most this many levels of objects/lists deep.
+JSON_MAX_DEPTH = env.int("JSON_MAX_DEPTH", default=32)
 
 # --- Logging ----------------------------------------------------------------
 LOG_FORMAT = env.str("LOG_FORMAT", default="text" if DEBUG else "json")
@@ -441,7 +477,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["api.permissions.ScopedAccess"],
     "DEFAULT_THROTTLE_CLASSES": ["api.throttling.KeyRateThrottle", "api.throttling.UserRateThrottle"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["api.parsers.LimitedJSONParser"],
     "DEFAULT_SCHEMA_CLASS": "api.schema.ProblemAutoSchema",
     "EXCEPTION_HANDLER": "api.problems.exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",

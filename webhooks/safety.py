@@ -67,11 +67,38 @@ def _allowed_networks(spec: tuple[str, ...]) -> tuple:
     return tuple(ipaddress.ip_network(n.strip(), strict=False) for n in spec if n.strip())
 
 
+#: IPv6 prefixes that carry an IPv4 address in their last 32 bits (RFC 6052 NAT64: a gateway forwards to it)
+NAT64_NETWORKS = (ipaddress.ip_network("64:ff9b::/96"),)
+
+
+def embedded_ipv4(ip: ipaddress.IPv6Address) -> list[tuple[str, ipaddress.IPv4Address]]:
+    """The IPv4 addresses an IPv6 address reaches through a tunnel or translator: 6to4 (2002::/16), Teredo
+    (2001::/32: its server and its client) and NAT64 (64:ff9b::/96), each with the mechanism's name."""
+    found = []
+    if ip.sixtofour is not None:
+        found.append(("6to4", ip.sixtofour))
+    if ip.teredo is not None:
+        found.extend(("Teredo", v4) for v4 in ip.teredo)
+    if any(ip in net for net in NAT64_NETWORKS):
+        found.append(("NAT64", ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)))
+    return found
+
+
 def address_refusal(address: str) -> str | None:
-    """Why calling this address is refused, or None when it may be called."""
+    """Why calling this address is refused, or None when it may be called. An IPv6 address that embeds an IPv4
+    one (mapped, 6to4, Teredo, NAT64) is judged by that IPv4 address too: 2002:a00:1:: reaches 10.0.0.1."""
     ip = ipaddress.ip_address(address.split("%", 1)[0])
     if ip.version == 6 and ip.ipv4_mapped is not None:
         ip = ip.ipv4_mapped
+    if ip.version == 6:
+        for mechanism, v4 in embedded_ipv4(ip):
+            reason = _plain_refusal(v4)
+            if reason:
+                return f"{reason} ({v4}, through {mechanism})"
+    return _plain_refusal(ip)
+
+
+def _plain_refusal(ip) -> str | None:
     if ip in METADATA_ADDRESSES:
         return "the cloud metadata address"
     allowed = _allowed_networks(tuple(settings.WEBHOOKS_ALLOW_PRIVATE_TARGETS))

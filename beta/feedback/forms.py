@@ -6,6 +6,7 @@ from __future__ import annotations
 from django import forms
 
 from beta.models import FeedbackCategory, FeedbackReport
+from portal.ids import ModelIdsField
 from portal.models import User
 
 from .services import TRIAGE_STATUSES
@@ -38,7 +39,7 @@ class BulkForm(forms.Form):
         ("unassign", "Unassign"),
         ("tag", "Add tags"),
     ]
-    report = forms.ModelMultipleChoiceField(
+    report = ModelIdsField(
         queryset=FeedbackReport.objects.submitted(),
         error_messages={"required": "Tick at least one report first."},
     )

@@ -32,12 +32,14 @@ from beta.models import (
     FeedbackRevision,
     FeedbackTag,
     Job,
+    JobInput,
     JobOutput,
 )
 from beta.results import cache as results_cache
 from portal import events
 from portal.cohorts import cohort_window
 from portal.errors import PermissionDeniedError
+from portal.ids import parse_id
 from portal.models import Membership, User
 
 Status = FeedbackReport.Status
@@ -313,8 +315,34 @@ def feedback_submit(*, user: User, report: FeedbackReport, data) -> FeedbackRepo
     return report
 
 
+def _note_limit(report: FeedbackReport, output: JobOutput | None) -> float:
+    """The latest time a note may have: the chosen output's duration, else the longest video of the run (inputs or
+    outputs); 0 when the run has no video of known length (a note then belongs to the run as a whole)."""
+    if output is not None and output.asset.duration_seconds:
+        return float(output.asset.duration_seconds)
+    durations = [
+        *JobOutput.objects.filter(job_id=report.job_id, asset__kind=Asset.Kind.VIDEO).values_list(
+            "asset__duration_seconds", flat=True
+        ),
+        *JobInput.objects.filter(job_id=report.job_id, asset__kind=Asset.Kind.VIDEO).values_list(
+            "asset__duration_seconds", flat=True
+        ),
+    ]
+    return float(max((d for d in durations if d), default=0))
+
+
+def _note_output(report: FeedbackReport, output_id) -> JobOutput | None:
+    if parse_id(output_id) is None:
+        return None
+    return (
+        JobOutput.objects.filter(job_id=report.job_id, pk=parse_id(output_id), asset__kind=Asset.Kind.VIDEO)
+        .select_related("asset")
+        .first()
+    )
+
+
 def feedback_note_add(*, user: User, report: FeedbackReport, seconds, text: str, output=None) -> FeedbackNote:
-    """A note at a time of a video output of the run ("the flicker at 00:00:12")."""
+    """A note at a time of a video output of the run ("the flicker at 00:00:12"), within that video's length."""
     errors = {}
     try:
         seconds = float(seconds)
@@ -328,20 +356,15 @@ def feedback_note_add(*, user: User, report: FeedbackReport, seconds, text: str,
     elif len(text) > NOTE_MAX:
         errors["text"] = f"Keep a note under {NOTE_MAX:,} characters."
     output_id = getattr(output, "pk", output)
-    if output_id not in (None, ""):
-        output = (
-            JobOutput.objects.filter(job_id=report.job_id, pk=output_id, asset__kind=Asset.Kind.VIDEO)
-            .select_related("asset")
-            .first()
-            if str(output_id).isdigit()
-            else None
-        )
-        if output is None:
-            errors["output"] = "Choose a video output of this run."
-        elif "seconds" not in errors and output.asset.duration_seconds and seconds > output.asset.duration_seconds + 1:
-            errors["seconds"] = "That time is past the end of the video."
-    else:
-        output = None
+    output = None if output_id in (None, "") else _note_output(report, output_id)
+    if output_id not in (None, "") and output is None:
+        errors["output"] = "Choose a video output of this run."
+    elif "seconds" not in errors:
+        limit = _note_limit(report, output)
+        if seconds > (limit + 1 if limit else 0):  # a second of slack: a player can run a frame past the probe
+            errors["seconds"] = (
+                "That time is past the end of the video." if limit else "This run has no video: leave the time at 0."
+            )
     if errors:
         raise FeedbackError("The note was not added.", errors)
     with transaction.atomic():

@@ -3,7 +3,9 @@
 import hashlib
 import json
 import os
+import struct
 import urllib.request
+import zlib
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
@@ -348,3 +350,41 @@ def test_admin_downloads_the_deletion_receipt(client, partner):
     assert body["objects"] == 1
     assert body["object_key_sha256"] == receipt.object_key_hashes
     assert response["Content-Disposition"].startswith("attachment;")
+
+
+# --- Decompression bombs ----------------------------------------------------------------------------------------------
+def _png_claiming(width: int, height: int) -> bytes:
+    """A small PNG whose header claims `width` x `height` (1-bit grey; only the first rows' data is there)."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+    row = b"\x00" * (1 + (width + 7) // 8)
+    compressor = zlib.compressobj(9)
+    data = b"".join(compressor.compress(row) for _ in range(min(height, 64))) + compressor.flush()
+    header = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", data) + chunk(b"IEND", b"")
+
+
+@pytest.mark.parametrize(("side", "pixels"), [(50_000, "2,500,000,000"), (12_000, "144,000,000")])
+def test_an_image_over_the_pixel_limit_is_rejected_with_the_numbers(client, partner, settings, side, pixels):
+    # Given a limit of 100 MP: 50,000 x 50,000 is past Pillow's own refusal, 12,000 x 12,000 only past ours
+    settings.ASSET_MAX_IMAGE_PIXELS = 100_000_000
+    state = _upload_local(client, "plate.png", _png_claiming(side, side), content_type="image/png")
+    asset = _complete_and_verify(client, state)
+    assert asset.status == "rejected", (asset.width, asset.height)
+    assert pixels in asset.rejection_reason
+    assert "100,000,000" in asset.rejection_reason
+    assert get_store().list_keys(keys.asset_prefix(asset)) == []
+
+
+def test_an_image_under_the_pixel_limit_is_ready_with_its_size(client, partner, settings, sample_image_png):
+    settings.ASSET_MAX_IMAGE_PIXELS = 100_000_000
+    state = _upload_local(client, "still.png", sample_image_png.read_bytes(), content_type="image/png")
+    asset = _complete_and_verify(client, state)
+    assert asset.status == "ready", asset.rejection_reason
+    assert asset.width > 0
+    assert asset.height > 0
+    settings.ASSET_MAX_IMAGE_PIXELS = asset.width * asset.height - 1
+    state = _upload_local(client, "still2.png", sample_image_png.read_bytes(), content_type="image/png")
+    assert "the limit is" in _complete_and_verify(client, state).rejection_reason

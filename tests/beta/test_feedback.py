@@ -318,6 +318,30 @@ def test_a_bad_note_is_refused(member, report, job, data, field):
     assert not FeedbackNote.objects.exists()
 
 
+@pytest.mark.parametrize("seconds", ["1e308", "1e20", "11.5", "inf", "nan", "-0.5"])
+def test_a_note_time_is_bounded_by_the_runs_video_even_without_choosing_it(member, report, seconds):
+    with pytest.raises(FeedbackError) as caught:
+        services.feedback_note_add(user=member.user, report=report, seconds=seconds, text="x")
+    assert "seconds" in caught.value.errors
+    assert services.feedback_note_add(user=member.user, report=report, seconds="10.5", text="x").seconds == 10.5
+
+
+def test_a_run_with_no_video_takes_notes_only_at_zero(client, member):
+    report = services.feedback_start(user=member.user, job=finished_job(member.organization, video=False))
+    response = hx(client, reverse("beta:feedback-note-add", args=[report.pk]), {"seconds": "1e308", "text": "x"})
+    assert response.status_code == 200
+    assert "no video" in response.content.decode()
+    assert not FeedbackNote.objects.exists()
+    services.feedback_note_add(user=member.user, report=report, seconds="0", text="about the run")
+    assert FeedbackNote.objects.get().seconds == 0
+
+
+def test_a_note_output_id_beyond_64_bits_is_a_field_error(member, report):
+    with pytest.raises(FeedbackError) as caught:
+        services.feedback_note_add(user=member.user, report=report, seconds=1, text="x", output=str(2**70))
+    assert "output" in caught.value.errors
+
+
 def test_a_note_cannot_point_at_another_runs_output(member, report):
     other = finished_job(member.organization)
     with pytest.raises(FeedbackError) as caught:

@@ -52,6 +52,36 @@ def test_unsafe_targets_are_refused_with_the_default_settings(production_default
     assert reason in caught.value.field_errors["url"][0]
 
 
+@pytest.mark.parametrize(
+    ("address", "reason"),
+    [
+        ("2002:a00:1::1", "private address (10.0.0.1, through 6to4)"),
+        ("2002:7f00:1::", "loopback address (127.0.0.1, through 6to4)"),
+        ("2002:a9fe:a9fe::1", "metadata address (169.254.169.254, through 6to4)"),
+        ("2001:0:4136:e378:8000:63bf:f5ff:fffe", "private address (10.0.0.1, through Teredo)"),  # client 10.0.0.1
+        ("2001:0:4136:e378:8000:63bf:3f57:fdd2", "private address (192.168.2.45, through Teredo)"),
+        ("2001:0:c0a8:101::1", "private address (192.168.1.1, through Teredo)"),  # the server side
+        ("64:ff9b::a00:1", "private address (10.0.0.1, through NAT64)"),
+        ("64:ff9b::7f00:1", "loopback address (127.0.0.1, through NAT64)"),
+        ("64:ff9b::a9fe:a9fe", "metadata address (169.254.169.254, through NAT64)"),
+        ("::ffff:10.0.0.1", "private address"),
+        ("::ffff:169.254.169.254", "metadata address"),
+    ],
+)
+def test_ipv6_addresses_that_reach_a_private_ipv4_are_refused(production_defaults, monkeypatch, address, reason):
+    assert reason in safety.address_refusal(address)
+    with pytest.raises(EndpointValidationError):
+        services.validate_url(f"https://[{address}]/hook")
+    _resolving(monkeypatch, {"hooks.evil.test": address})  # and when a name resolves to it
+    with pytest.raises(UnsafeTargetError, match=r"through|private|metadata"):
+        safety.check_target("https://hooks.evil.test/x")
+
+
+def test_a_6to4_address_of_a_public_ipv4_is_judged_like_any_address(production_defaults):
+    assert safety.address_refusal("2002:5db8:d822::1") is None  # 93.184.216.34
+    assert safety.address_refusal("2606:4700:4700::1111") is None
+
+
 def test_an_endpoint_on_an_unsafe_target_is_not_created(production_defaults):
     owner = OwnerFactory()
     for url in ("https://127.0.0.1/hook", "https://10.0.0.1/hook", "https://169.254.169.254/", "http://example.com/"):
