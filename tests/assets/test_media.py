@@ -311,3 +311,52 @@ def test_the_proxy_keeps_the_source_timecode_and_drops_other_metadata(make_media
 
     text = subprocess.run([ffmpeg_exe(), "-hide_banner", "-i", str(proxy)], capture_output=True, text=True).stderr
     assert "48.8584" not in text
+
+
+# PyAV probe against the old `ffmpeg -i` parser (kept until the switch is proven) --------------------------------------
+
+
+def _comparison_media(make_media, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("compare")
+    made = {
+        "multi.mkv": [*lavfi_video("320x240", 0.5), *lavfi_video("160x120", 0.5, rate=30), *lavfi_sine(0.5),
+                      *lavfi_sine(0.5), "-map", "0", "-map", "1", "-map", "2", "-map", "3", "-c:v", "mpeg4",
+                      "-c:a:0", "flac", "-c:a:1", "pcm_s16le"],
+        "ntsc.mov": ["-f", "lavfi", "-i", "testsrc2=size=320x180:rate=30000/1001:duration=1", "-c:v", "libx264",
+                     "-preset", "ultrafast", "-timecode", "01:00:00;00"],
+        "film.mp4": ["-f", "lavfi", "-i", "testsrc2=size=320x180:rate=24000/1001:duration=1", "-c:v", "libx264",
+                     "-preset", "ultrafast", "-timecode", "10:00:00:00"],
+        "gif.gif": [*lavfi_video("64x48", 0.4, rate=10)],
+        "flac.flac": [*lavfi_sine(0.7)],
+    }  # fmt: skip
+    paths = [folder / name for name in made]
+    for path, args in zip(paths, made.values(), strict=True):
+        run_ffmpeg(*args, str(path))
+    return paths
+
+
+def test_the_pyav_probe_reads_what_the_ffmpeg_text_parser_read(
+    make_media, tmp_path_factory, sample_video, sample_video_720p, sample_mov, sample_image_jpeg, sample_image_png,
+    sample_audio_wav,
+):  # fmt: skip
+    import subprocess
+
+    from assets.media import ffmpeg_exe, parse_probe_output
+    from assets.media import source_timecode as old_source_timecode
+    from media.probe import probe as pyav_probe
+
+    files = [sample_video, sample_video_720p, sample_mov, sample_image_jpeg, sample_image_png, sample_audio_wav,
+             *_comparison_media(make_media, tmp_path_factory)]  # fmt: skip
+    for path in files:
+        text = subprocess.run([ffmpeg_exe(), "-hide_banner", "-i", f"file:{path}"], capture_output=True, text=True)
+        old = parse_probe_output(text.stderr)
+        new = pyav_probe(path)
+        fields = ("duration", "width", "height", "fps", "video_codec", "audio_codec", "has_video", "has_audio",
+                  "is_still")  # fmt: skip
+        assert {f: getattr(new, f) for f in fields} == {f: getattr(old, f) for f in fields}, path.name
+        assert new.timecode == old_source_timecode(path), path.name
+    rotated = tmp_path_factory.mktemp("rotated") / "portrait.mp4"
+    run_ffmpeg("-display_rotation", "90", "-i", str(sample_video), "-c", "copy", str(rotated))
+    text = subprocess.run([ffmpeg_exe(), "-hide_banner", "-i", f"file:{rotated}"], capture_output=True, text=True)
+    assert (pyav_probe(rotated).width, pyav_probe(rotated).height) == (
+        parse_probe_output(text.stderr).width, parse_probe_output(text.stderr).height) == (360, 640)
