@@ -1,6 +1,7 @@
 import random
 import shutil
 import struct
+from fractions import Fraction
 
 import pytest
 
@@ -313,50 +314,40 @@ def test_the_proxy_keeps_the_source_timecode_and_drops_other_metadata(make_media
     assert "48.8584" not in text
 
 
-# PyAV probe against the old `ffmpeg -i` parser (kept until the switch is proven) --------------------------------------
+
+# Probing with PyAV: the numbers `ffmpeg -i` printed for the same clips (checked side by side before the switch) -------
 
 
-def _comparison_media(make_media, tmp_path_factory):
-    folder = tmp_path_factory.mktemp("compare")
-    made = {
-        "multi.mkv": [*lavfi_video("320x240", 0.5), *lavfi_video("160x120", 0.5, rate=30), *lavfi_sine(0.5),
-                      *lavfi_sine(0.5), "-map", "0", "-map", "1", "-map", "2", "-map", "3", "-c:v", "mpeg4",
-                      "-c:a:0", "flac", "-c:a:1", "pcm_s16le"],
-        "ntsc.mov": ["-f", "lavfi", "-i", "testsrc2=size=320x180:rate=30000/1001:duration=1", "-c:v", "libx264",
-                     "-preset", "ultrafast", "-timecode", "01:00:00;00"],
-        "film.mp4": ["-f", "lavfi", "-i", "testsrc2=size=320x180:rate=24000/1001:duration=1", "-c:v", "libx264",
-                     "-preset", "ultrafast", "-timecode", "10:00:00:00"],
-        "gif.gif": [*lavfi_video("64x48", 0.4, rate=10)],
-        "flac.flac": [*lavfi_sine(0.7)],
-    }  # fmt: skip
-    paths = [folder / name for name in made]
-    for path, args in zip(paths, made.values(), strict=True):
-        run_ffmpeg(*args, str(path))
-    return paths
+@pytest.mark.parametrize(
+    ("name", "args", "expected"),
+    [
+        ("ntsc.mov", ["-f", "lavfi", "-i", "testsrc2=size=320x180:rate=30000/1001:duration=1", "-c:v", "libx264",
+                      "-preset", "ultrafast", "-timecode", "01:00:00;00"],
+         {"duration": 1.0, "width": 320, "height": 180, "fps": 30000 / 1001, "rate": Fraction(30000, 1001),
+          "video_codec": "h264", "audio_codec": "", "timecode": "01:00:00;00", "is_still": False}),
+        ("film.mp4", ["-f", "lavfi", "-i", "testsrc2=size=320x180:rate=24000/1001:duration=1", "-c:v", "libx264",
+                      "-preset", "ultrafast", "-timecode", "10:00:00:00"],
+         {"duration": 1.0, "width": 320, "height": 180, "fps": 24000 / 1001, "rate": Fraction(24000, 1001),
+          "video_codec": "h264", "audio_codec": "", "timecode": "10:00:00:00", "is_still": False}),
+        ("anim.gif", [*lavfi_video("64x48", 0.4, rate=10)],
+         {"duration": 0.4, "width": 64, "height": 48, "fps": 10, "video_codec": "gif", "is_still": False}),
+        ("tone.flac", [*lavfi_sine(0.7)],
+         {"duration": 0.7, "width": None, "fps": None, "audio_codec": "flac", "audio_channels": 1,
+          "sample_rate": 48000, "has_video": False}),
+    ],
+)  # fmt: skip
+def test_probe_reads_rates_timecode_and_sound(tmp_path, name, args, expected):
+    path = tmp_path / name
+    run_ffmpeg(*args, str(path))
+
+    info = probe(path)
+
+    assert {key: getattr(info, key) for key in expected} == expected
 
 
-def test_the_pyav_probe_reads_what_the_ffmpeg_text_parser_read(
-    make_media, tmp_path_factory, sample_video, sample_video_720p, sample_mov, sample_image_jpeg, sample_image_png,
-    sample_audio_wav,
-):  # fmt: skip
-    import subprocess
+def test_probe_lists_every_stream_and_the_sound_of_the_sample_video(sample_video):
+    info = probe(sample_video)
 
-    from assets.media import ffmpeg_exe, parse_probe_output
-    from assets.media import source_timecode as old_source_timecode
-    from media.probe import probe as pyav_probe
-
-    files = [sample_video, sample_video_720p, sample_mov, sample_image_jpeg, sample_image_png, sample_audio_wav,
-             *_comparison_media(make_media, tmp_path_factory)]  # fmt: skip
-    for path in files:
-        text = subprocess.run([ffmpeg_exe(), "-hide_banner", "-i", f"file:{path}"], capture_output=True, text=True)
-        old = parse_probe_output(text.stderr)
-        new = pyav_probe(path)
-        fields = ("duration", "width", "height", "fps", "video_codec", "audio_codec", "has_video", "has_audio",
-                  "is_still")  # fmt: skip
-        assert {f: getattr(new, f) for f in fields} == {f: getattr(old, f) for f in fields}, path.name
-        assert new.timecode == old_source_timecode(path), path.name
-    rotated = tmp_path_factory.mktemp("rotated") / "portrait.mp4"
-    run_ffmpeg("-display_rotation", "90", "-i", str(sample_video), "-c", "copy", str(rotated))
-    text = subprocess.run([ffmpeg_exe(), "-hide_banner", "-i", f"file:{rotated}"], capture_output=True, text=True)
-    assert (pyav_probe(rotated).width, pyav_probe(rotated).height) == (
-        parse_probe_output(text.stderr).width, parse_probe_output(text.stderr).height) == (360, 640)
+    assert [(s.kind, s.codec) for s in info.streams] == [("video", "h264"), ("audio", "aac")]
+    assert (info.rate, info.audio_channels, info.sample_rate, info.container) == (Fraction(25), 1, 48000, "mov")
+    assert info.timecode is None
