@@ -129,7 +129,9 @@ def _add_picture(info: MediaInfo, container, video, *, still: bool) -> None:
 
 
 def _stream_info(stream) -> StreamInfo:
-    return StreamInfo(index=stream.index, kind=stream.type, codec=_codec_name(stream), attached_picture=_attached(stream))
+    return StreamInfo(
+        index=stream.index, kind=stream.type, codec=_codec_name(stream), attached_picture=_attached(stream)
+    )
 
 
 def _codec_name(stream) -> str:

@@ -41,7 +41,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from beta.tools.base import Progress, Tool, ToolContext, ToolError, ToolInput, ToolOutput, ToolResult
-from beta.tools.dailies import one_line, safe_stem
+from beta.tools.common import one_line, safe_stem
 
 PAGE_LINES = 55
 ACTION_WIDTH = 61

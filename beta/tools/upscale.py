@@ -22,7 +22,7 @@ import warnings
 from pathlib import Path
 
 from beta.tools.base import Progress, Tool, ToolContext, ToolError, ToolInput, ToolOutput, ToolResult
-from beta.tools.dailies import safe_stem
+from beta.tools.common import safe_stem
 
 SCALE = 2
 TIMES = "\u00d7"  # the multiplication sign, in what partners read
