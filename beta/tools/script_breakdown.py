@@ -31,12 +31,14 @@ Characters who never speak are not tracked (their names cannot be told from othe
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import json
 import logging
 import re
 import textwrap
 import unicodedata
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -479,11 +481,15 @@ def strip_colour(scene: Scene) -> str:
     return STRIP_COLOURS.get((scene.int_ext, "night" if night else "day"), "#eeeeee")
 
 
-def report_html(breakdown: Breakdown, *, studio_name: str, source_name: str) -> str:
-    """The stripboard report, a self-contained HTML page (no external files), also the source of the PDF."""
-    from django.template.loader import render_to_string
-    from django.utils import timezone
+def report_html(
+    breakdown: Breakdown, *, studio_name: str, source_name: str, render: Callable[[str, dict], str] | None
+) -> str:
+    """The stripboard report, a self-contained HTML page (no external files), also the source of the PDF.
 
+    `render(template name, context)` is the portal's template renderer, passed in the tool's context.
+    """
+    if render is None:
+        raise ToolError("The stripboard report cannot be made here: no template renderer was given to the tool.")
     data = breakdown.as_dict()
     cast_ids = {character["name"]: number for number, character in enumerate(data["characters"], start=1)}
     for number, character in enumerate(data["characters"], start=1):
@@ -492,13 +498,13 @@ def report_html(breakdown: Breakdown, *, studio_name: str, source_name: str) -> 
         row["colour"] = strip_colour(scene)
         row["int_ext_label"] = INT_EXT_LABELS.get(scene.int_ext, "No INT/EXT")
         row["cast_ids"] = sorted(cast_ids[name] for name in scene.characters if name in cast_ids)
-    return render_to_string(
+    return render(
         "beta/tools/script_breakdown_report.html",
         {
             "breakdown": data,
             "studio_name": one_line(studio_name, 120),
             "source_name": one_line(source_name, 200),
-            "generated_at": timezone.now(),
+            "generated_at": dt.datetime.now(tz=dt.UTC),
             "page_lines": PAGE_LINES,
         },
     )
@@ -557,7 +563,8 @@ class ScriptBreakdownTool(Tool):
             (f"{stem}_locations.csv", locations_csv(breakdown), "text/csv", "Locations (CSV)", "locations_csv"),
         ]  # fmt: skip
         progress(55, "Making the stripboard report")
-        html = report_html(breakdown, studio_name=context.studio_name, source_name=source.filename)
+        html = report_html(breakdown, studio_name=context.studio_name, source_name=source.filename,
+                           render=context.render_template)  # fmt: skip
         documents.append((f"{stem}_stripboard.html", html, "text/html", "Stripboard report (HTML)", "report_html"))
         outputs = []
         for filename, body, content_type, label, role in documents:
