@@ -599,7 +599,8 @@ def test_admin_lists_tool_switches_and_jobs_read_only(client, owner):
 def test_an_admin_can_switch_a_tool_off_for_partners(client, owner):
     client.force_login(AdminFactory(is_superuser=True))
     response = client.post(
-        reverse("admin:beta_toolswitch_add"), {"slug": "noop", "enabled": "", "all_cohorts": "on", "note": "Back Monday."}
+        reverse("admin:beta_toolswitch_add"),
+        {"slug": "noop", "enabled": "", "all_cohorts": "on", "note": "Back Monday."},
     )
     assert response.status_code == 302
     client.force_login(owner.user)
