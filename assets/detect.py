@@ -118,60 +118,62 @@ def detect(path: Path, *, filename: str = "") -> Detected:
 
 
 def _detect_binary(head: bytes) -> str | None:
-    """The content type of a known binary format, checked signature by signature (a flat list reads best)."""
-    if head[4:8] == b"ftyp":
-        return _detect_iso_bmff(head)
-    if head.startswith(b"\x1a\x45\xdf\xa3"):
-        return "video/webm" if _ebml_doctype(head) == b"webm" else "video/x-matroska"
-    if head[:4] in (b"RIFF", b"RF64", b"BW64"):
-        form = head[8:12]
-        if form == b"AVI ":
-            return "video/x-msvideo"
-        if form == b"WAVE":
-            return "audio/wav"
-        if form == b"WEBP":
-            return "image/webp"
+    """The content type of a known binary format, checked signature by signature, in the order of _SIGNATURES."""
+    for check in _SIGNATURES:
+        found = check(head)
+        if found is not None:
+            return found or None  # "": the signature matched a container we do not take
+    return None
+
+
+def _prefix(content_type: str, *signatures: bytes, at: int = 0) -> Callable[[bytes], str | None]:
+    """A check: `content_type` when the head has one of `signatures` at offset `at`."""
+
+    def check(head: bytes) -> str | None:
+        return content_type if any(head[at : at + len(sig)] == sig for sig in signatures) else None
+
+    return check
+
+
+def _riff(head: bytes) -> str | None:
+    if head[:4] not in (b"RIFF", b"RF64", b"BW64"):
         return None
-    if head[:4] == b"FORM" and head[8:12] in (b"AIFF", b"AIFC"):
-        return "audio/aiff"
-    if head.startswith(_MXF_HEADER_KEY):
-        return "application/mxf"
-    if _is_transport_stream(head):
-        return "video/mp2t"
-    if head[:4] in (b"\x00\x00\x01\xba", b"\x00\x00\x01\xb3"):
-        return "video/mpeg"
-    if head.startswith(b"\xff\xd8\xff"):
-        return "image/jpeg"
-    if head.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "image/png"
-    if head[:6] in (b"GIF87a", b"GIF89a"):
-        return "image/gif"
-    if head[:4] in (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+"):
-        return "image/tiff"
-    if head.startswith(b"\x76\x2f\x31\x01"):
-        return "image/x-exr"
-    if head[:4] in (b"SDPX", b"XPDS"):
-        return "image/x-dpx"
-    if head.startswith(b"\x00\x00\x00\x0cjP  \r\n\x87\n") or head.startswith(b"\xff\x4f\xff\x51"):
-        return "image/jp2"
-    if head.startswith(b"8BPS"):
-        return "image/vnd.adobe.photoshop"
-    if head.startswith(b"fLaC"):
-        return "audio/flac"
-    if head.startswith(b"ID3"):
-        return _after_id3(head)
-    if head.startswith(b"OggS"):
-        return "video/ogg" if b"\x80theora" in head[:4096] else "audio/ogg"
+    return {b"AVI ": "video/x-msvideo", b"WAVE": "audio/wav", b"WEBP": "image/webp"}.get(head[8:12], "")
+
+
+def _matroska(head: bytes) -> str | None:
+    if not head.startswith(b"\x1a\x45\xdf\xa3"):
+        return None
+    return "video/webm" if _ebml_doctype(head) == b"webm" else "video/x-matroska"
+
+
+def _aiff(head: bytes) -> str | None:
+    return "audio/aiff" if head[:4] == b"FORM" and head[8:12] in (b"AIFF", b"AIFC") else None
+
+
+def _iso_bmff(head: bytes) -> str | None:
+    return (_detect_iso_bmff(head) or "") if head[4:8] == b"ftyp" else None
+
+
+def _id3(head: bytes) -> str | None:
+    return (_after_id3(head) or "") if head.startswith(b"ID3") else None
+
+
+def _ogg(head: bytes) -> str | None:
+    if not head.startswith(b"OggS"):
+        return None
+    return "video/ogg" if b"\x80theora" in head[:4096] else "audio/ogg"
+
+
+def _bare_audio(head: bytes) -> str | None:
     if _is_adts(head, 0):
         return "audio/aac"
-    if _is_mpeg_audio(head, 0):
-        return "audio/mpeg"
-    if head.startswith(b"%PDF-"):
-        return "application/pdf"
+    return "audio/mpeg" if _is_mpeg_audio(head, 0) else None
+
+
+def _mxf_run_in(head: bytes) -> str | None:
     # MXF files may carry a "run-in" of up to 64 KiB before the header partition pack.
-    if _MXF_HEADER_KEY in head:
-        return "application/mxf"
-    return None
+    return "application/mxf" if _MXF_HEADER_KEY in head else None
 
 
 _MXF_HEADER_KEY = b"\x06\x0e\x2b\x34\x02\x05\x01\x01"
@@ -367,3 +369,29 @@ def _detect_text(text: str, filename: str) -> Detected:
 def _has_scene_heading(text: str) -> bool:
     # Scene headings are written in capitals ("INT. KITCHEN - NIGHT"); "Int. rates rose" in prose is not one.
     return any(_SCENE_HEADING.match(line) and line.isupper() for line in map(str.strip, text.splitlines()))
+
+
+#: Binary signatures, first match wins: the order matters (an MXF run-in is looked for last).
+_SIGNATURES: tuple[Callable[[bytes], str | None], ...] = (
+    _iso_bmff,
+    _matroska,
+    _riff,
+    _aiff,
+    _prefix("application/mxf", _MXF_HEADER_KEY),
+    lambda head: "video/mp2t" if _is_transport_stream(head) else None,
+    _prefix("video/mpeg", b"\x00\x00\x01\xba", b"\x00\x00\x01\xb3"),
+    _prefix("image/jpeg", b"\xff\xd8\xff"),
+    _prefix("image/png", b"\x89PNG\r\n\x1a\n"),
+    _prefix("image/gif", b"GIF87a", b"GIF89a"),
+    _prefix("image/tiff", b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+"),
+    _prefix("image/x-exr", b"\x76\x2f\x31\x01"),
+    _prefix("image/x-dpx", b"SDPX", b"XPDS"),
+    _prefix("image/jp2", b"\x00\x00\x00\x0cjP  \r\n\x87\n", b"\xff\x4f\xff\x51"),
+    _prefix("image/vnd.adobe.photoshop", b"8BPS"),
+    _prefix("audio/flac", b"fLaC"),
+    _id3,
+    _ogg,
+    _bare_audio,
+    _prefix("application/pdf", b"%PDF-"),
+    _mxf_run_in,
+)

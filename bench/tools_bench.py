@@ -57,6 +57,7 @@ def main() -> None:
 
     import cv2
 
+    from beta.tool_settings import ToolSettings, render_template
     from beta.tools.base import ToolContext, ToolInput
     from beta.tools.script_breakdown import ScriptBreakdownTool, build_breakdown, eighths_label
     from beta.tools.upscale import UpscaleTool, _network
@@ -72,7 +73,8 @@ def main() -> None:
 
         def context() -> ToolContext:
             work = Path(tempfile.mkdtemp(dir=folder))
-            return ToolContext(work_dir=work, studio_name="Bench Pictures", job_label="bench")
+            return ToolContext(work_dir=work, studio_name="Bench Pictures", job_label="bench",
+                               settings=ToolSettings(), render_template=render_template)
 
         # a. Script breakdown.
         feature = "\n".join([SCRIPT] + [SCRIPT.split("FADE IN:", 1)[1]] * (args.feature_copies - 1))

@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from beta import tools as catalogue
-from beta.models import Job, JobInput, JobOutput, Tool, WorkerHeartbeat
+from beta.models import Job, JobInput, JobOutput, ToolSwitch, WorkerHeartbeat
 from portal.admin import ReadOnlyAdmin
 
 
@@ -30,7 +30,7 @@ def _tool_choices():
 
 class ToolSwitchForm(forms.ModelForm):
     class Meta:
-        model = Tool
+        model = ToolSwitch
         fields = ["slug", "enabled", "all_cohorts", "cohorts", "note"]
 
     def __init__(self, *args, **kwargs):
@@ -39,8 +39,8 @@ class ToolSwitchForm(forms.ModelForm):
             self.fields["slug"] = forms.ChoiceField(choices=_tool_choices(), label="Tool")
 
 
-@admin.register(Tool)
-class ToolAdmin(admin.ModelAdmin):
+@admin.register(ToolSwitch)
+class ToolSwitchAdmin(admin.ModelAdmin):
     """A tool's switch. Partners see the note when the tool is off for them."""
 
     form = ToolSwitchForm

@@ -11,6 +11,12 @@ class BetaConfig(AppConfig):
 
         register_usage_provider(asset_usage)
 
+        # The tool catalogue reads no Django settings itself: it gets the ones tools may read.
+        from beta import tools as catalogue
+        from beta.tool_settings import ToolSettings
+
+        catalogue.configure(settings=ToolSettings())
+
         # Tasks outside beta/tasks.py register here: the results report's, and the survey beat task.
         # Surveys due and comparisons to judge show on the partner dashboard through the portal's panel hook.
         import beta.results.tasks

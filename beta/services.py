@@ -30,8 +30,9 @@ from assets.services import asset_create_from_file
 from assets.storage import copy_to_file, get_store
 from beta import tools as catalogue
 from beta.errors import JobError, JobParameterError, QuotaError
-from beta.models import Job, JobInput, JobOutput, Tool, WorkerHeartbeat
+from beta.models import Job, JobInput, JobOutput, ToolSwitch, WorkerHeartbeat
 from beta.results import cache as results_cache
+from beta.tool_settings import ToolSettings, render_template
 from beta.tools.base import JobCanceled, ToolContext, ToolError, ToolInput
 from portal.cohorts import cohort_window
 from portal.errors import PermissionDeniedError
@@ -67,9 +68,9 @@ def worker_heartbeat_request(*, queue: str) -> None:
 
 
 # --- Catalogue -------------------------------------------------------------------------------------------------------
-def tool_switch(slug: str) -> Tool:
+def tool_switch(slug: str) -> ToolSwitch:
     """The programme's switch for a tool; a tool without a row is on for every cohort (nothing written on reads)."""
-    return Tool.objects.filter(slug=slug).first() or Tool(slug=slug)
+    return ToolSwitch.objects.filter(slug=slug).first() or ToolSwitch(slug=slug)
 
 
 def tool_availability(tool, organization: Organization | None) -> tuple[bool, str]:
@@ -493,7 +494,8 @@ def job_execute(*, job_id: int, hostname: str = "", retry=None, task_id: str = "
             work = Path(tmp)
             (work / "out").mkdir()
             context = ToolContext(work_dir=work / "out", studio_name=job.organization.name, job_label=f"job {job.pk}",
-                                  storage_prefix=f"{keys.organization_prefix(job.organization)}jobs/{job.pk}/")
+                                  storage_prefix=f"{keys.organization_prefix(job.organization)}jobs/{job.pk}/",
+                                  settings=ToolSettings(), render_template=render_template)
             pending = (job.summary or {}).get(PENDING_KEY)
             if pending:  # an external service has the work: ask it again (the inputs went with the first call)
                 inputs = _input_fingerprints(job)

@@ -10,7 +10,7 @@ from beta.models.feedback import (
     FeedbackRevision,
     FeedbackTag,
 )
-from beta.models.jobs import Job, JobInput, JobOutput, Tool, WorkerHeartbeat
+from beta.models.jobs import Job, JobInput, JobOutput, ToolSwitch, WorkerHeartbeat
 from beta.models.reports import ResultsReport
 from beta.models.surveys import Question, Survey, SurveyAnswer, SurveyAssignment, SurveyResponse
 
@@ -33,6 +33,6 @@ __all__ = [
     "SurveyAnswer",
     "SurveyAssignment",
     "SurveyResponse",
-    "Tool",
+    "ToolSwitch",
     "WorkerHeartbeat",
 ]

@@ -21,8 +21,11 @@ class WorkerHeartbeat(models.Model):
         return f"{self.queue} @ {self.hostname}"
 
 
-class Tool(TimeStamped):
-    """The programme's switch for a tool of the catalogue: on or off, and for which cohorts."""
+class ToolSwitch(TimeStamped):
+    """The programme's switch for a tool of the catalogue: on or off, and for which cohorts.
+
+    (Not the tool itself: that is `beta.tools.base.Tool`, found in the catalogue by the same slug.)
+    """
 
     slug = models.SlugField(max_length=60, unique=True)
     enabled = models.BooleanField(default=True)

@@ -1,10 +1,15 @@
-"""The tool catalogue: one module per tool, registered here by slug."""
+"""The tool catalogue: one module per tool, registered here by slug.
+
+No Django here or in any tool: the beta app hands the catalogue the settings tools read (`configure`, called from
+`BetaConfig.ready` with `beta.tool_settings.ToolSettings()`), and the job pipeline passes them in each ToolContext.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from importlib import import_module
-
-from django.conf import settings
+from types import MappingProxyType
+from typing import Any
 
 from beta.tools.base import Tool
 
@@ -20,10 +25,23 @@ TOOL_MODULES = [
 TEST_TOOL_MODULES = ["beta.tools.diagnostics"]
 
 _registry: dict[str, Tool] | None = None
+_settings: Mapping[str, Any] = MappingProxyType({})
+
+
+def configure(*, settings: Mapping[str, Any]) -> None:
+    """Give the catalogue the deployment's settings (a mapping by settings name); forgets the loaded registry."""
+    global _settings, _registry
+    _settings = settings
+    _registry = None
+
+
+def tool_settings() -> Mapping[str, Any]:
+    """The settings the catalogue was configured with (empty until `configure`)."""
+    return _settings
 
 
 def _load() -> dict[str, Tool]:
-    modules = TOOL_MODULES + (TEST_TOOL_MODULES if settings.ENABLE_DIAGNOSTIC_TOOLS else [])
+    modules = TOOL_MODULES + (TEST_TOOL_MODULES if _settings.get("ENABLE_DIAGNOSTIC_TOOLS") else [])
     registry = {}
     for name in modules:
         module = import_module(name)

@@ -5,7 +5,7 @@ It knows nothing of Django requests, studios' tenancy or Celery, so it can be te
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
@@ -46,6 +46,11 @@ class ToolContext:
     job_label: str = ""  # e.g. "job 42", for file names
     #: a storage key prefix of the studio's own ("orgs/<uuid>/jobs/42/"), for a service that writes results there
     storage_prefix: str = ""
+    #: the deployment's settings a tool reads (UPSCALE_MAX_PIXELS, BEDROCK_*...), by their settings names; the job
+    #: pipeline passes `beta.tool_settings.ToolSettings()`. Tools never import Django's settings themselves.
+    settings: Mapping[str, Any] = field(default_factory=dict)
+    #: render_template(name, context) -> HTML, for a tool whose report is a portal template (script breakdown)
+    render_template: Callable[[str, dict], str] | None = None
 
 
 @dataclass
@@ -97,8 +102,10 @@ class Tool:
         """Ask again about work a previous `run` or `poll` left pending (`ToolResult.pending`)."""
         raise NotImplementedError
 
-    def configuration_problem(self) -> str:
-        """Why the tool cannot run on this deployment (e.g. a cloud service not configured); "" when it can."""
+    def configuration_problem(self, settings: Mapping[str, Any] | None = None) -> str:
+        """Why the tool cannot run on this deployment (e.g. a cloud service not configured); "" when it can.
+
+        `settings` defaults to the catalogue's (`beta.tools.tool_settings()`)."""
         return ""
 
     def defaults(self) -> dict:

@@ -23,14 +23,15 @@ import fcntl
 import io
 import json
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from functools import cache
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 from boto3.exceptions import Boto3Error
 from botocore.exceptions import BotoCoreError, ClientError
-from django.conf import settings
 
 from beta.tools.base import ToolError, TransientToolError
 
@@ -66,33 +67,37 @@ class BedrockConfig:
     s3_endpoint_url: str | None
     poll_seconds: int
     max_wait_seconds: int
+    stub_file: str = ""  # tests only: the shared file of canned answers (see the module's docstring)
 
 
-def config() -> BedrockConfig:
-    """The deployment's Bedrock settings (in stub mode, a test's stub file may override them for the worker)."""
+def config(settings: Mapping[str, Any]) -> BedrockConfig:
+    """Bedrock's configuration from the deployment's BEDROCK_* settings (the tool's `context.settings`).
+
+    In stub mode, a test's stub file may override them for the worker.
+    """
     cfg = BedrockConfig(
-        enabled=settings.BEDROCK_ENABLED,
-        region=settings.BEDROCK_REGION,
-        endpoint_url=settings.BEDROCK_ENDPOINT_URL,
-        access_key_id=settings.BEDROCK_AWS_ACCESS_KEY_ID,
-        secret_access_key=settings.BEDROCK_AWS_SECRET_ACCESS_KEY,
-        image_model_id=settings.BEDROCK_IMAGE_MODEL_ID,
-        video_model_id=settings.BEDROCK_VIDEO_MODEL_ID,
-        output_bucket=settings.BEDROCK_OUTPUT_BUCKET,
-        s3_endpoint_url=settings.BEDROCK_S3_ENDPOINT_URL,
-        poll_seconds=settings.BEDROCK_POLL_SECONDS,
-        max_wait_seconds=settings.BEDROCK_MAX_WAIT_SECONDS,
+        enabled=bool(settings.get("BEDROCK_ENABLED", False)),
+        region=settings.get("BEDROCK_REGION", ""),
+        endpoint_url=settings.get("BEDROCK_ENDPOINT_URL"),
+        access_key_id=settings.get("BEDROCK_AWS_ACCESS_KEY_ID"),
+        secret_access_key=settings.get("BEDROCK_AWS_SECRET_ACCESS_KEY"),
+        image_model_id=settings.get("BEDROCK_IMAGE_MODEL_ID", ""),
+        video_model_id=settings.get("BEDROCK_VIDEO_MODEL_ID", ""),
+        output_bucket=settings.get("BEDROCK_OUTPUT_BUCKET", ""),
+        s3_endpoint_url=settings.get("BEDROCK_S3_ENDPOINT_URL"),
+        poll_seconds=settings.get("BEDROCK_POLL_SECONDS", 30),
+        max_wait_seconds=settings.get("BEDROCK_MAX_WAIT_SECONDS", 2 * 60 * 60),
+        stub_file=settings.get("BEDROCK_STUB_FILE", "") or "",
     )
-    if settings.BEDROCK_STUB_FILE:
-        overrides = _stub_read().get("config") or {}
-        known = {f.name for f in fields(BedrockConfig)}
+    if cfg.stub_file:
+        overrides = _stub_read(cfg.stub_file).get("config") or {}
+        known = {f.name for f in fields(BedrockConfig)} - {"stub_file"}
         cfg = replace(cfg, **{k: v for k, v in overrides.items() if k in known})
     return cfg
 
 
-def configuration_problem(*, needs_output_bucket: bool = False) -> str:
+def configuration_problem(cfg: BedrockConfig, *, needs_output_bucket: bool = False) -> str:
     """Why the generative tools cannot run here ("" when they can), for staff and for a refused submission."""
-    cfg = config()
     if not cfg.enabled:
         return "Not configured: Amazon Bedrock is not enabled on this portal."
     if not cfg.region:
@@ -103,14 +108,14 @@ def configuration_problem(*, needs_output_bucket: bool = False) -> str:
 
 
 # --- Clients ----------------------------------------------------------------------------------------------------------
-def runtime_client():
+def runtime_client(cfg: BedrockConfig):
     """The bedrock-runtime client for the configured region and endpoint (one per configuration and process)."""
-    return _client("bedrock-runtime", config())
+    return _client("bedrock-runtime", cfg)
 
 
-def output_bucket_client():
+def output_bucket_client(cfg: BedrockConfig):
     """An S3 client for the bucket Nova Reel writes to (same credentials and region as Bedrock)."""
-    return _client("s3", config())
+    return _client("s3", cfg)
 
 
 @cache
@@ -118,7 +123,7 @@ def _client(service: str, cfg: BedrockConfig):
     import boto3
     from botocore.config import Config
 
-    stubbed = bool(settings.BEDROCK_STUB_FILE) and service == "bedrock-runtime"
+    stubbed = bool(cfg.stub_file) and service == "bedrock-runtime"
     options = {
         "region_name": cfg.region or None,
         "endpoint_url": (cfg.endpoint_url if service == "bedrock-runtime" else cfg.s3_endpoint_url) or None,
@@ -147,28 +152,28 @@ def clear_clients() -> None:
 
 
 # --- Calls ------------------------------------------------------------------------------------------------------------
-def call(operation: str, **params) -> dict:
+def call(cfg: BedrockConfig, operation: str, **params) -> dict:
     """Call a bedrock-runtime operation (its boto3 name), mapping its errors to ToolError / TransientToolError."""
-    client = runtime_client()
-    if settings.BEDROCK_STUB_FILE:
-        _stub_next(client, operation, params)
+    client = runtime_client(cfg)
+    if cfg.stub_file:
+        _stub_next(cfg.stub_file, client, operation, params)
     try:
         return getattr(client, operation)(**params)
     except AWS_ERRORS as exc:
         raise _tool_error(exc, service="Amazon Bedrock") from exc
 
 
-def read_output(bucket: str, key: str, destination: Path) -> None:
+def read_output(cfg: BedrockConfig, bucket: str, key: str, destination: Path) -> None:
     """Copy one object of the output bucket to a local file."""
     try:
-        output_bucket_client().download_file(bucket, key, str(destination))
+        output_bucket_client(cfg).download_file(bucket, key, str(destination))
     except AWS_ERRORS as exc:
         raise _tool_error(exc, service="the output bucket") from exc
 
 
-def remove_outputs(bucket: str, prefix: str) -> int:
+def remove_outputs(cfg: BedrockConfig, bucket: str, prefix: str) -> int:
     """Delete what Bedrock wrote under `prefix` once it is copied (best effort: a failure leaves it for offboarding)."""
-    client = output_bucket_client()
+    client = output_bucket_client(cfg)
     removed = 0
     with contextlib.suppress(*AWS_ERRORS):
         for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
@@ -179,9 +184,9 @@ def remove_outputs(bucket: str, prefix: str) -> int:
     return removed
 
 
-def list_outputs(bucket: str, prefix: str) -> list[str]:
+def list_outputs(cfg: BedrockConfig, bucket: str, prefix: str) -> list[str]:
     try:
-        pages = output_bucket_client().get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
+        pages = output_bucket_client(cfg).get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
         return [item["Key"] for page in pages for item in page.get("Contents", [])]
     except AWS_ERRORS as exc:
         raise _tool_error(exc, service="the output bucket") from exc
@@ -234,8 +239,8 @@ TIMESTAMP_FIELDS = ("submitTime", "lastModifiedTime", "endTime")
 
 
 @contextlib.contextmanager
-def _stub_file(write: bool):
-    path = Path(settings.BEDROCK_STUB_FILE)
+def _stub_file(stub_file: str, write: bool):
+    path = Path(stub_file)
     if not path.exists():
         yield None, None
         return
@@ -247,14 +252,14 @@ def _stub_file(write: bool):
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def _stub_read() -> dict:
-    with _stub_file(write=False) as (_, data):
+def _stub_read(stub_file: str) -> dict:
+    with _stub_file(stub_file, write=False) as (_, data):
         return data or {}
 
 
-def _stub_next(client, operation: str, params: dict) -> None:
+def _stub_next(stub_file: str, client, operation: str, params: dict) -> None:
     """Take the next canned answer from the shared file into the client's Stubber, and record the call."""
-    with _stub_file(write=True) as (handle, data):
+    with _stub_file(stub_file, write=True) as (handle, data):
         if handle is None or not data.get("responses"):
             raise ToolError(f"Bedrock stub: no canned response left for {operation}.")
         entry = data["responses"].pop(0)

@@ -16,8 +16,11 @@ import hashlib
 import json
 import subprocess
 import time
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
+from beta import tools as catalogue
 from beta.tools import bedrock
 from beta.tools.base import Progress, Tool, ToolContext, ToolError, ToolInput, ToolOutput, ToolResult
 
@@ -90,14 +93,15 @@ class _BedrockTool(Tool):
     cost_factor = 1.0
     needs_output_bucket = False
 
-    def configuration_problem(self) -> str:
-        return bedrock.configuration_problem(needs_output_bucket=self.needs_output_bucket)
+    def configuration_problem(self, settings: Mapping[str, Any] | None = None) -> str:
+        cfg = bedrock.config(catalogue.tool_settings() if settings is None else settings)
+        return bedrock.configuration_problem(cfg, needs_output_bucket=self.needs_output_bucket)
 
-    def _check_configured(self) -> bedrock.BedrockConfig:
-        problem = self.configuration_problem()
+    def _check_configured(self, settings: Mapping[str, Any]) -> bedrock.BedrockConfig:
+        problem = self.configuration_problem(settings)
         if problem:
             raise ToolError(problem)
-        return bedrock.config()
+        return bedrock.config(settings)
 
 
 # --- Nova Canvas --------------------------------------------------------------------------------------------------
@@ -154,13 +158,13 @@ class GenerateImageTool(_BedrockTool):
         return {"taskType": "TEXT_IMAGE", "textToImageParams": text, "imageGenerationConfig": config}
 
     def run(self, inputs: list[ToolInput], params: dict, progress: Progress, context: ToolContext) -> ToolResult:
-        cfg = self._check_configured()
+        cfg = self._check_configured(context.settings)
         params = {**self.defaults(), **params}
         body = self.request_body(inputs, params, context.work_dir)
         task = body["taskType"]
         progress(10, "Amazon Nova Canvas is making the image", log=f"{task} with {cfg.image_model_id} ({cfg.region})")
         response = bedrock.call(
-            "invoke_model", modelId=cfg.image_model_id, body=json.dumps(body),
+            cfg, "invoke_model", modelId=cfg.image_model_id, body=json.dumps(body),
             contentType="application/json", accept="application/json",
         )  # fmt: skip
         try:
@@ -243,7 +247,7 @@ class GenerateVideoTool(_BedrockTool):
                 "videoGenerationConfig": video}
 
     def run(self, inputs: list[ToolInput], params: dict, progress: Progress, context: ToolContext) -> ToolResult:
-        cfg = self._check_configured()
+        cfg = self._check_configured(context.settings)
         params = {**self.defaults(), **params}
         if not context.storage_prefix:
             raise ToolError("Nova Reel needs the studio's storage prefix to write to.")
@@ -255,7 +259,7 @@ class GenerateVideoTool(_BedrockTool):
         progress(5, "Sending the request to Amazon Nova Reel",
                  log=f"{model_input['taskType']} with {cfg.video_model_id} ({cfg.region}), output to {output_uri}")
         response = bedrock.call(
-            "start_async_invoke", modelId=cfg.video_model_id, modelInput=model_input,
+            cfg, "start_async_invoke", modelId=cfg.video_model_id, modelInput=model_input,
             outputDataConfig={"s3OutputDataConfig": {"s3Uri": output_uri}}, clientRequestToken=token,
         )  # fmt: skip
         arn = response["invocationArn"]
@@ -271,10 +275,10 @@ class GenerateVideoTool(_BedrockTool):
                 "stage": "Amazon Nova Reel is making the video"}
 
     def poll(self, state: dict, params: dict, progress: Progress, context: ToolContext) -> ToolResult:
-        cfg = self._check_configured()
+        cfg = self._check_configured(context.settings)
         params = {**self.defaults(), **params}
         summary = dict(state.get("summary") or {})
-        answer = bedrock.call("get_async_invoke", invocationArn=state["invocation_arn"])
+        answer = bedrock.call(cfg, "get_async_invoke", invocationArn=state["invocation_arn"])
         status = answer.get("status")
         waited = time.time() - float(state.get("started", time.time()))
         if status == "Failed":
@@ -296,15 +300,15 @@ class GenerateVideoTool(_BedrockTool):
             raise ToolError("Amazon Bedrock reported an output location outside the studio's folder; not read.")
         key = f"{folder.rstrip('/')}/output.mp4" if folder.rstrip("/") != state["prefix"].rstrip("/") else ""
         if not key:  # the answer named only our folder: find the video Bedrock wrote under it
-            found = [k for k in bedrock.list_outputs(bucket, state["prefix"]) if k.endswith("/output.mp4")]
+            found = [k for k in bedrock.list_outputs(cfg, bucket, state["prefix"]) if k.endswith("/output.mp4")]
             if not found:
                 raise ToolError("Amazon Nova Reel reported the video done, but no output.mp4 was found.")
             key = found[0]
         path = context.work_dir / "generated.mp4"
-        bedrock.read_output(bucket, key, path)
+        bedrock.read_output(cfg, bucket, key, path)
         if path.stat().st_size < 12 or path.read_bytes()[4:8] != b"ftyp":
             raise ToolError("Amazon Nova Reel's output is not an MP4 video.")
-        bedrock.remove_outputs(bucket, state["prefix"])  # the studio's storage keeps the copy, with provenance
+        bedrock.remove_outputs(cfg, bucket, state["prefix"])  # the studio's storage keeps the copy, with provenance
         summary.update({"generation_seconds": round(waited), "polls": int(state.get("polls", 0)) + 1})
         return ToolResult(
             outputs=[ToolOutput(path, "video", "Generated video (Nova Reel, AI-generated)", "video/mp4",

@@ -31,17 +31,19 @@ Characters who never speak are not tracked (their names cannot be told from othe
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import json
 import logging
 import re
 import textwrap
 import unicodedata
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from beta.tools.base import Progress, Tool, ToolContext, ToolError, ToolInput, ToolOutput, ToolResult
-from beta.tools.dailies import one_line, safe_stem
+from beta.tools.common import one_line, safe_stem
 
 PAGE_LINES = 55
 ACTION_WIDTH = 61
@@ -256,82 +258,14 @@ def parse_elements(text: str) -> tuple[list, list, str]:
 
 def build_breakdown(text: str, *, fallback_title: str = "") -> Breakdown:
     """Break a screenplay's text down into scenes, characters and locations (see the module's docstring)."""
-    from screenplay_tools.screenplay import ElementType as T
-
     elements, title_entries, source_format = parse_elements(text)
     title = next((one_line(e.text, 200) for e in title_entries if e.key.strip().lower() == "title"), "")
-    counter = _LineCounter()
-    scenes: list[Scene] = []
-    action_text: dict[int, list[str]] = {}
-    speech_counts: dict[str, list[int]] = {}  # name -> [speeches, dialogue lines, dual-dialogue speeches]
-    extensions: dict[str, list[str]] = {}
-    speaker: str | None = None  # the character whose speech we are in
-    previous_type = None
-
+    builder = _Builder()
     for element in elements:
-        kind = element.type
-        if kind in (T.DIALOGUE, T.PARENTHETICAL) and counter.in_speech:
-            width = DIALOGUE_WIDTH if kind == T.DIALOGUE else PARENTHETICAL_WIDTH
-            body = element.text.strip("\n") if kind == T.DIALOGUE else f"({element.text.strip()})"
-            lines = printed_lines(body, width)
-            counter.speech_lines += lines
-            if kind == T.DIALOGUE and speaker:
-                speech_counts[speaker][1] += lines
-        elif kind == T.CHARACTER:
-            counter.start_speech(dual=bool(element.is_dual_dialogue))
-            name = character_name(element.name)
-            speaker = name or None
-            if name:
-                counts = speech_counts.setdefault(name, [0, 0, 0])
-                counts[0] += 1
-                counts[2] += int(bool(element.is_dual_dialogue))
-                for extension in clean_extensions(element.extension):
-                    if extension not in extensions.setdefault(name, []):
-                        extensions[name].append(extension)
-                if counter.scene is not None:
-                    for names in (counter.scene.speaking, counter.scene.characters):
-                        if name not in names:
-                            names.append(name)
-        elif kind == T.HEADING and not _FADE_IN.match(element.text.strip()):
-            counter.end_speech()
-            heading = " ".join(element.text.split())
-            int_ext, location, time_of_day = split_heading(heading)
-            index = len(scenes) + 1
-            scene = Scene(index=index, number=(element.scene_number or "").strip() or str(index),
-                          heading=heading.upper(), int_ext=int_ext, location=location, time_of_day=time_of_day,
-                          forced=bool(getattr(element, "forced", False)))  # fmt: skip
-            scenes.append(scene)
-            action_text[index] = []
-            counter.scene = scene
-            counter.add(1 + printed_lines(heading, ACTION_WIDTH))
-        elif kind == T.ACTION:
-            body = element.text.strip("\n")
-            if not body.strip():
-                continue  # a line holding only a note or boneyard
-            counter.end_speech()
-            counter.add(1 + printed_lines(body, ACTION_WIDTH))
-            if counter.scene is not None:
-                action_text[counter.scene.index].append(body)
-                counter.scene.synopsis = counter.scene.synopsis or one_line(body.strip().split("\n\n")[0], 140)
-        elif kind == T.LYRIC:
-            counter.end_speech()
-            counter.add(printed_lines(element.text, DIALOGUE_WIDTH) + (0 if previous_type == T.LYRIC else 1))
-        elif kind in (T.DIALOGUE, T.PARENTHETICAL):  # a speech without a cue (possible in FDX): lines only
-            counter.add(printed_lines(element.text, DIALOGUE_WIDTH))
-        elif kind in (T.TRANSITION, T.HEADING):  # a transition, or FADE IN: (which the parser reads as a heading)
-            counter.end_speech()
-            counter.add(2)
-        else:  # notes, boneyard, sections, synopses and page breaks print nothing
-            if kind == T.SYNOPSIS and counter.scene is not None and element.text.strip():
-                counter.scene.synopsis = one_line(element.text, 140)
-            continue
-        if kind not in (T.CHARACTER, T.DIALOGUE, T.PARENTHETICAL):
-            speaker = None
-        previous_type = kind
-    counter.end_speech()
-
-    if not scenes:
-        if speech_counts:
+        builder.add(element)
+    builder.counter.end_speech()
+    if not builder.scenes:
+        if builder.speech_counts:
             raise ToolError(
                 "We found dialogue but no scene headings, so there are no scenes to break down. Start each scene "
                 "with a heading such as “INT. KITCHEN - NIGHT” (or force one with a leading dot: “.FLASHBACK”)."
@@ -340,8 +274,109 @@ def build_breakdown(text: str, *, fallback_title: str = "") -> Breakdown:
             "This does not look like a screenplay: we found no scene headings (lines such as “INT. KITCHEN - "
             "NIGHT” or “EXT. ROOFTOP - DAY”) and no dialogue."
         )
-    return _finish(scenes, action_text, speech_counts, extensions, counter.total,
-                   title=title or fallback_title, source_format=source_format)  # fmt: skip
+    return _finish(builder.scenes, builder.action_text, builder.speech_counts, builder.extensions,
+                   builder.counter.total, title=title or fallback_title, source_format=source_format)  # fmt: skip
+
+
+class _Builder:
+    """Walks the screenplay's elements in order, one handler per kind of element, counting lines as it goes."""
+
+    def __init__(self) -> None:
+        from screenplay_tools.screenplay import ElementType
+
+        self.T = ElementType
+        self.counter = _LineCounter()
+        self.scenes: list[Scene] = []
+        self.action_text: dict[int, list[str]] = {}
+        self.speech_counts: dict[str, list[int]] = {}  # name -> [speeches, dialogue lines, dual-dialogue speeches]
+        self.extensions: dict[str, list[str]] = {}
+        self.speaker: str | None = None  # the character whose speech we are in
+        self.previous_type = None
+
+    def add(self, element) -> None:
+        kind = element.type
+        if not self._handle(kind, element):
+            return  # printed nothing: the speech and the previous element stay as they were
+        if kind not in (self.T.CHARACTER, self.T.DIALOGUE, self.T.PARENTHETICAL):
+            self.speaker = None
+        self.previous_type = kind
+
+    def _handle(self, kind, element) -> bool:
+        """Count one element; False when it prints nothing."""
+        T = self.T
+        speech_part = kind in (T.DIALOGUE, T.PARENTHETICAL)
+        if speech_part and self.counter.in_speech:
+            self._speech_line(kind, element)
+        elif kind == T.CHARACTER:
+            self._cue(element)
+        elif kind == T.HEADING and not _FADE_IN.match(element.text.strip()):
+            self._heading(element)
+        elif kind == T.ACTION:
+            return self._action(element)
+        elif kind == T.LYRIC:
+            self.counter.end_speech()
+            self.counter.add(printed_lines(element.text, DIALOGUE_WIDTH) + (0 if self.previous_type == T.LYRIC else 1))
+        elif speech_part:  # a speech without a cue (possible in FDX): lines only
+            self.counter.add(printed_lines(element.text, DIALOGUE_WIDTH))
+        elif kind in (T.TRANSITION, T.HEADING):  # a transition, or FADE IN: (which the parser reads as a heading)
+            self.counter.end_speech()
+            self.counter.add(2)
+        else:  # notes, boneyard, sections, synopses and page breaks print nothing
+            if kind == T.SYNOPSIS and self.counter.scene is not None and element.text.strip():
+                self.counter.scene.synopsis = one_line(element.text, 140)
+            return False
+        return True
+
+    def _speech_line(self, kind, element) -> None:
+        dialogue = kind == self.T.DIALOGUE
+        width = DIALOGUE_WIDTH if dialogue else PARENTHETICAL_WIDTH
+        body = element.text.strip("\n") if dialogue else f"({element.text.strip()})"
+        lines = printed_lines(body, width)
+        self.counter.speech_lines += lines
+        if dialogue and self.speaker:
+            self.speech_counts[self.speaker][1] += lines
+
+    def _cue(self, element) -> None:
+        dual = bool(element.is_dual_dialogue)
+        self.counter.start_speech(dual=dual)
+        name = character_name(element.name)
+        self.speaker = name or None
+        if not name:
+            return
+        counts = self.speech_counts.setdefault(name, [0, 0, 0])
+        counts[0] += 1
+        counts[2] += int(dual)
+        known = self.extensions.setdefault(name, [])
+        known += [e for e in dict.fromkeys(clean_extensions(element.extension)) if e not in known]
+        if self.counter.scene is not None:
+            for names in (self.counter.scene.speaking, self.counter.scene.characters):
+                if name not in names:
+                    names.append(name)
+
+    def _heading(self, element) -> None:
+        self.counter.end_speech()
+        heading = " ".join(element.text.split())
+        int_ext, location, time_of_day = split_heading(heading)
+        index = len(self.scenes) + 1
+        scene = Scene(index=index, number=(element.scene_number or "").strip() or str(index),
+                      heading=heading.upper(), int_ext=int_ext, location=location, time_of_day=time_of_day,
+                      forced=bool(getattr(element, "forced", False)))  # fmt: skip
+        self.scenes.append(scene)
+        self.action_text[index] = []
+        self.counter.scene = scene
+        self.counter.add(1 + printed_lines(heading, ACTION_WIDTH))
+
+    def _action(self, element) -> bool:
+        body = element.text.strip("\n")
+        if not body.strip():
+            return False  # a line holding only a note or boneyard
+        self.counter.end_speech()
+        self.counter.add(1 + printed_lines(body, ACTION_WIDTH))
+        scene = self.counter.scene
+        if scene is not None:
+            self.action_text[scene.index].append(body)
+            scene.synopsis = scene.synopsis or one_line(body.strip().split("\n\n")[0], 140)
+        return True
 
 
 class _LineCounter:
@@ -479,11 +514,15 @@ def strip_colour(scene: Scene) -> str:
     return STRIP_COLOURS.get((scene.int_ext, "night" if night else "day"), "#eeeeee")
 
 
-def report_html(breakdown: Breakdown, *, studio_name: str, source_name: str) -> str:
-    """The stripboard report, a self-contained HTML page (no external files), also the source of the PDF."""
-    from django.template.loader import render_to_string
-    from django.utils import timezone
+def report_html(
+    breakdown: Breakdown, *, studio_name: str, source_name: str, render: Callable[[str, dict], str] | None
+) -> str:
+    """The stripboard report, a self-contained HTML page (no external files), also the source of the PDF.
 
+    `render(template name, context)` is the portal's template renderer, passed in the tool's context.
+    """
+    if render is None:
+        raise ToolError("The stripboard report cannot be made here: no template renderer was given to the tool.")
     data = breakdown.as_dict()
     cast_ids = {character["name"]: number for number, character in enumerate(data["characters"], start=1)}
     for number, character in enumerate(data["characters"], start=1):
@@ -492,13 +531,13 @@ def report_html(breakdown: Breakdown, *, studio_name: str, source_name: str) -> 
         row["colour"] = strip_colour(scene)
         row["int_ext_label"] = INT_EXT_LABELS.get(scene.int_ext, "No INT/EXT")
         row["cast_ids"] = sorted(cast_ids[name] for name in scene.characters if name in cast_ids)
-    return render_to_string(
+    return render(
         "beta/tools/script_breakdown_report.html",
         {
             "breakdown": data,
             "studio_name": one_line(studio_name, 120),
             "source_name": one_line(source_name, 200),
-            "generated_at": timezone.now(),
+            "generated_at": dt.datetime.now(tz=dt.UTC),
             "page_lines": PAGE_LINES,
         },
     )
@@ -557,7 +596,8 @@ class ScriptBreakdownTool(Tool):
             (f"{stem}_locations.csv", locations_csv(breakdown), "text/csv", "Locations (CSV)", "locations_csv"),
         ]  # fmt: skip
         progress(55, "Making the stripboard report")
-        html = report_html(breakdown, studio_name=context.studio_name, source_name=source.filename)
+        html = report_html(breakdown, studio_name=context.studio_name, source_name=source.filename,
+                           render=context.render_template)  # fmt: skip
         documents.append((f"{stem}_stripboard.html", html, "text/html", "Stripboard report (HTML)", "report_html"))
         outputs = []
         for filename, body, content_type, label, role in documents:

@@ -11,39 +11,28 @@ from __future__ import annotations
 
 import csv
 import io
-import re
-import subprocess
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
-from assets.media import STILL_TIMEOUT, THREADS, ffmpeg_exe
 from beta.tools.base import Progress, Tool, ToolContext, ToolError, ToolInput, ToolOutput, ToolResult
-from beta.tools.dailies import (
+from beta.tools.common import (
     FALLBACK_FPS,
     TIMECODE_SCHEMA,
-    TimecodeRate,
-    frames_to_timecode,
     one_line,
     probe_video,
     resolve_start_timecode,
     safe_stem,
-    timecode_to_frames,
 )
+from media.errors import MediaError
+from media.renditions import make_frame_jpeg as render_frame_jpeg
+from media.timecode import Rate, frames_to_seconds, frames_to_timecode, timecode_to_frames
 
 THUMBNAIL_WIDTH = 480
 #: How often (seconds) detection reports progress: each report may touch the database.
 PROGRESS_INTERVAL = 0.5
 DETECT_FROM, DETECT_TO = 2, 80  # percent of the bar for detection; thumbnails fill most of the rest
-
-_TC = r"\d{2}:\d{2}:\d{2}[:;.]\d{2}"
-_EVENT = re.compile(
-    rf"^(?P<number>\d{{3,6}})\s+(?P<reel>\S+)\s+(?P<track>\S+)\s+(?P<transition>C|D|W\d{{3}}|K\s*B?|K\s*O?)"
-    rf"(?:\s+(?P<transition_frames>\d{{1,3}}))?\s+(?P<src_in>{_TC})\s+(?P<src_out>{_TC})"
-    rf"\s+(?P<rec_in>{_TC})\s+(?P<rec_out>{_TC})\s*$"
-)
-_CLIP_NAME = re.compile(r"^\*\s*FROM CLIP NAME:\s*(?P<name>.*?)\s*$", re.IGNORECASE)
 
 
 @dataclass
@@ -60,51 +49,7 @@ class Shot:
 # EDL -----------------------------------------------------------------------------------------------------------------
 
 
-@dataclass
-class EdlEvent:
-    number: int
-    reel: str
-    track: str
-    transition: str
-    src_in: str
-    src_out: str
-    rec_in: str
-    rec_out: str
-    clip_name: str = ""
-    comments: list[str] = field(default_factory=list)
-
-
-def parse_edl(text: str) -> list[EdlEvent]:
-    """The events of a CMX 3600 EDL, in order, with each event's `* FROM CLIP NAME:` and other comment lines."""
-    events: list[EdlEvent] = []
-    for raw in text.splitlines():
-        line = raw.strip()
-        if not line or line.upper().startswith(("TITLE:", "FCM:")):
-            continue
-        match = _EVENT.match(line)
-        if match:
-            events.append(
-                EdlEvent(
-                    number=int(match["number"]),
-                    reel=match["reel"],
-                    track=match["track"],
-                    transition=match["transition"],
-                    src_in=match["src_in"],
-                    src_out=match["src_out"],
-                    rec_in=match["rec_in"],
-                    rec_out=match["rec_out"],
-                )
-            )
-        elif events and line.startswith("*"):
-            clip = _CLIP_NAME.match(line)
-            if clip:
-                events[-1].clip_name = clip["name"]
-            else:
-                events[-1].comments.append(line.lstrip("* ").strip())
-    return events
-
-
-def write_edl(title: str, clip_name: str, shots: list[Shot], start: int, rate: TimecodeRate) -> str:
+def write_edl(title: str, clip_name: str, shots: list[Shot], start: int, rate: Rate) -> str:
     """A CMX 3600 EDL: one cut event per shot, record side starting at the clip's own start timecode."""
     lines = [f"TITLE: {one_line(title, 70)}", f"FCM: {'DROP FRAME' if rate.drop_frame else 'NON-DROP FRAME'}", ""]
     name = one_line(clip_name, 200)
@@ -123,7 +68,7 @@ def write_edl(title: str, clip_name: str, shots: list[Shot], start: int, rate: T
 CSV_HEADER = ["shot", "start_timecode", "end_timecode", "start_frame", "end_frame", "duration_seconds"]
 
 
-def write_csv(shots: list[Shot], start: int, rate: TimecodeRate) -> str:
+def write_csv(shots: list[Shot], start: int, rate: Rate) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(CSV_HEADER)
@@ -135,17 +80,17 @@ def write_csv(shots: list[Shot], start: int, rate: TimecodeRate) -> str:
                 frames_to_timecode(start + shot.end_frame, rate),
                 shot.start_frame,
                 shot.end_frame,
-                f"{(shot.end_frame - shot.start_frame) / rate.fps:.3f}",
+                f"{frames_to_seconds(shot.end_frame - shot.start_frame, rate):.3f}",
             ]
         )
     return buffer.getvalue()
 
 
-def write_otio(title: str, clip_name: str, shots: list[Shot], start: int, total_frames: int, rate: TimecodeRate) -> str:
+def write_otio(title: str, clip_name: str, shots: list[Shot], start: int, total_frames: int, rate: Rate) -> str:
     """An OpenTimelineIO timeline: one video track, one clip per shot, all referring to the source file."""
     import opentimelineio as otio  # imported when used, as scenedetect is below
 
-    fps = float(rate.fraction)
+    fps = float(rate.fps)
 
     def at(frames: int) -> otio.opentime.RationalTime:
         return otio.opentime.RationalTime(frames, fps)
@@ -203,22 +148,12 @@ def detect_shots(
 
 def make_frame_jpeg(src: Path, dest: Path, *, frame: int, fps: float, width: int = THUMBNAIL_WIDTH) -> None:
     """A JPEG of one frame (counted from 0), at most `width` wide, square pixels."""
-    # Input seeking decodes from the keyframe before and outputs the first frame at or after the time asked for.
-    seek = max(0.0, (frame - 0.5) / fps)
-    scale = f"scale=w='max(2,min({width},trunc(iw*sar/2)*2))':h='max(2,trunc(ow/dar/2)*2)',setsar=1"
-    command = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-y", "-loglevel", "error",
-               "-ss", f"{seek:.4f}", "-threads", str(THREADS), "-protocol_whitelist", "file",
-               "-i", f"file:{Path(src).resolve()}", "-map", "0:V:0", "-vf", scale, "-frames:v", "1",
-               "-c:v", "mjpeg", "-pix_fmt", "yuvj420p", "-q:v", "3",
-               "-f", "mjpeg", f"file:{dest.resolve()}"]  # fmt: skip
     try:
-        result = subprocess.run(  # noqa: S603 (a list of our own arguments, no shell)
-            command, capture_output=True, text=True, errors="replace", timeout=STILL_TIMEOUT, check=False
-        )
-    except subprocess.TimeoutExpired as exc:
-        raise ToolError("Making the shot thumbnails took too long and was stopped.") from exc
-    if result.returncode != 0 or not dest.is_file() or dest.stat().st_size == 0:
-        raise ToolError(f"We could not make a thumbnail of frame {frame}. The file may be damaged.")
+        render_frame_jpeg(src, dest, frame=frame, fps=fps, width=width)
+    except MediaError as exc:
+        if "timed out" in exc.detail:
+            raise ToolError("Making the shot thumbnails took too long and was stopped.") from exc
+        raise ToolError(f"We could not make a thumbnail of frame {frame}. The file may be damaged.") from exc
 
 
 # The tool ------------------------------------------------------------------------------------------------------------
@@ -269,82 +204,26 @@ class ShotDetectTool(Tool):
         params = {**self.defaults(), **params}
         source = inputs[0]
         progress(0, "Reading the clip")
-        probed = probe_video(source.path, what="Shot detection")
+        info = probe_video(source.path, what="Shot detection")
         logs: list[str] = []
         # Settled before the slow part, so that a start timecode the clip's frame rate cannot have fails at once.
-        fps = probed.info.fps or source.fps or FALLBACK_FPS
-        start_tc, rate, tc_from = resolve_start_timecode(probed.timecode, params["start_timecode"], fps, logs.append)
+        fps = info.fps or source.fps or FALLBACK_FPS
+        start_tc, rate, tc_from = resolve_start_timecode(info.timecode, params["start_timecode"], fps, logs.append)
         start = timecode_to_frames(start_tc, rate)
-
-        last_report = 0.0
-
-        def on_frame(done: int, total: int) -> None:
-            nonlocal last_report
-            now = time.monotonic()
-            if total > 0 and now - last_report >= PROGRESS_INTERVAL:
-                last_report = now
-                share = min(done / total, 1.0)
-                progress(
-                    DETECT_FROM + int(share * (DETECT_TO - DETECT_FROM)), f"Finding cuts (frame {done} of {total})"
-                )
+        reporter = _Reporter(progress)
 
         progress(DETECT_FROM, "Finding cuts")
         shots, _, frames_read = detect_shots(
             source.path,
             threshold=float(params["threshold"]),
             min_scene_len=int(params["min_scene_len_frames"]),
-            on_frame=on_frame,
+            on_frame=reporter.on_frame,
         )
         progress(DETECT_TO, f"Found {len(shots)} shot{'s' if len(shots) != 1 else ''}", log=" ".join(logs) or None)
 
         stem = safe_stem(source.filename)
-        outputs: list[ToolOutput] = []
-        shot_rows = []
-        for index, shot in enumerate(shots):
-            middle = shot.start_frame + (shot.end_frame - shot.start_frame - 1) // 2
-            thumb = context.work_dir / f"{stem}_{shot.role}.jpg"
-            make_frame_jpeg(source.path, thumb, frame=middle, fps=fps)
-            outputs.append(ToolOutput(thumb, "image", f"Shot {shot.number}", "image/jpeg", thumb.name, shot.role))
-            shot_rows.append(
-                {
-                    "number": shot.number,
-                    "start_tc": frames_to_timecode(start + shot.start_frame, rate),
-                    "end_tc": frames_to_timecode(start + shot.end_frame, rate),
-                    "start_frame": shot.start_frame,
-                    "end_frame": shot.end_frame,
-                    "start_seconds": round(shot.start_frame / fps, 3),
-                    "end_seconds": round(shot.end_frame / fps, 3),
-                    "duration": round((shot.end_frame - shot.start_frame) / fps, 3),
-                    "thumbnail_role": shot.role,
-                }
-            )
-            now = time.monotonic()
-            if now - last_report >= PROGRESS_INTERVAL or index + 1 == len(shots):
-                last_report = now
-                progress(DETECT_TO + int((index + 1) / len(shots) * 17), f"Thumbnail {index + 1} of {len(shots)}")
-
-        title = f"{one_line(source.filename, 60) or stem} shots"
-        documents = [
-            (
-                f"{stem}.edl",
-                write_edl(title, source.filename, shots, start, rate),
-                "text/plain",
-                "EDL (CMX 3600)",
-                "edl",
-            ),
-            (f"{stem}_shots.csv", write_csv(shots, start, rate), "text/csv", "Shot list (CSV)", "csv"),
-            (
-                f"{stem}.otio",
-                write_otio(title, source.filename, shots, start, frames_read, rate),
-                "application/json",
-                "OpenTimelineIO timeline",
-                "otio",
-            ),
-        ]
-        for filename, text, content_type, label, role in documents:
-            path = context.work_dir / filename
-            path.write_text(text, encoding="utf-8")
-            outputs.append(ToolOutput(path, "document", label, content_type, filename, role))
+        outputs, shot_rows = self._thumbnails(source, shots, start, rate, fps, stem, context, reporter)
+        outputs += self._documents(source, shots, start, frames_read, rate, stem, context)
         progress(100, "Done")
         return ToolResult(
             outputs=outputs,
@@ -358,6 +237,91 @@ class ShotDetectTool(Tool):
                 "shots": shot_rows,
             },
         )
+
+    # Steps -----------------------------------------------------------------------------------------------------------
+
+    @staticmethod
+    def _thumbnails(
+        source: ToolInput,
+        shots: list[Shot],
+        start: int,
+        rate: Rate,
+        fps: float,
+        stem: str,
+        context: ToolContext,
+        reporter: _Reporter,
+    ) -> tuple[list[ToolOutput], list[dict]]:
+        """A thumbnail of each shot's middle frame, and the shot list's rows for the job page."""
+        outputs: list[ToolOutput] = []
+        shot_rows = []
+        for index, shot in enumerate(shots):
+            middle = shot.start_frame + (shot.end_frame - shot.start_frame - 1) // 2
+            thumb = context.work_dir / f"{stem}_{shot.role}.jpg"
+            make_frame_jpeg(source.path, thumb, frame=middle, fps=fps)
+            outputs.append(ToolOutput(thumb, "image", f"Shot {shot.number}", "image/jpeg", thumb.name, shot.role))
+            shot_rows.append(_shot_row(shot, start, rate, fps))
+            reporter.thumbnail_done(index + 1, len(shots))
+        return outputs, shot_rows
+
+    @staticmethod
+    def _documents(
+        source: ToolInput, shots: list[Shot], start: int, frames_read: int, rate: Rate, stem: str, context: ToolContext
+    ) -> list[ToolOutput]:
+        """The cut list three ways: CMX 3600 EDL, CSV and OpenTimelineIO."""
+        title = f"{one_line(source.filename, 60) or stem} shots"
+        documents = [
+            (f"{stem}.edl", write_edl(title, source.filename, shots, start, rate), "text/plain", "EDL (CMX 3600)",
+             "edl"),
+            (f"{stem}_shots.csv", write_csv(shots, start, rate), "text/csv", "Shot list (CSV)", "csv"),
+            (f"{stem}.otio", write_otio(title, source.filename, shots, start, frames_read, rate), "application/json",
+             "OpenTimelineIO timeline", "otio"),
+        ]  # fmt: skip
+        outputs = []
+        for filename, text, content_type, label, role in documents:
+            path = context.work_dir / filename
+            path.write_text(text, encoding="utf-8")
+            outputs.append(ToolOutput(path, "document", label, content_type, filename, role))
+        return outputs
+
+
+def _shot_row(shot: Shot, start: int, rate: Rate, fps: float) -> dict:
+    return {
+        "number": shot.number,
+        "start_tc": frames_to_timecode(start + shot.start_frame, rate),
+        "end_tc": frames_to_timecode(start + shot.end_frame, rate),
+        "start_frame": shot.start_frame,
+        "end_frame": shot.end_frame,
+        "start_seconds": round(shot.start_frame / fps, 3),
+        "end_seconds": round(shot.end_frame / fps, 3),
+        "duration": round((shot.end_frame - shot.start_frame) / fps, 3),
+        "thumbnail_role": shot.role,
+    }
+
+
+class _Reporter:
+    """Progress during detection (frame by frame) and thumbnails, at most every PROGRESS_INTERVAL seconds."""
+
+    def __init__(self, progress: Progress) -> None:
+        self.progress = progress
+        self.last_report = 0.0
+
+    def _due(self, *, force: bool = False) -> bool:
+        now = time.monotonic()
+        if force or now - self.last_report >= PROGRESS_INTERVAL:
+            self.last_report = now
+            return True
+        return False
+
+    def on_frame(self, done: int, total: int) -> None:
+        if total > 0 and self._due():
+            share = min(done / total, 1.0)
+            self.progress(
+                DETECT_FROM + int(share * (DETECT_TO - DETECT_FROM)), f"Finding cuts (frame {done} of {total})"
+            )
+
+    def thumbnail_done(self, done: int, total: int) -> None:
+        if self._due(force=done == total):
+            self.progress(DETECT_TO + int(done / total * 17), f"Thumbnail {done} of {total}")
 
 
 TOOLS = [ShotDetectTool]

@@ -25,21 +25,22 @@ from pathlib import Path
 
 import numpy as np
 
-from assets.media import THREADS
 from beta.tools import whisper_model
 from beta.tools.base import Progress, Tool, ToolContext, ToolError, ToolInput, ToolOutput, ToolResult
-from beta.tools.dailies import (
+from beta.tools.common import (
     FALLBACK_FPS,
     TIMECODE_SCHEMA,
-    MediaProbe,
-    frames_to_timecode,
+    ffmpeg_output_ok,
     one_line,
     probe_media,
     resolve_start_timecode,
     run_ffmpeg_with_progress,
     safe_stem,
-    timecode_to_frames,
+    timecode_log,
 )
+from media.ffmpeg import input_args, output_arg
+from media.probe import MediaInfo
+from media.timecode import Rate, seconds_to_timecode, timecode_to_frames
 
 SAMPLE_RATE = 16_000
 #: Taking the sound out may run this long plus EXTRACT_SECONDS_PER_SECOND for each second of media.
@@ -131,40 +132,56 @@ def make_cues(segments: list[Segment], *, width: int, duration: float) -> list[C
 
     Times lie within [0, duration], each cue ends after it starts, and no cue overlaps the next.
     """
-
-    def fits(text: str) -> bool:
-        return len(text) <= width * MAX_LINES and len(wrap_lines(text, width)) <= MAX_LINES
-
     pieces: list[tuple[float, float, str]] = []
     for segment in segments:
-        if segment.words and (not fits(segment.text) or segment.end - segment.start > MAX_CUE_SECONDS):
-            group: list[Word] = []
-            for word in segment.words:
-                text = "".join(w.text for w in [*group, word]).strip()
-                too_long = not fits(text) or word.end - (group[0].start if group else word.start) > MAX_CUE_SECONDS
-                if group and too_long:
-                    pieces.append((group[0].start, group[-1].end, "".join(w.text for w in group).strip()))
-                    group = []
-                group.append(word)
-                # A sentence ending past half a line is a good place to cut.
-                joined = "".join(w.text for w in group).strip()
-                if _SENTENCE_END.search(joined) and len(joined) > width // 2 and word is not segment.words[-1]:
-                    pieces.append((group[0].start, group[-1].end, joined))
-                    group = []
-            if group:
-                pieces.append((group[0].start, group[-1].end, "".join(w.text for w in group).strip()))
+        if segment.words and (not _fits(segment.text, width) or segment.end - segment.start > MAX_CUE_SECONDS):
+            pieces += _split_at_words(segment, width)
         else:
             pieces.append((segment.start, segment.end, segment.text))
-
-    cues: list[Cue] = []
     pieces = sorted((p for p in pieces if p[2].strip()), key=lambda p: p[0])
-    duration = max(duration, 0.0)
+    return _place_cues(pieces, width=width, duration=max(duration, 0.0))
+
+
+def _fits(text: str, width: int) -> bool:
+    return len(text) <= width * MAX_LINES and len(wrap_lines(text, width)) <= MAX_LINES
+
+
+def _joined(words: list[Word]) -> str:
+    return "".join(w.text for w in words).strip()
+
+
+def _split_at_words(segment: Segment, width: int) -> list[tuple[float, float, str]]:
+    """A long segment cut between words: where a cue would grow too long, and after a sentence past half a line."""
+    pieces: list[tuple[float, float, str]] = []
+    group: list[Word] = []
+    for word in segment.words:
+        too_long = not _fits(_joined([*group, word]), width) or (
+            word.end - (group[0].start if group else word.start) > MAX_CUE_SECONDS
+        )
+        if group and too_long:
+            pieces.append((group[0].start, group[-1].end, _joined(group)))
+            group = []
+        group.append(word)
+        # A sentence ending past half a line is a good place to cut.
+        joined = _joined(group)
+        if _SENTENCE_END.search(joined) and len(joined) > width // 2 and word is not segment.words[-1]:
+            pieces.append((group[0].start, group[-1].end, joined))
+            group = []
+    if group:
+        pieces.append((group[0].start, group[-1].end, _joined(group)))
+    return pieces
+
+
+def _place_cues(pieces: list[tuple[float, float, str]], *, width: int, duration: float) -> list[Cue]:
+    """Cues in [0, duration], each shown MIN_CUE_SECONDS where it can be, none overlapping the next."""
+    cues: list[Cue] = []
     for index, (start, end, text) in enumerate(pieces):
         next_start = pieces[index + 1][0] if index + 1 < len(pieces) else duration
-        start = min(max(start, cues[-1].end if cues else 0.0, 0.0), duration)
+        previous_end = cues[-1].end if cues else 0.0
+        start = min(max(start, previous_end, 0.0), duration)
         end = min(max(end, start + MIN_CUE_SECONDS), max(next_start, end), duration)
         if end <= start:  # squeezed out at the very end of the media: give it the last moment there is
-            start = max(min(start, duration - 0.001), cues[-1].end if cues else 0.0)
+            start = max(min(start, duration - 0.001), previous_end)
             end = duration
             if end <= start:
                 continue
@@ -195,21 +212,21 @@ def to_vtt(cues: Iterable[Cue]) -> str:
 # Media ---------------------------------------------------------------------------------------------------------------
 
 
-def probe_sound(path: Path) -> MediaProbe:
+def probe_sound(path: Path) -> MediaInfo:
     """Probe the input; raise ToolError (a sentence for the partner) if it has no sound to transcribe."""
-    probed = probe_media(path)
-    if not probed.info.has_audio:
+    info = probe_media(path)
+    if not info.has_audio:
         raise ToolError("This file has no sound to transcribe.")
-    return probed
+    return info
 
 
 def extract_audio(source: Path, dest: Path, *, duration: float | None, progress: Progress) -> None:
     """The first sound track as 16 kHz mono 16-bit WAV, reporting progress up to EXTRACT_TO percent."""
     tmp = dest.with_name(f".{dest.name}.part")
     args = [
-        "-threads", str(THREADS), "-protocol_whitelist", "file", "-i", f"file:{Path(source).resolve()}",
+        *input_args(source),
         "-map", "0:a:0", "-vn", "-sn", "-dn", "-map_metadata", "-1",
-        "-ac", "1", "-ar", str(SAMPLE_RATE), "-c:a", "pcm_s16le", "-f", "wav", f"file:{tmp.resolve()}",
+        "-ac", "1", "-ar", str(SAMPLE_RATE), "-c:a", "pcm_s16le", "-f", "wav", output_arg(tmp),
     ]  # fmt: skip
     timeout = EXTRACT_BASE_TIMEOUT + EXTRACT_SECONDS_PER_SECOND * (duration or 4 * 3600.0)
     try:
@@ -219,7 +236,7 @@ def extract_audio(source: Path, dest: Path, *, duration: float | None, progress:
             duration=duration,
             on_fraction=lambda f: progress(max(1, math.floor(f * EXTRACT_TO)), "Taking out the sound"),
         )
-        if returncode != 0 or not tmp.is_file() or tmp.stat().st_size <= 44:
+        if not ffmpeg_output_ok(returncode, tmp, min_size=44):
             logger.warning("transcribe: ffmpeg exited %s: %s", returncode, one_line(errors[-600:], 600))
             raise ToolError(
                 "We could not read the sound of this file. It may be damaged or use a format we do not support."
@@ -298,29 +315,11 @@ class TranscribeTool(Tool):
         source = inputs[0]
         logs: list[str] = []
         progress(0, "Reading the file")
-        probed = probe_sound(source.path)
-        info = probed.info
-
-        if info.has_video and not info.is_still and info.fps:
-            fps = info.fps
-        else:
-            fps = FALLBACK_FPS
-            logs.append(f"Timecode is counted at {fps:g} fps (this file has no frame rate of its own).")
-        start_tc, rate, tc_from = resolve_start_timecode(probed.timecode, params["start_timecode"], fps, logs.append)
-        logs.append(
-            f"Start timecode {start_tc} from the file." if tc_from == "source" else f"Start timecode {start_tc}."
-        )
-
-        wav = context.work_dir / ".sound-16k.wav"
+        info = probe_sound(source.path)
+        start_tc, rate, tc_from = self._timecode(info, params, logs)
         progress(1, "Taking out the sound", log=" ".join(logs))
-        try:
-            extract_audio(source.path, wav, duration=info.duration or source.duration, progress=progress)
-            audio = read_wav(wav)
-        finally:
-            wav.unlink(missing_ok=True)
+        audio = self._sound(source, info, context, progress)
         duration = len(audio) / SAMPLE_RATE
-        if duration <= 0:
-            raise ToolError("This file's sound track is empty.")
 
         progress(EXTRACT_TO, "Loading the speech model")
         loaded = whisper_model.load_model()
@@ -331,10 +330,71 @@ class TranscribeTool(Tool):
         start_frame = timecode_to_frames(start_tc, rate)
 
         def tc(seconds: float) -> str:
-            return frames_to_timecode(start_frame + math.floor(seconds * rate.fps + 1e-6), rate)
+            return seconds_to_timecode(seconds, rate, start=start_frame)
 
-        stem = safe_stem(source.filename)
         transcript = {
+            **self._header(source, loaded, duration, start_tc, tc_from, rate),
+            "segments": [_segment_entry(number, segment, tc, params["word_timings"])
+                         for number, segment in enumerate(segments, start=1)],
+        }  # fmt: skip
+        cues = make_cues(segments, width=params["line_length"], duration=duration)
+        outputs = self._write(safe_stem(source.filename), transcript, cues, context)
+        word_count = sum(len(s.text.split()) for s in segments)
+        if not segments:
+            progress(100, "Done: no speech found", log="No speech was found in this file.")
+        else:
+            progress(100, "Done", log=f"{len(segments)} segments, {word_count} words, {len(cues)} subtitles.")
+        # The page lists the subtitles (short lines, each a place to seek to), with source timecode.
+        lines = [
+            {"start": cue.start, "end": cue.end, "tc": tc(cue.start), "text": " ".join(cue.lines)}
+            for cue in cues[:SUMMARY_LINE_LIMIT]
+        ]
+        return ToolResult(
+            outputs=outputs,
+            summary={
+                "model": whisper_model.MODEL_NAME,
+                "language": "en",
+                "duration": round(duration, 3),
+                "start_timecode": start_tc,
+                "timecode_from": tc_from,
+                "fps": round(float(rate.fps), 3),
+                "segment_count": len(segments),
+                "word_count": word_count,
+                "cue_count": len(cues),
+                "lines": lines,
+                "lines_truncated": len(cues) > SUMMARY_LINE_LIMIT,
+            },
+        )
+
+    # Steps -----------------------------------------------------------------------------------------------------------
+
+    @staticmethod
+    def _timecode(info: MediaInfo, params: dict, logs: list[str]) -> tuple[str, Rate, str]:
+        """The start timecode and rate: the picture's own rate, else FALLBACK_FPS for a sound file."""
+        if info.has_video and not info.is_still and info.fps:
+            fps = info.fps
+        else:
+            fps = FALLBACK_FPS
+            logs.append(f"Timecode is counted at {fps:g} fps (this file has no frame rate of its own).")
+        start_tc, rate, tc_from = resolve_start_timecode(info.timecode, params["start_timecode"], fps, logs.append)
+        logs.append(timecode_log(start_tc, tc_from))
+        return start_tc, rate, tc_from
+
+    @staticmethod
+    def _sound(source: ToolInput, info: MediaInfo, context: ToolContext, progress: Progress) -> np.ndarray:
+        """The first sound track as 16 kHz mono samples; the WAV it went through is removed."""
+        wav = context.work_dir / ".sound-16k.wav"
+        try:
+            extract_audio(source.path, wav, duration=info.duration or source.duration, progress=progress)
+            audio = read_wav(wav)
+        finally:
+            wav.unlink(missing_ok=True)
+        if len(audio) <= 0:
+            raise ToolError("This file's sound track is empty.")
+        return audio
+
+    def _header(self, source: ToolInput, loaded, duration: float, start_tc: str, tc_from: str, rate: Rate) -> dict:
+        return {
             "tool": self.slug,
             "tool_version": self.version,
             "model": {
@@ -349,75 +409,25 @@ class TranscribeTool(Tool):
             "duration": round(duration, 3),
             "start_timecode": start_tc,
             "timecode_from": tc_from,
-            "fps": round(rate.fps, 3),
+            "fps": round(float(rate.fps), 3),
             "drop_frame": rate.drop_frame,
-            "segments": [
-                {
-                    "id": number,
-                    "start": segment.start,
-                    "end": segment.end,
-                    "start_tc": tc(segment.start),
-                    "end_tc": tc(segment.end),
-                    "text": segment.text,
-                    **(
-                        {
-                            "words": [
-                                {"start": w.start, "end": w.end, "word": w.text.strip(), "probability": w.probability}
-                                for w in segment.words
-                            ]
-                        }
-                        if params["word_timings"]
-                        else {}
-                    ),
-                }
-                for number, segment in enumerate(segments, start=1)
-            ],
         }
-        cues = make_cues(segments, width=params["line_length"], duration=duration)
+
+    @staticmethod
+    def _write(stem: str, transcript: dict, cues: list[Cue], context: ToolContext) -> list[ToolOutput]:
+        """The JSON transcript, SRT and WebVTT files."""
         json_path = context.work_dir / f"{stem}_transcript.json"
         srt_path = context.work_dir / f"{stem}.en.srt"
         vtt_path = context.work_dir / f"{stem}.en.vtt"
         json_path.write_text(json.dumps(transcript, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
         srt_path.write_text(to_srt(cues), encoding="utf-8")
         vtt_path.write_text(to_vtt(cues), encoding="utf-8")
-
-        word_count = sum(len(s.text.split()) for s in segments)
-        if not segments:
-            progress(100, "Done: no speech found", log="No speech was found in this file.")
-        else:
-            progress(100, "Done", log=f"{len(segments)} segments, {word_count} words, {len(cues)} subtitles.")
-        # The page lists the subtitles (short lines, each a place to seek to), with source timecode.
-        lines = [
-            {"start": cue.start, "end": cue.end, "tc": tc(cue.start), "text": " ".join(cue.lines)}
-            for cue in cues[:SUMMARY_LINE_LIMIT]
-        ]
-        return ToolResult(
-            outputs=[
-                ToolOutput(
-                    json_path,
-                    "document",
-                    "Transcript (JSON, timecoded)",
-                    "application/json",
-                    json_path.name,
-                    "transcript",
-                ),
-                ToolOutput(srt_path, "document", "Subtitles (SRT)", "application/x-subrip", srt_path.name, "srt"),
-                ToolOutput(vtt_path, "document", "Subtitles (WebVTT)", "text/vtt", vtt_path.name, "vtt"),
-            ],
-            summary={
-                "model": whisper_model.MODEL_NAME,
-                "language": "en",
-                "duration": round(duration, 3),
-                "start_timecode": start_tc,
-                "timecode_from": tc_from,
-                "fps": round(rate.fps, 3),
-                "segment_count": len(segments),
-                "word_count": word_count,
-                "cue_count": len(cues),
-                "lines": lines,
-                "lines_truncated": len(cues) > SUMMARY_LINE_LIMIT,
-            },
-        )
+        return [
+            ToolOutput(json_path, "document", "Transcript (JSON, timecoded)", "application/json", json_path.name,
+                       "transcript"),
+            ToolOutput(srt_path, "document", "Subtitles (SRT)", "application/x-subrip", srt_path.name, "srt"),
+            ToolOutput(vtt_path, "document", "Subtitles (WebVTT)", "text/vtt", vtt_path.name, "vtt"),
+        ]  # fmt: skip
 
     @staticmethod
     def _transcribe(model, audio: np.ndarray, duration: float, params: dict, progress: Progress) -> list[Segment]:
@@ -455,6 +465,23 @@ class TranscribeTool(Tool):
                 f"Transcribing: {_clock(end)} of {_clock(duration)}",
             )
         return segments
+
+
+def _segment_entry(number: int, segment: Segment, tc, word_timings: bool) -> dict:
+    entry = {
+        "id": number,
+        "start": segment.start,
+        "end": segment.end,
+        "start_tc": tc(segment.start),
+        "end_tc": tc(segment.end),
+        "text": segment.text,
+    }
+    if word_timings:
+        entry["words"] = [
+            {"start": w.start, "end": w.end, "word": w.text.strip(), "probability": w.probability}
+            for w in segment.words
+        ]
+    return entry
 
 
 TOOLS = [TranscribeTool]

@@ -19,10 +19,12 @@ from __future__ import annotations
 import os
 import time
 import warnings
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from beta.tools.base import Progress, Tool, ToolContext, ToolError, ToolInput, ToolOutput, ToolResult
-from beta.tools.dailies import safe_stem
+from beta.tools.common import safe_stem
 
 SCALE = 2
 TIMES = "\u00d7"  # the multiplication sign, in what partners read
@@ -37,10 +39,13 @@ PROGRESS_INTERVAL = 0.5
 _model = None
 
 
-def max_pixels() -> int:
-    from django.conf import settings
+#: UPSCALE_MAX_PIXELS when the deployment does not set it: a 4K DCI frame.
+DEFAULT_MAX_PIXELS = 4096 * 2160
 
-    return int(settings.UPSCALE_MAX_PIXELS)
+
+def max_pixels(settings: Mapping[str, Any]) -> int:
+    """The largest picture we upscale, from the deployment's UPSCALE_MAX_PIXELS (passed in the tool's context)."""
+    return int(settings.get("UPSCALE_MAX_PIXELS", DEFAULT_MAX_PIXELS))
 
 
 def _network():
@@ -55,7 +60,7 @@ def _network():
     return _model
 
 
-def image_size(path: Path) -> tuple[int, int]:
+def image_size(path: Path, limit: int = DEFAULT_MAX_PIXELS) -> tuple[int, int]:
     """(width, height) from the file's header, without decoding its pixels."""
     from PIL import Image, UnidentifiedImageError
 
@@ -66,7 +71,7 @@ def image_size(path: Path) -> tuple[int, int]:
                 return image.size
         except Image.DecompressionBombError as exc:
             raise ToolError(
-                f"This image is too large to upscale: we take pictures up to {max_pixels():,} pixels."
+                f"This image is too large to upscale: we take pictures up to {limit:,} pixels."
             ) from exc
         except (UnidentifiedImageError, OSError) as exc:
             raise ToolError(
@@ -185,8 +190,8 @@ class UpscaleTool(Tool):
 
         source = inputs[0]
         progress(0, "Reading the picture")
-        width, height = image_size(source.path)
-        limit = max_pixels()
+        limit = max_pixels(context.settings)
+        width, height = image_size(source.path, limit)
         if width * height > limit:
             raise ToolError(
                 f"This picture is {width} {TIMES} {height} = {width * height:,} pixels; we upscale pictures up to "

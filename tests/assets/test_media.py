@@ -1,6 +1,7 @@
 import random
 import shutil
 import struct
+from fractions import Fraction
 
 import pytest
 
@@ -311,3 +312,42 @@ def test_the_proxy_keeps_the_source_timecode_and_drops_other_metadata(make_media
 
     text = subprocess.run([ffmpeg_exe(), "-hide_banner", "-i", str(proxy)], capture_output=True, text=True).stderr
     assert "48.8584" not in text
+
+
+
+# Probing with PyAV: the numbers `ffmpeg -i` printed for the same clips (checked side by side before the switch) -------
+
+
+@pytest.mark.parametrize(
+    ("name", "args", "expected"),
+    [
+        ("ntsc.mov", ["-f", "lavfi", "-i", "testsrc2=size=320x180:rate=30000/1001:duration=1", "-c:v", "libx264",
+                      "-preset", "ultrafast", "-timecode", "01:00:00;00"],
+         {"duration": 1.0, "width": 320, "height": 180, "fps": 30000 / 1001, "rate": Fraction(30000, 1001),
+          "video_codec": "h264", "audio_codec": "", "timecode": "01:00:00;00", "is_still": False}),
+        ("film.mp4", ["-f", "lavfi", "-i", "testsrc2=size=320x180:rate=24000/1001:duration=1", "-c:v", "libx264",
+                      "-preset", "ultrafast", "-timecode", "10:00:00:00"],
+         {"duration": 1.0, "width": 320, "height": 180, "fps": 24000 / 1001, "rate": Fraction(24000, 1001),
+          "video_codec": "h264", "audio_codec": "", "timecode": "10:00:00:00", "is_still": False}),
+        ("anim.gif", [*lavfi_video("64x48", 0.4, rate=10)],
+         {"duration": 0.4, "width": 64, "height": 48, "fps": 10, "video_codec": "gif", "is_still": False}),
+        ("tone.flac", [*lavfi_sine(0.7)],
+         {"duration": 0.7, "width": None, "fps": None, "audio_codec": "flac", "audio_channels": 1,
+          "sample_rate": 48000, "has_video": False}),
+    ],
+)  # fmt: skip
+def test_probe_reads_rates_timecode_and_sound(tmp_path, name, args, expected):
+    path = tmp_path / name
+    run_ffmpeg(*args, str(path))
+
+    info = probe(path)
+
+    assert {key: getattr(info, key) for key in expected} == expected
+
+
+def test_probe_lists_every_stream_and_the_sound_of_the_sample_video(sample_video):
+    info = probe(sample_video)
+
+    assert [(s.kind, s.codec) for s in info.streams] == [("video", "h264"), ("audio", "aac")]
+    assert (info.rate, info.audio_channels, info.sample_rate, info.container) == (Fraction(25), 1, 48000, "mov")
+    assert info.timecode is None

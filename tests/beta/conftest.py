@@ -11,6 +11,7 @@ from pathlib import Path
 import imageio_ffmpeg
 import pytest
 
+from beta.tool_settings import ToolSettings, render_template
 from beta.tools.base import JobCanceled, ToolContext, ToolInput
 
 FPS = 25
@@ -128,4 +129,5 @@ def text_file(tmp_path) -> Path:
 def tool_context(tmp_path) -> ToolContext:
     work_dir = tmp_path / "work"
     work_dir.mkdir()
-    return ToolContext(work_dir=work_dir, studio_name="Northlight Pictures", job_label="job 1")
+    return ToolContext(work_dir=work_dir, studio_name="Northlight Pictures", job_label="job 1",
+                       settings=ToolSettings(), render_template=render_template)

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from beta import services
 from beta.errors import JobError, JobParameterError, QuotaError
-from beta.models import Job, Tool
+from beta.models import Job, ToolSwitch
 from portal.errors import PermissionDeniedError
 from tests.factories import AssetFactory, CohortFactory, MembershipFactory, OwnerFactory
 
@@ -75,7 +75,7 @@ def test_another_studios_asset_and_wrong_kinds_are_refused(owner):
 
 def test_tool_not_allowed_for_the_cohort_and_closed_cohorts_are_refused(owner):
     asset = _video(owner.organization)
-    switch = Tool.objects.create(slug="noop", all_cohorts=False)
+    switch = ToolSwitch.objects.create(slug="noop", all_cohorts=False)
     switch.cohorts.add(CohortFactory())
     with pytest.raises(JobError, match="not offered to your cohort"):
         submit(owner.user, asset)

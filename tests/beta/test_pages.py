@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from assets.models import Asset, Rendition
-from beta.models import Job, JobInput, JobOutput, Tool
+from beta.models import Job, JobInput, JobOutput, ToolSwitch
 from tests.factories import (
     AdminFactory,
     AssetFactory,
@@ -64,8 +64,8 @@ def test_catalogue_shows_each_tool_with_what_it_takes_makes_and_where_it_runs(cl
 
 
 def test_a_tool_not_offered_to_the_cohort_says_why_and_has_no_run_button(client, owner):
-    Tool.objects.create(slug="noop", all_cohorts=False)
-    Tool.objects.create(slug="fail", enabled=False, note="Paused while we fix a colour bug.")
+    ToolSwitch.objects.create(slug="noop", all_cohorts=False)
+    ToolSwitch.objects.create(slug="fail", enabled=False, note="Paused while we fix a colour bug.")
     body = client.get(reverse("beta:catalogue")).content.decode()
     assert "This tool is not offered to your cohort." in body
     assert "Paused while we fix a colour bug." in body
@@ -579,12 +579,12 @@ def test_staff_job_list_query_count_does_not_grow_with_rows(client, django_asser
 def test_admin_lists_tool_switches_and_jobs_read_only(client, owner):
     job = make_job(owner.organization, tool_slug="noop", status="succeeded")
     output(job, role="result", kind="document", label="Diagnostic result", filename="ok.txt")
-    Tool.objects.create(slug="noop", all_cohorts=False).cohorts.add(owner.organization.cohort)
+    ToolSwitch.objects.create(slug="noop", all_cohorts=False).cohorts.add(owner.organization.cohort)
     client.force_login(AdminFactory(is_superuser=True))
-    tools = client.get(reverse("admin:beta_tool_changelist")).content.decode()
+    tools = client.get(reverse("admin:beta_toolswitch_changelist")).content.decode()
     assert "Diagnostics: no-op" in tools
     assert owner.organization.cohort.name in tools
-    add = client.get(reverse("admin:beta_tool_add")).content.decode()
+    add = client.get(reverse("admin:beta_toolswitch_add")).content.decode()
     assert '<option value="dailies">' in add
     jobs = client.get(reverse("admin:beta_job_changelist"), {"status__exact": "succeeded", "q": "noop"})
     assert jobs.status_code == 200
@@ -599,7 +599,8 @@ def test_admin_lists_tool_switches_and_jobs_read_only(client, owner):
 def test_an_admin_can_switch_a_tool_off_for_partners(client, owner):
     client.force_login(AdminFactory(is_superuser=True))
     response = client.post(
-        reverse("admin:beta_tool_add"), {"slug": "noop", "enabled": "", "all_cohorts": "on", "note": "Back Monday."}
+        reverse("admin:beta_toolswitch_add"),
+        {"slug": "noop", "enabled": "", "all_cohorts": "on", "note": "Back Monday."},
     )
     assert response.status_code == 302
     client.force_login(owner.user)

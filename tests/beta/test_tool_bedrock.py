@@ -27,6 +27,7 @@ from assets.storage import get_store
 from beta import services
 from beta.errors import JobError
 from beta.models import Job
+from beta.tool_settings import ToolSettings
 from beta.tools import bedrock
 from beta.tools.base import ToolError, ToolInput, TransientToolError
 from beta.tools.generate import GenerateImageTool, GenerateVideoTool
@@ -107,7 +108,7 @@ def reel_bucket(bedrock_on, s3_bucket):
 @pytest.fixture
 def stub(bedrock_on, reel_bucket_if_any):
     """A Stubber on the very client the adapter's factory returns (after the configuration is final)."""
-    stubber = Stubber(bedrock.runtime_client())
+    stubber = Stubber(bedrock.runtime_client(bedrock.config(ToolSettings())))
     stubber.activate()
     yield stubber
     stubber.deactivate()
@@ -481,7 +482,7 @@ def test_the_bedrock_tools_are_hidden_and_refused_when_not_configured(client, ow
     assert not Job.objects.exists()
     # Staff see them, marked, where tools are switched on and off.
     client.force_login(AdminFactory(is_superuser=True))
-    add = client.get(reverse("admin:beta_tool_add")).content.decode()
+    add = client.get(reverse("admin:beta_toolswitch_add")).content.decode()
     assert "Generate image — Not configured: Amazon Bedrock is not enabled on this portal." in add
 
 

@@ -271,6 +271,7 @@ def test_a_file_that_is_not_a_screenplay_fails_with_a_message_saying_why(write, 
 
 @pytest.fixture(scope="module")
 def tool_run(tmp_path_factory):
+    from beta.tool_settings import ToolSettings, render_template
     from beta.tools.base import ToolContext
 
     folder = tmp_path_factory.mktemp("breakdown")
@@ -279,7 +280,8 @@ def tool_run(tmp_path_factory):
     work = folder / "work"
     work.mkdir()
     recorder = ProgressRecorder()
-    context = ToolContext(work_dir=work, studio_name="Northlight <Pictures>", job_label="job 1")
+    context = ToolContext(work_dir=work, studio_name="Northlight <Pictures>", job_label="job 1",
+                          settings=ToolSettings(), render_template=render_template)
     result = ScriptBreakdownTool().run([video_input(script, "night_kitchen.fountain", "script")], {}, recorder, context)
     return result, recorder
 

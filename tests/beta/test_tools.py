@@ -16,18 +16,13 @@ import numpy as np
 import opentimelineio as otio
 import pytest
 
-from assets.media import probe
 from beta.tools import dailies, diagnostics, shot_detect
 from beta.tools.base import JobCanceled, ToolContext, ToolError, TransientToolError
-from beta.tools.dailies import (
-    DailiesTool,
-    TimecodeRate,
-    filter_value,
-    frames_to_timecode,
-    source_timecode,
-    timecode_to_frames,
-)
-from beta.tools.shot_detect import ShotDetectTool, parse_edl
+from beta.tools.common import filter_value
+from beta.tools.dailies import DailiesTool
+from beta.tools.shot_detect import ShotDetectTool
+from media.probe import probe, source_timecode
+from media.timecode import Rate, frames_to_timecode, timecode_to_frames
 from tests.beta.conftest import (
     CUT_CLIP_TIMECODE,
     CUT_FRAMES,
@@ -43,8 +38,25 @@ ALL_TOOLS = [
     *shot_detect.TOOLS,
     *diagnostics.TOOLS,
 ]
-PAL = TimecodeRate(25.0)
-NTSC_DF = TimecodeRate(30000 / 1001, drop_frame=True)
+PAL = Rate(25.0)
+NTSC_DF = Rate(30000 / 1001, drop_frame=True)
+
+
+def read_edl(text: str, rate: float) -> otio.schema.Timeline:
+    """A CMX 3600 EDL as OpenTimelineIO's reader sees it: one video track, a clip per event."""
+    timeline = otio.adapters.read_from_string(text, "cmx_3600", rate=rate)
+    assert len(timeline.video_tracks()) == 1
+    return timeline
+
+
+def edl_timecodes(text: str, rate: float, *, drop_frame: bool = False) -> list[tuple[str, str]]:
+    """(source in, source out) of each event of an EDL, read by OpenTimelineIO."""
+    timeline = read_edl(text, rate)  # held: a track does not keep its timeline alive
+    return [
+        (otio.opentime.to_timecode(clip.source_range.start_time, rate, drop_frame=drop_frame),
+         otio.opentime.to_timecode(clip.source_range.end_time_exclusive(), rate, drop_frame=drop_frame))
+        for clip in timeline.video_tracks()[0]
+    ]  # fmt: skip
 
 
 def gray_frame(path: Path, frame: int, width: int, height: int) -> np.ndarray:
@@ -116,10 +128,9 @@ def test_drop_frame_timecode_skips_two_numbers_a_minute_except_every_tenth():
         assert timecode_to_frames(frames_to_timecode(frames, NTSC_DF), NTSC_DF) == frames
 
 
-def test_source_timecode_is_read_from_ffmpegs_description():
-    text = "Input #0, mov,mp4, from 'file:/x.mov':\n  Metadata:\n    timecode        : 14:03:22:11\n"
-    assert source_timecode(text) == "14:03:22:11"
-    assert source_timecode("Input #0, mov,mp4, from 'file:/x.mov':\n") is None
+def test_source_timecode_is_read_from_the_files_timecode_track(cut_clip, dailies_clip):
+    assert source_timecode(cut_clip) == CUT_CLIP_TIMECODE
+    assert source_timecode(dailies_clip) is None
 
 
 def test_filter_values_are_escaped_for_both_levels_of_ffmpegs_parsing():
@@ -159,10 +170,7 @@ def test_dailies_makes_a_proxy_at_the_requested_height_with_audio_and_timecode(d
     assert result.summary["start_timecode"] == "10:00:00:00"
     assert result.summary["duration"] == pytest.approx(3.0, abs=0.1)
     # The proxy carries the timecode as a track, so shot detection on it yields the clip's timecode.
-    described = subprocess.run(
-        [imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-i", str(proxy.path)], capture_output=True, text=True
-    ).stderr
-    assert source_timecode(described) == "10:00:00:00"
+    assert source_timecode(proxy.path) == "10:00:00:00"
 
 
 def test_dailies_makes_a_poster_and_a_contact_sheet(dailies_run):
@@ -227,12 +235,7 @@ def test_dailies_keeps_drop_frame_timecode_and_a_studio_name_that_looks_like_ffm
     result = DailiesTool().run([video_input(drop_frame_clip)], {"height": 360}, ProgressRecorder(), context)
     assert result.summary["start_timecode"] == DROP_FRAME_TIMECODE
     assert result.summary["height"] == 180
-    described = subprocess.run(
-        [imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-i", str(by_role(result)["proxy"].path)],
-        capture_output=True,
-        text=True,
-    ).stderr
-    assert source_timecode(described) == DROP_FRAME_TIMECODE
+    assert source_timecode(by_role(result)["proxy"].path) == DROP_FRAME_TIMECODE
     assert sorted(path.name for path in work_dir.iterdir()) == sorted(output.filename for output in result.outputs)
 
 
@@ -245,7 +248,7 @@ def test_canceling_dailies_stops_ffmpeg(long_clip, tool_context, monkeypatch):
             super().__init__(args, *rest, **kwargs)
             started.append(self)
 
-    monkeypatch.setattr(dailies.subprocess, "Popen", RecordingPopen)
+    monkeypatch.setattr(subprocess, "Popen", RecordingPopen)
     progress = ProgressRecorder(cancel_at=30)
     with pytest.raises(JobCanceled):
         DailiesTool().run([video_input(long_clip)], {"height": 360}, progress, tool_context)
@@ -326,19 +329,31 @@ def test_the_edl_parses_back_to_one_event_per_shot_with_the_right_timecodes(shot
     assert edl.filename.endswith(".edl")
     text = edl.path.read_text()
     assert text.startswith("TITLE: A001.mp4 shots\nFCM: NON-DROP FRAME\n")
-    events = parse_edl(text)
+    timeline = read_edl(text, FPS)
+    clips = list(timeline.video_tracks()[0])
+    events = edl_timecodes(text, FPS)
     shots = result.summary["shots"]
-    assert len(events) == len(shots)
+    assert len(clips) == len(events) == len(shots)
     start = timecode_to_frames(CUT_CLIP_TIMECODE, PAL)
-    for event, shot, truth_in, truth_out in zip(events, shots, CUT_FRAMES[:-1], CUT_FRAMES[1:], strict=True):
-        assert (event.number, event.reel, event.track, event.transition) == (shot["number"], "AX", "V", "C")
-        assert (event.src_in, event.src_out) == (shot["start_tc"], shot["end_tc"])
-        assert (event.rec_in, event.rec_out) == (event.src_in, event.src_out)
-        assert abs(timecode_to_frames(event.src_in, PAL) - start - truth_in) <= 1
-        assert abs(timecode_to_frames(event.src_out, PAL) - start - truth_out) <= 1
-        assert event.clip_name == "A001.mp4"
+    for clip, (src_in, src_out), shot, truth_in, truth_out in zip(
+        clips, events, shots, CUT_FRAMES[:-1], CUT_FRAMES[1:], strict=True
+    ):
+        assert isinstance(clip, otio.schema.Clip)  # a cut: no transition, no gap
+        assert (src_in, src_out) == (shot["start_tc"], shot["end_tc"])
+        # The record side runs from the clip's own start timecode, so record in and out equal source in and out.
+        record = clip.range_in_parent()
+        assert record.start_time.to_frames() + start == clip.source_range.start_time.to_frames()
+        assert record.duration == clip.source_range.duration
+        assert abs(timecode_to_frames(src_in, PAL) - start - truth_in) <= 1
+        assert abs(timecode_to_frames(src_out, PAL) - start - truth_out) <= 1
+        assert clip.name == "A001.mp4"
     # Events butt up against each other: a cut list with no gaps.
-    assert all(a.rec_out == b.rec_in for a, b in itertools.pairwise(events))
+    assert all(
+        a.range_in_parent().end_time_exclusive() == b.range_in_parent().start_time for a, b in itertools.pairwise(clips)
+    )
+    event_lines = [line.split() for line in text.splitlines() if line[:1].isdigit()]
+    assert [fields[:4] for fields in event_lines] == [[f"{s['number']:03d}", "AX", "V", "C"] for s in shots]
+    assert all(fields[4:6] == fields[6:8] for fields in event_lines)  # record in/out = source in/out
     assert text.splitlines()[3] == f"001  AX       V     C        {shots[0]['start_tc']} {shots[0]['end_tc']} " + (
         f"{shots[0]['start_tc']} {shots[0]['end_tc']}"
     )
@@ -379,7 +394,7 @@ def test_a_clip_without_cuts_is_one_shot_in_the_start_timecode_given(dailies_cli
     shots = result.summary["shots"]
     assert len(shots) == 1
     assert (shots[0]["start_tc"], shots[0]["end_tc"]) == ("10:00:00:00", "10:00:03:00")
-    assert [e.src_in for e in parse_edl(by_role(result)["edl"].path.read_text())] == ["10:00:00:00"]
+    assert [src_in for src_in, _ in edl_timecodes(by_role(result)["edl"].path.read_text(), FPS)] == ["10:00:00:00"]
 
 
 def test_a_drop_frame_clip_gives_a_drop_frame_cut_list(drop_frame_clip, tool_context):
@@ -391,7 +406,7 @@ def test_a_drop_frame_clip_gives_a_drop_frame_cut_list(drop_frame_clip, tool_con
     ]
     text = by_role(result)["edl"].path.read_text()
     assert "FCM: DROP FRAME" in text
-    assert [(e.src_in, e.src_out) for e in parse_edl(text)] == [
+    assert edl_timecodes(text, 30000 / 1001, drop_frame=True) == [
         (s["start_tc"], s["end_tc"]) for s in result.summary["shots"]
     ]
     timeline = otio.adapters.read_from_string(by_role(result)["otio"].path.read_text(), "otio_json")
@@ -412,25 +427,6 @@ def test_canceling_shot_detection_stops_it(cut_clip, tool_context, monkeypatch):
 def test_shot_detection_refuses_a_file_that_is_not_video(text_file, tool_context):
     with pytest.raises(ToolError, match="could not be read as video"):
         ShotDetectTool().run([video_input(text_file)], {}, ProgressRecorder(), tool_context)
-
-
-def test_parse_edl_reads_cuts_dissolves_and_comments():
-    text = """TITLE: REEL 1
-FCM: NON-DROP FRAME
-
-001  A001     V     C        01:00:00:00 01:00:04:00 00:00:00:00 00:00:04:00
-* FROM CLIP NAME: A001C003.MOV
-* a note
-002  A002     V     C        02:00:10:00 02:00:10:00 00:00:04:00 00:00:04:00
-002  A002     V     D    012 02:00:10:00 02:00:12:00 00:00:04:00 00:00:06:00
-* FROM CLIP NAME:  A002C001.MOV
-"""
-    events = parse_edl(text)
-    assert [(e.number, e.reel, e.transition) for e in events] == [(1, "A001", "C"), (2, "A002", "C"), (2, "A002", "D")]
-    assert events[0].clip_name == "A001C003.MOV"
-    assert events[0].comments == ["a note"]
-    assert events[2].clip_name == "A002C001.MOV"
-    assert (events[2].src_in, events[2].rec_out) == ("02:00:10:00", "00:00:06:00")
 
 
 # Diagnostics ---------------------------------------------------------------------------------------------------------
