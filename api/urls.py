@@ -1,14 +1,13 @@
 from django.urls import path, re_path
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
-from api import problems, views, views_integrations
+from api import docs, problems, views, views_integrations
 
 app_name = "api"
 
 urlpatterns = [
-    path("schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
-    path("redoc/", SpectacularRedocView.as_view(url_name="api:schema"), name="redoc"),
+    path("schema/", docs.SchemaView.as_view(), name="schema"),
+    path("docs/", docs.SwaggerView.as_view(url_name="api:schema"), name="docs"),
+    path("redoc/", docs.RedocView.as_view(url_name="api:schema"), name="redoc"),
     path("problems/", views.ProblemTypeListView.as_view(), name="problem-types"),
     path("problems/<slug:problem>", views.ProblemTypeView.as_view(), name="problem-type"),
     path("me/", views.MeView.as_view(), name="me"),
