@@ -21,6 +21,7 @@ from portal.cohorts import cohort_window
 from portal.decorators import admin_required, partner_required
 from portal.errors import PermissionDeniedError, PortalError
 from portal.services import audit_record
+from portal.tdm import not_for_training
 
 MAX_JSON_BYTES = 64 * 1024
 
@@ -167,18 +168,19 @@ def _send(request, asset: Asset, rendition: Rendition | None):
     if response.status_code == 416:
         return response
     response["Content-Disposition"] = content_disposition("inline" if rendition else "attachment", filename)
-    response["Cache-Control"] = "private, no-store" if rendition is None else "private, max-age=300"
     return response
 
 
 @login_required
 @require_GET
+@not_for_training
 def download(request, asset_id):
     return _send(request, _asset(request, asset_id), None)
 
 
 @login_required
 @require_GET
+@not_for_training
 def rendition(request, asset_id, kind):
     asset = _asset(request, asset_id)
     if kind not in Rendition.Kind.values:
@@ -208,6 +210,7 @@ def delete(request, asset_id):
 
 @admin_required
 @require_GET
+@not_for_training
 def receipt_download(request, deletionreceipt_id):
     receipt = get_object_or_404(DeletionReceipt.objects.for_user(request.user), pk=deletionreceipt_id)
     audit_record(
