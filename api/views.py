@@ -233,7 +233,9 @@ class AssetListView(ApiView):
 class AssetDetailView(ApiView):
     @extend_schema(operation_id="assets_get", responses=AssetSerializer, tags=["assets"])
     def get(self, request, asset_id):
-        return Response(AssetSerializer(_asset(request, asset_id), context={"request": request}).data)
+        asset = _asset(request, asset_id)
+        asset_services.asset_api_read_record(asset=asset, request=request)
+        return Response(AssetSerializer(asset, context={"request": request}).data)
 
     @extend_schema(operation_id="assets_delete", responses={200: DeletionSerializer}, tags=["assets"],
                    summary="Delete a file, its previews and every stored byte; answers the deletion receipt")

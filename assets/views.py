@@ -115,6 +115,9 @@ def detail(request, asset_id):
     asset = _asset(request, asset_id)
     if asset.status == Asset.Status.DELETED:
         raise Http404
+    if request.user.is_studio_staff:
+        via = "feedback" if request.GET.get("from") == "feedback" else ""
+        services.asset_staff_open_record(actor=request.user, asset=asset, request=request, via=via)
     renditions = {r.kind: r for r in asset.renditions.all()}
     return render(
         request,
@@ -124,6 +127,11 @@ def detail(request, asset_id):
             "renditions": renditions,
             "usage": selectors.asset_usage(asset),
             "delete_after": services.retention_deadline(asset.organization),
+            # The studio's own view of who read the file (not shown to staff: the log is for the studio).
+            "access": None if request.user.is_studio_staff else selectors.access_entries(
+                selectors.access_log(organization=asset.organization, asset=asset)[:5],
+                organization=asset.organization,
+            ),
         },
     )
 
