@@ -4,6 +4,7 @@ may do is then decided by the services (viewers cannot upload or run tools, only
 from rest_framework import exceptions, permissions
 
 from api.models import ApiKey
+from portal.models import Membership
 
 
 class InsufficientScope(exceptions.PermissionDenied):
@@ -21,3 +22,15 @@ class ScopedAccess(permissions.BasePermission):
         if needed not in (key.scopes or []):
             raise InsufficientScope(f"This API key has the {', '.join(key.scopes) or 'no'} scope; this needs {needed}.")
         return True
+
+
+class PartnerOrStaff(permissions.BasePermission):
+    """A studio's API key (any scope), a studio's member, or studio staff."""
+
+    def has_permission(self, request, view):
+        user = request.user
+        if not (user and user.is_authenticated):
+            return False
+        if request.auth is not None or user.is_studio_staff:
+            return True
+        return Membership.objects.filter(user=user).exists()

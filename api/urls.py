@@ -1,8 +1,7 @@
 from csp.decorators import csp_update
 from django.urls import path, re_path
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 
-from api import problems, views, views_integrations
+from api import docs, problems, views, views_integrations
 
 # The docs pages are third-party bundles that add <style> elements (and Redoc a blob: worker): styles and workers
 # are relaxed there only; scripts stay 'self' (the split Swagger view serves its start-up script as a file).
@@ -11,9 +10,9 @@ _docs_policy = csp_update({"style-src": ["'unsafe-inline'"], "worker-src": ["'se
 app_name = "api"
 
 urlpatterns = [
-    path("schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("docs/", _docs_policy(SpectacularSwaggerSplitView.as_view(url_name="api:schema")), name="docs"),
-    path("redoc/", _docs_policy(SpectacularRedocView.as_view(url_name="api:schema")), name="redoc"),
+    path("schema/", docs.SchemaView.as_view(), name="schema"),
+    path("docs/", _docs_policy(docs.SwaggerView.as_view(url_name="api:schema")), name="docs"),
+    path("redoc/", _docs_policy(docs.RedocView.as_view(url_name="api:schema")), name="redoc"),
     path("problems/", views.ProblemTypeListView.as_view(), name="problem-types"),
     path("problems/<slug:problem>", views.ProblemTypeView.as_view(), name="problem-type"),
     path("me/", views.MeView.as_view(), name="me"),

@@ -49,6 +49,7 @@ from beta import tools as catalogue
 from beta.models import Job, JobOutput
 from portal import selectors as portal_selectors
 from portal.errors import PermissionDeniedError, PortalError
+from portal.tdm import not_for_training
 
 CONTENT_SALT = "api.asset-content"
 
@@ -232,7 +233,9 @@ class AssetListView(ApiView):
 class AssetDetailView(ApiView):
     @extend_schema(operation_id="assets_get", responses=AssetSerializer, tags=["assets"])
     def get(self, request, asset_id):
-        return Response(AssetSerializer(_asset(request, asset_id), context={"request": request}).data)
+        asset = _asset(request, asset_id)
+        asset_services.asset_api_read_record(asset=asset, request=request)
+        return Response(AssetSerializer(asset, context={"request": request}).data)
 
     @extend_schema(operation_id="assets_delete", responses={200: DeletionSerializer}, tags=["assets"],
                    summary="Delete a file, its previews and every stored byte; answers the deletion receipt")
@@ -357,6 +360,7 @@ class AssetContentView(ApiView):
     @extend_schema(operation_id="assets_content", parameters=[OpenApiParameter("token", str, required=True)],
                    responses={(200, "application/octet-stream"): OpenApiTypes.BINARY}, tags=["assets"],
                    summary="Local mode: the file's bytes, for a URL from assets_download")
+    @not_for_training
     def get(self, request, asset_id):
         try:
             signed = signing.TimestampSigner(salt=CONTENT_SALT).unsign(
@@ -375,7 +379,6 @@ class AssetContentView(ApiView):
             raise Http404 from exc
         response = FileResponse(handle, content_type=asset.content_type or "application/octet-stream")
         response["Content-Disposition"] = content_disposition("attachment", asset.original_filename)
-        response["Cache-Control"] = "private, no-store"
         response["X-Content-Type-Options"] = "nosniff"
         return response
 

@@ -1,8 +1,11 @@
 """Reads about assets."""
 
+from dataclasses import dataclass
+
 from django.db.models import Prefetch, Q, QuerySet
 
 from assets.models import Asset, Rendition
+from portal.models import AuditEvent, Organization
 
 
 def library(*, user, kind: str = "", status: str = "", q: str = "") -> QuerySet[Asset]:
@@ -40,3 +43,58 @@ def register_usage_provider(provider) -> None:
 
 def asset_usage(asset: Asset) -> list[dict]:
     return [use for provider in _usage_providers for use in provider(asset)]
+
+
+# --- Access log -------------------------------------------------------------------------------------------------------
+#: Reads of a studio's material, as the audit trail records them: what a studio's access log lists.
+ACCESS_ACTIONS = (
+    AuditEvent.Action.ASSET_VIEWED,
+    AuditEvent.Action.ASSET_DOWNLOADED,
+    AuditEvent.Action.ASSET_TOOL_READ,
+    AuditEvent.Action.ASSET_API_READ,
+    AuditEvent.Action.ASSET_STAFF_OPENED,
+)
+
+
+def access_log(*, organization: Organization, asset: Asset | None = None) -> QuerySet[AuditEvent]:
+    """Every read of this studio's files (or of one file), newest first. Only this studio's events, ever."""
+    events = AuditEvent.objects.filter(
+        organization=organization, action__in=ACCESS_ACTIONS, target_type=Asset._meta.label_lower
+    )
+    if asset is not None:
+        events = events.filter(target_id=str(asset.pk))
+    return events.select_related("actor").order_by("-at", "-id")
+
+
+@dataclass(frozen=True)
+class AccessEntry:
+    event: AuditEvent
+    who: str
+    by_staff: bool
+    asset: Asset | None
+    where: str
+
+
+def access_entries(events, *, organization: Organization) -> list[AccessEntry]:
+    """One page of access-log events, with who (staff named as such), the file and where from: one query more."""
+    events = list(events)
+    ids = {int(e.target_id) for e in events if e.target_id.isdigit()}
+    assets = {a.pk: a for a in Asset.objects.filter(organization=organization, pk__in=ids)
+              .only("id", "original_filename", "status", "kind", "organization_id")}
+    return [_entry(event, assets.get(int(event.target_id)) if event.target_id.isdigit() else None)
+            for event in events]
+
+
+def _entry(event: AuditEvent, asset: Asset | None) -> AccessEntry:
+    actor = event.actor
+    by_staff = bool((actor is not None and actor.is_studio_staff) or event.detail.get("staff")
+                    or event.action == AuditEvent.Action.ASSET_STAFF_OPENED)
+    name = (actor.full_name or actor.email) if actor is not None else (event.actor_email or "Someone (account removed)")
+    who = f"AI Studio staff: {name}" if by_staff else name
+    if event.action == AuditEvent.Action.ASSET_TOOL_READ:
+        where = "AI Studio worker (tool run)"
+    elif event.detail.get("api_key"):
+        where = f"API key {event.detail['api_key']}" + (f" from {event.ip_address}" if event.ip_address else "")
+    else:
+        where = event.ip_address or "—"
+    return AccessEntry(event=event, who=who, by_staff=by_staff, asset=asset, where=where)

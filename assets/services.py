@@ -367,6 +367,38 @@ def _make_renditions(asset: Asset, local: Path, *, web_ready: bool = False) -> N
 
 
 # --- Download ---------------------------------------------------------------------------------------------------------
+def _api_key_detail(request) -> dict:
+    """Which API key made the request (its public prefix), for the access log; nothing for a browser session."""
+    prefix = getattr(getattr(request, "auth", None), "prefix", "")
+    return {"api_key": prefix} if prefix else {}
+
+
+def _staff_detail(actor: User | None) -> dict:
+    """Staff reads say so in the row itself, so the studio's access log names them even after the account goes."""
+    return {"staff": True} if actor is not None and actor.is_studio_staff else {}
+
+
+#: One API read of one asset by one key is recorded once per this many seconds: pipelines poll.
+API_READ_AUDIT_SECONDS = 300
+
+
+def asset_api_read_record(*, asset: Asset, request) -> None:
+    """Record that a studio's pipeline read an asset's details through the API (deduplicated while it polls)."""
+    from django.core.cache import cache
+
+    key = getattr(request, "auth", None)
+    marker = f"audit:api-read:{getattr(key, 'pk', 'session')}:{request.user.pk}:{asset.pk}"
+    if cache.add(marker, 1, API_READ_AUDIT_SECONDS):
+        audit_record(action=Action.ASSET_API_READ, actor=request.user, organization=asset.organization,
+                     target=asset, request=request, detail=_api_key_detail(request))
+
+
+def asset_staff_open_record(*, actor: User, asset: Asset, request, via: str = "") -> None:
+    """Staff opened a studio's asset page (e.g. a feedback attachment): the studio sees it in its access log."""
+    audit_record(action=Action.ASSET_STAFF_OPENED, actor=actor, organization=asset.organization, target=asset,
+                 request=request, detail={"via": via} if via else {})
+
+
 def asset_download(
     *, actor: User, asset: Asset, rendition: Rendition | None = None, request=None, audit: bool = True
 ) -> str | None:
@@ -384,7 +416,7 @@ def asset_download(
             organization=asset.organization,
             target=asset,
             request=request,
-            detail={"size": asset.size_bytes},
+            detail={"size": asset.size_bytes, **_api_key_detail(request), **_staff_detail(actor)},
         )
     elif audit and rendition.kind == Rendition.Kind.PROXY:
         audit_record(
@@ -393,7 +425,7 @@ def asset_download(
             organization=asset.organization,
             target=asset,
             request=request,
-            detail={"rendition": rendition.kind},
+            detail={"rendition": rendition.kind, **_staff_detail(actor)},
         )
     filename = (
         asset.original_filename if rendition is None else f"{Path(asset.original_filename).stem}-{rendition.kind}"

@@ -19,6 +19,8 @@ from urllib.parse import quote
 
 from django.conf import settings
 
+from portal import tdm
+
 PRESIGN_PART_SECONDS = 60 * 60
 MAX_DOWNLOAD_URL_SECONDS = 300
 
@@ -87,6 +89,7 @@ class S3Store:
             Bucket=self.bucket,
             Key=key,
             ContentType=content_type or "application/octet-stream",
+            Metadata=tdm.object_metadata(),
             **encryption_args(kms_key_id),
         )
         return response["UploadId"]
@@ -150,7 +153,10 @@ class S3Store:
 
     def put_file(self, path: Path, key: str, content_type: str, *, kms_key_id: str = "") -> None:
         self.client.upload_file(
-            str(path), self.bucket, key, ExtraArgs={"ContentType": content_type, **encryption_args(kms_key_id)}
+            str(path),
+            self.bucket,
+            key,
+            ExtraArgs={"ContentType": content_type, "Metadata": tdm.object_metadata(), **encryption_args(kms_key_id)},
         )
 
     def list_keys(self, prefix: str) -> list[tuple[str, int]]:
@@ -184,6 +190,9 @@ class S3Store:
                 "Key": key,
                 "ResponseContentDisposition": content_disposition("inline" if inline else "attachment", filename),
                 "ResponseContentType": content_type or "application/octet-stream",
+                # S3 can override only a few response headers (not tdm-*): no-store is one of them. The TDM
+                # reservation travels as the object's metadata (x-amz-meta-tdm-reservation), set when written.
+                "ResponseCacheControl": tdm.NO_STORE,
             },
             ExpiresIn=min(expires, MAX_DOWNLOAD_URL_SECONDS),
         )

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from assets import views, views_provenance
+from assets import views, views_access, views_provenance
 
 app_name = "assets"
 
@@ -18,5 +18,6 @@ urlpatterns = [
     path("<int:asset_id>/download/", views.download, name="download"),
     path("<int:asset_id>/renditions/<str:kind>/", views.rendition, name="rendition"),
     path("<int:asset_id>/delete/", views.delete, name="delete"),
+    path("<int:asset_id>/access-log/", views_access.asset_access_log, name="access-log"),
     path("receipts/<int:deletionreceipt_id>/", views.receipt_download, name="receipt"),
 ]

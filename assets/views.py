@@ -22,6 +22,7 @@ from portal.decorators import admin_required, partner_required
 from portal.errors import PermissionDeniedError, PortalError
 from portal.safejson import loads_limited
 from portal.services import audit_record
+from portal.tdm import not_for_training
 
 MAX_JSON_BYTES = 64 * 1024
 
@@ -112,6 +113,9 @@ def detail(request, asset_id):
     asset = _asset(request, asset_id)
     if asset.status == Asset.Status.DELETED:
         raise Http404
+    if request.user.is_studio_staff:
+        via = "feedback" if request.GET.get("from") == "feedback" else ""
+        services.asset_staff_open_record(actor=request.user, asset=asset, request=request, via=via)
     renditions = {r.kind: r for r in asset.renditions.all()}
     return render(
         request,
@@ -121,6 +125,11 @@ def detail(request, asset_id):
             "renditions": renditions,
             "usage": selectors.asset_usage(asset),
             "delete_after": services.retention_deadline(asset.organization),
+            # The studio's own view of who read the file (not shown to staff: the log is for the studio).
+            "access": None if request.user.is_studio_staff else selectors.access_entries(
+                selectors.access_log(organization=asset.organization, asset=asset)[:5],
+                organization=asset.organization,
+            ),
         },
     )
 
@@ -165,18 +174,19 @@ def _send(request, asset: Asset, rendition: Rendition | None):
     if response.status_code == 416:
         return response
     response["Content-Disposition"] = content_disposition("inline" if rendition else "attachment", filename)
-    response["Cache-Control"] = "private, no-store" if rendition is None else "private, max-age=300"
     return response
 
 
 @login_required
 @require_GET
+@not_for_training
 def download(request, asset_id):
     return _send(request, _asset(request, asset_id), None)
 
 
 @login_required
 @require_GET
+@not_for_training
 def rendition(request, asset_id, kind):
     asset = _asset(request, asset_id)
     if kind not in Rendition.Kind.values:
@@ -206,6 +216,7 @@ def delete(request, asset_id):
 
 @admin_required
 @require_GET
+@not_for_training
 def receipt_download(request, deletionreceipt_id):
     receipt = get_object_or_404(DeletionReceipt.objects.for_user(request.user), pk=deletionreceipt_id)
     audit_record(

@@ -37,7 +37,8 @@ from beta.tools.base import JobCanceled, ToolContext, ToolError, ToolInput
 from portal.cohorts import cohort_window
 from portal.errors import PermissionDeniedError
 from portal.events import publish
-from portal.models import Membership, Organization, User
+from portal.models import AuditEvent, Membership, Organization, User
+from portal.services import audit_record
 
 logger = logging.getLogger(__name__)
 Status = Job.Status
@@ -435,6 +436,11 @@ def _inputs(job: Job, tool, work: Path) -> list[ToolInput]:
             source_key = proxy.storage_key
         local = work / f"input-{job_input.position}"
         copy_to_file(store, source_key, local)
+        audit_record(  # the studio's access log shows every run that read its material
+            action=AuditEvent.Action.ASSET_TOOL_READ, actor=job.submitted_by, organization=job.organization,
+            target=asset, detail={"job": job.pk, "tool": job.tool_slug, "tool_version": job.tool_version,
+                                  "copy": "proxy" if proxy is not None else "original"},
+        )
         inputs.append(ToolInput(
             path=local, kind=asset.kind, filename=asset.original_filename, sha256=job_input.sha256,
             duration=meta.duration_seconds, fps=meta.fps,

@@ -31,6 +31,7 @@ from portal import selectors as portal_selectors
 from portal.decorators import partner_required, staff_required
 from portal.errors import PermissionDeniedError
 from portal.models import Membership
+from portal.tdm import not_for_training
 
 QUEUE_LABELS = {"cpu": "CPU", "gpu": "GPU", "external": "External service"}
 JOBS_PER_PAGE = 25
@@ -356,6 +357,7 @@ def _results_template(tool_slug: str) -> str | None:
 
 @login_required
 @require_GET
+@not_for_training
 def job_subtitles(request, job_id):
     """The job's WebVTT subtitles (its output with role "vtt") from this origin, as text/vtt, for a <track>: a
     player loads a track only from its own origin (without CORS), so no redirect to presigned storage URLs here."""
@@ -376,7 +378,6 @@ def job_subtitles(request, job_id):
     if len(data) > MAX_TRACK_BYTES:
         raise Http404("The subtitles are too large to show here; download them instead.")
     response = HttpResponse(data, content_type="text/vtt; charset=utf-8")
-    response["Cache-Control"] = "private, max-age=300"
     response["X-Content-Type-Options"] = "nosniff"
     return response
 

@@ -488,8 +488,9 @@ SPECTACULAR_SETTINGS = {
     "Errors are application/problem+json (RFC 9457). See docs/api.md.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
-    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],  # the schema and docs hold no studio's data
-    "SERVE_AUTHENTICATION": [],
+    # Partners and staff only (api/docs.py sets who on its views; these are drf-spectacular's fallbacks).
+    "SERVE_PERMISSIONS": ["api.permissions.PartnerOrStaff"],
+    "SERVE_AUTHENTICATION": ["api.authentication.ApiKeyAuthentication", "api.authentication.SessionAuthentication"],
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",

@@ -13,6 +13,7 @@ urlpatterns = [
     path("django-admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("assets/", include("assets.urls")),
+    path("studio/", include("assets.urls_studio")),
     path("webhooks/", include("webhooks.urls")),
     path("api/v1/", include("api.urls")),
     path("api-keys/", include("api.urls_pages")),

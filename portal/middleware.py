@@ -11,7 +11,8 @@ from django.utils.http import urlencode
 from portal import selectors
 
 # Paths that must stay reachable before MFA is set up or the agreement accepted.
-ALWAYS_OPEN = ("/accounts/", "/static/", "/media/", "/healthz", "/readyz", "/invite/", "/favicon")
+ALWAYS_OPEN = ("/accounts/", "/static/", "/media/", "/healthz", "/readyz", "/invite/", "/favicon",
+               "/tdm-policy/", "/.well-known/", "/robots.txt")
 
 
 def mfa_required(user) -> bool:

@@ -308,6 +308,9 @@ class AuditEvent(models.Model):
         ASSET_DOWNLOADED = "asset.downloaded", "Asset downloaded"
         ASSET_VIEWED = "asset.viewed", "Asset preview watched"
         ASSET_DELETED = "asset.deleted", "Asset deleted"
+        ASSET_TOOL_READ = "asset.tool_read", "Asset read by a tool run"
+        ASSET_API_READ = "asset.api_read", "Asset details read through the API"
+        ASSET_STAFF_OPENED = "asset.staff_opened", "Asset page opened by AI Studio staff"
         STUDIO_OFFBOARDED = "studio.offboarded", "Studio offboarded"
         DATA_PURGED = "studio.purged", "Data purged after retention"
         RECEIPT_DOWNLOADED = "receipt.downloaded", "Deletion receipt downloaded"
@@ -332,10 +335,18 @@ class AuditEvent(models.Model):
     target_id = models.CharField(max_length=64, blank=True)
     ip_address = models.GenericIPAddressField(null=True, blank=True)
     detail = models.JSONField(default=dict, blank=True)
+    #: The hash chain (portal/audit_chain.py): the previous row's hash and the SHA-256 of this row's canonical content.
+    prev_hash = models.CharField(max_length=64, blank=True, editable=False)
+    row_hash = models.CharField(max_length=64, blank=True, editable=False)
 
     class Meta:
         ordering = ["-at", "-id"]
-        indexes = [models.Index(fields=["organization", "-at"]), models.Index(fields=["action", "-at"])]
+        indexes = [
+            models.Index(fields=["organization", "-at"]),
+            models.Index(fields=["action", "-at"]),
+            # A studio's access log: what was read of one asset, newest first.
+            models.Index(fields=["target_type", "target_id", "-at"], name="portal_audit_target_at"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.action} by {self.actor_email or 'system'}"

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from django.db.models import Case, Count, Q, QuerySet, Value, When
 from django.utils import timezone
 
+from portal import audit_chain
 from portal.models import (
     AgreementAcceptance,
     AgreementVersion,
@@ -95,3 +98,25 @@ def has_accepted(user: User, version: AgreementVersion | None) -> bool:
     if version is None:
         return True
     return AgreementAcceptance.objects.filter(user=user, version=version).exists()
+
+
+AUDIT_CHAIN_CHECKPOINT = "audit-chain:checkpoint"
+
+
+def audit_chain_verify(*, full: bool = False, chunk_size: int = 2000) -> audit_chain.ChainReport:
+    """Verify the audit hash chain, streaming. Not `full`: from the last verified row on (the staff page), unless
+    that row changed since, in which case from the start. An intact result becomes the next checkpoint."""
+    from django.core.cache import cache
+
+    checkpoint = None if full else cache.get(AUDIT_CHAIN_CHECKPOINT)
+    if checkpoint and not AuditEvent.objects.filter(id=checkpoint["id"], row_hash=checkpoint["hash"]).exists():
+        checkpoint = None
+    start = checkpoint or {"id": 0, "hash": audit_chain.GENESIS, "checked": 0}
+    rows = audit_chain.iter_rows(AuditEvent.objects.all(), chunk_size=chunk_size, after_id=start["id"])
+    report = audit_chain.verify(rows, prev_hash=start["hash"], last_good_id=start["id"] or None)
+    report = dataclasses.replace(report, checked=report.checked + start["checked"])
+    if report.intact and report.last_good_id:
+        cache.set(AUDIT_CHAIN_CHECKPOINT, {"id": report.last_good_id, "hash": report.last_hash,
+                                           "checked": report.checked},
+                  timeout=None)
+    return report

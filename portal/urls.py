@@ -7,6 +7,9 @@ app_name = "portal"
 urlpatterns = [
     path("", public.landing, name="landing"),
     path("home/", public.home, name="home"),
+    path("tdm-policy/", public.tdm_policy, name="tdm-policy"),
+    path(".well-known/tdmrep.json", public.tdmrep_json, name="tdmrep"),
+    path("robots.txt", public.robots_txt, name="robots"),
     # Invites and the beta agreement
     path("invite/<str:token>/", access.invite, name="invite"),
     path("agreement/", access.agreement, name="agreement"),

@@ -26,6 +26,7 @@ from portal.decorators import partner_required, staff_required
 from portal.errors import PermissionDeniedError
 from portal.models import AuditEvent
 from portal.services import audit_record
+from portal.tdm import not_for_training
 
 MEDIA_KINDS = {"video", "image", "audio"}
 
@@ -101,6 +102,7 @@ def comparison_vote(request, comparison_id):
 
 @partner_required
 @require_GET
+@not_for_training
 def comparison_side(request, comparison_id, side):
     """The media of one side for this person, by their stored order: the URL says left or right, never which output.
 
@@ -143,7 +145,6 @@ def comparison_side(request, comparison_id, side):
     if response.status_code == 416:
         return response
     response["Content-Disposition"] = content_disposition("inline", filename)
-    response["Cache-Control"] = "private, no-store"
     return response
 
 

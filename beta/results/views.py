@@ -17,6 +17,7 @@ from beta.results import charts, exports, selectors, services
 from portal.decorators import staff_required
 from portal.models import AuditEvent
 from portal.services import audit_record
+from portal.tdm import mark_not_for_training, not_for_training
 
 RECENT_REPORTS = 5
 
@@ -83,6 +84,7 @@ def quote_toggle(request):
 
 @staff_required
 @require_GET
+@not_for_training
 def export(request):
     dataset, fmt = request.GET.get("dataset", ""), request.GET.get("format", "csv")
     if dataset not in exports.DATASETS or fmt not in exports.FORMATS:
@@ -148,7 +150,7 @@ def _download(request, report: ResultsReport, key: str, filename: str, content_t
             raise Http404 from exc
         response = FileResponse(stream, content_type=content_type)
         response["Content-Disposition"] = content_disposition("attachment", filename)
-        response["Cache-Control"] = "no-store"
+    mark_not_for_training(response)
     audit_record(
         action=AuditEvent.Action.DATA_EXPORTED, request=request, target=report,
         detail={"dataset": "results-report", "format": filename.rsplit(".", 1)[-1], "anonymise": report.anonymise},

@@ -278,5 +278,10 @@ def audit_list(request):
     return render(
         request,
         "portal/staff_audit.html",
-        {"page_obj": _page(request, events), "filter_form": form, "filtered": bool(filters)},
+        {
+            "page_obj": _page(request, events),
+            "filter_form": form,
+            "filtered": bool(filters),
+            "chain": selectors.audit_chain_verify(),
+        },
     )

@@ -1,5 +1,6 @@
-"""The OpenAPI schema validates as OpenAPI 3, the docs are served with local assets (no CDN), and schemathesis,
-run against a live test server, finds no server error and no response that breaks the schema."""
+"""The OpenAPI schema validates as OpenAPI 3, the docs are served with local assets (no CDN) to partners and staff
+only, and schemathesis, run against a live test server, finds no server error and no response that breaks the
+schema."""
 
 import re
 import subprocess
@@ -11,12 +12,20 @@ from django.urls import reverse
 from openapi_spec_validator import validate
 
 from tests.api.conftest import api_client
-from tests.factories import ApiKeyFactory, AssetFactory, CohortFactory, JobFactory, OwnerFactory
+from tests.factories import (
+    ApiKeyFactory,
+    AssetFactory,
+    CohortFactory,
+    JobFactory,
+    OwnerFactory,
+    StaffFactory,
+    UserFactory,
+)
 
 
 @pytest.fixture
-def schema(client, db):
-    response = client.get(reverse("api:schema"))
+def schema(db, api):
+    response = api.get(reverse("api:schema"))
     assert response.status_code == 200
     return yaml.safe_load(response.content)
 
@@ -39,7 +48,39 @@ def test_the_schema_is_valid_openapi_3(schema):
 
 
 @pytest.mark.django_db
-def test_the_docs_load_their_assets_locally(client):
+def test_anonymous_visitors_get_no_schema_and_are_sent_to_sign_in_for_the_docs(client):
+    schema = client.get(reverse("api:schema"))
+    assert schema.status_code == 401
+    assert schema["Content-Type"].startswith("application/problem+json")
+    assert "openapi" not in schema.content.decode()
+    for name in ("api:docs", "api:redoc"):
+        page = client.get(reverse(name))
+        assert page.status_code == 302
+        assert page["Location"].startswith(reverse("account_login") + "?next=")
+    wrong_key = client.get(reverse("api:schema"), HTTP_AUTHORIZATION="Bearer gl_live_00000000_nope")
+    assert wrong_key.status_code == 401
+
+
+@pytest.mark.django_db
+def test_a_signed_in_person_without_a_studio_is_refused_the_schema(client):
+    client.force_login(UserFactory())
+    assert client.get(reverse("api:schema")).status_code == 403
+
+
+@pytest.mark.django_db
+def test_staff_read_the_docs_with_their_session(client):
+    from allauth.mfa.models import Authenticator
+
+    staff = StaffFactory()
+    assert Authenticator.objects.filter(user=staff).exists()  # staff pass the MFA gate
+    client.force_login(staff)
+    assert client.get(reverse("api:schema")).status_code == 200
+    assert client.get(reverse("api:docs")).status_code == 200
+
+
+@pytest.mark.django_db
+def test_the_docs_load_their_assets_locally(client, owner):
+    client.force_login(owner.user)
     page = client.get(reverse("api:docs"))
     assert page.status_code == 200
     html = page.content.decode()

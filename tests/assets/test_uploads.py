@@ -155,6 +155,26 @@ def test_s3_download_is_a_presigned_url_of_at_most_five_minutes_and_audited(clie
     assert event.target_id == str(asset.pk)
 
 
+def test_s3_objects_and_presigned_downloads_say_not_for_training(client, partner, s3_mode):
+    """S3 cannot answer arbitrary headers on a presigned GET: the reservation is the object's metadata, and the
+    URL asks S3 for Cache-Control: no-store. The portal's redirect itself carries the TDMRep headers."""
+    data = _document(20_000)
+    state = _start(client, "notes.txt", len(data)).json()
+    _put_s3(_urls(client, state, [1])[1], data)
+    asset = _complete_and_verify(client, state)
+    head = s3_mode["client"].head_object(Bucket=s3_mode["bucket"], Key=asset.storage_key)
+    assert head["Metadata"]["tdm-reservation"] == "1"
+    assert head["Metadata"]["tdm-policy"].endswith("/tdm-policy/")
+    response = client.get(reverse("assets:download", args=[asset.pk]))
+    assert response.status_code == 302
+    assert response["tdm-reservation"] == "1"
+    assert response["Cache-Control"] == "private, no-store"
+    with urllib.request.urlopen(response.url) as download:
+        assert download.read() == data
+        assert download.headers["Cache-Control"] == "private, no-store"
+        assert download.headers["x-amz-meta-tdm-reservation"] == "1"
+
+
 def test_s3_deletion_and_offboarding_leave_nothing_under_the_studios_prefix(client, partner, s3_mode):
     s3 = s3_mode["client"]
     other = OwnerFactory()

@@ -144,6 +144,10 @@ def test_side_urls_answer_range_requests(client, comparison, studio):
     assert b"".join(response.streaming_content) == b"output"
     assert response["Content-Range"] == "bytes 0-5/14"
     assert 'filename="left.mp4"' in response["Content-Disposition"]
+    # Not for training (W3C TDMRep), and no cache keeps it.
+    assert response["tdm-reservation"] == "1"
+    assert response["tdm-policy"].endswith(reverse("portal:tdm-policy"))
+    assert response["Cache-Control"] == "private, no-store"
 
 
 def test_a_pick_is_stored_in_true_terms_whatever_side_it_was_on(client, comparison, studio):

@@ -121,6 +121,9 @@ def test_csv_and_xlsx_open_and_match(staff_client, data, dataset):
     assert xlsx_response.streaming
     assert "attachment" in csv_response["Content-Disposition"]
     assert ".csv" in csv_response["Content-Disposition"]
+    for response in (csv_response, xlsx_response):  # not for training (W3C TDMRep), never cached
+        assert response["tdm-reservation"] == "1"
+        assert response["Cache-Control"] == "private, no-store"
     rows, sheet = read_csv(csv_response), read_xlsx(xlsx_response)
     assert len(rows) == len(sheet) > 1
     assert rows[0] == list(sheet[0])

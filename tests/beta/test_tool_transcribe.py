@@ -458,6 +458,8 @@ def test_in_s3_mode_the_track_is_served_from_the_portal_not_redirected_to_storag
     assert response.status_code == 200
     assert response["Content-Type"] == "text/vtt; charset=utf-8"
     assert response.content == vtt.read_bytes()
+    assert response["tdm-reservation"] == "1"  # a partner's dialogue: not for training, never cached
+    assert response["Cache-Control"] == "private, no-store"
 
 
 @pytest.mark.django_db

@@ -1,0 +1,9 @@
+from django.urls import path
+
+from assets import views_access
+
+app_name = "studio"
+
+urlpatterns = [
+    path("access-log/", views_access.studio_access_log, name="access-log"),
+]
