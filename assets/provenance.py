@@ -141,10 +141,10 @@ class ProvenanceResult:
 class VerificationResult:
     valid: bool
     embedded: bool
-    manifest: dict | None = None
+    manifest: dict[str, Any] | None = None
     errors: list[str] = field(default_factory=list)
     #: The sidecar's content when one was found next to the file.
-    sidecar: dict | None = None
+    sidecar: dict[str, Any] | None = None
     #: The library's overall state for an embedded manifest: "Trusted", "Valid" or "Invalid".
     validation_state: str | None = None
 
@@ -467,7 +467,7 @@ def _verify_manifest(path: Path, mime_type: str, result: VerificationResult) -> 
         result.errors.append(f"C2PA validation state is {result.validation_state}")
 
 
-def _failures(store: dict) -> list[dict]:
+def _failures(store: dict[str, Any]) -> list[dict[str, Any]]:
     """Failure statuses of the active manifest and of its ingredients (the library's validation_results)."""
     results = store.get("validation_results")
     if results is None:  # older layout: one flat list, failures only
@@ -478,7 +478,7 @@ def _failures(store: dict) -> list[dict]:
     return failures
 
 
-def _read_sidecar(path: Path, errors: list[str]) -> dict | None:
+def _read_sidecar(path: Path, errors: list[str]) -> dict[str, Any] | None:
     sidecar = sidecar_path(path)
     if not sidecar.is_file():
         return None

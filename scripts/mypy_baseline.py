@@ -81,11 +81,14 @@ def main() -> int:
     current = error_keys(lines)
     strict = strict_patterns()
     if args.update:
-        kept = sorted(k for k in current.elements() if not is_strict(k, strict))
+        kept = sorted(current.elements())
         header = "# mypy errors accepted for now (scripts/mypy_baseline.py); fix them and run it with --update.\n"
         BASELINE.write_text(header + "".join(f"{k}\n" for k in kept))
         print(f"Baseline: {len(kept)} errors written to {BASELINE.name}.")
-    allowed = Counter({k: n for k, n in read_baseline().items() if not is_strict(k, strict)})
+    allowed = read_baseline()
+    strict_debt = sum(n for k, n in allowed.items() if is_strict(k, strict))
+    if strict_debt:
+        print(f"{strict_debt} baseline errors are in the strict modules: fix those first.")
     new = current - allowed
     gone = allowed - current
     if gone:
@@ -97,7 +100,7 @@ def main() -> int:
             if match and f"{match['path']}: {match['message'].strip()}" in new:
                 print(line)
         return 1
-    print(f"mypy: no new errors ({sum(current.values())} in the baseline, none in the strict modules).")
+    print(f"mypy: no new errors ({sum(current.values())} in the baseline).")
     return 0
 
 

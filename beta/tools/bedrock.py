@@ -26,6 +26,7 @@ import os
 from dataclasses import dataclass, fields, replace
 from functools import cache
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 from boto3.exceptions import Boto3Error
@@ -147,7 +148,7 @@ def clear_clients() -> None:
 
 
 # --- Calls ------------------------------------------------------------------------------------------------------------
-def call(operation: str, **params) -> dict:
+def call(operation: str, **params) -> dict[str, Any]:
     """Call a bedrock-runtime operation (its boto3 name), mapping its errors to ToolError / TransientToolError."""
     client = runtime_client()
     if settings.BEDROCK_STUB_FILE:
@@ -247,12 +248,12 @@ def _stub_file(write: bool):
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def _stub_read() -> dict:
+def _stub_read() -> dict[str, Any]:
     with _stub_file(write=False) as (_, data):
         return data or {}
 
 
-def _stub_next(client, operation: str, params: dict) -> None:
+def _stub_next(client, operation: str, params: dict[str, Any]) -> None:
     """Take the next canned answer from the shared file into the client's Stubber, and record the call."""
     with _stub_file(write=True) as (handle, data):
         if handle is None or not data.get("responses"):
@@ -276,7 +277,7 @@ def _stub_next(client, operation: str, params: dict) -> None:
     stubber.add_response(operation, stub_response(operation, entry.get("response") or {}))
 
 
-def stub_response(operation: str, response: dict) -> dict:
+def stub_response(operation: str, response: dict[str, Any]) -> dict[str, Any]:
     """A JSON-friendly canned response made into what botocore returns (a streaming body, datetimes)."""
     from botocore.response import StreamingBody
 

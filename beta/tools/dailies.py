@@ -21,6 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 from assets import media
 from assets.media import (
@@ -304,7 +305,9 @@ class DailiesTool(Tool):
         "additionalProperties": False,
     }
 
-    def run(self, inputs: list[ToolInput], params: dict, progress: Progress, context: ToolContext) -> ToolResult:
+    def run(
+        self, inputs: list[ToolInput], params: dict[str, Any], progress: Progress, context: ToolContext
+    ) -> ToolResult:
         params = {**self.defaults(), **params}
         source = inputs[0]
         logs: list[str] = []

@@ -39,6 +39,7 @@ import textwrap
 import unicodedata
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 from beta.tools.base import Progress, Tool, ToolContext, ToolError, ToolInput, ToolOutput, ToolResult
 from beta.tools.dailies import one_line, safe_stem
@@ -110,7 +111,7 @@ class Breakdown:
     title: str
     scenes: list[Scene]
     characters: list[Character]
-    locations: list[dict]
+    locations: list[dict[str, Any]]
     total_lines: int
     source_format: str
 
@@ -118,7 +119,7 @@ class Breakdown:
     def total_eighths(self) -> int:
         return sum(scene.eighths for scene in self.scenes)
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {
             "title": self.title,
             "format": self.source_format,
@@ -416,7 +417,7 @@ def _finish(scenes, action_text, speech_counts, extensions, total_lines, *, titl
                                          dual_dialogue=counts[2], extensions=extensions.get(name, []))  # fmt: skip
     cast = sorted(characters.values(), key=lambda c: (-len(c.scenes), -c.dialogue_lines, c.name))
 
-    locations: dict[str, dict] = {}
+    locations: dict[str, dict[str, Any]] = {}
     for scene in scenes:
         key = scene.location or "(no location)"
         entry = locations.setdefault(key, {"name": key, "int_ext": [], "scenes": [], "eighths": 0})
@@ -534,7 +535,9 @@ class ScriptBreakdownTool(Tool):
     time_limit = 6 * 60
     cost_factor = 0.05
 
-    def run(self, inputs: list[ToolInput], params: dict, progress: Progress, context: ToolContext) -> ToolResult:
+    def run(
+        self, inputs: list[ToolInput], params: dict[str, Any], progress: Progress, context: ToolContext
+    ) -> ToolResult:
         source = inputs[0]
         progress(0, "Reading the script")
         text = read_script_text(source.path)

@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from assets.media import STILL_TIMEOUT, THREADS, ffmpeg_exe
 from beta.tools.base import Progress, Tool, ToolContext, ToolError, ToolInput, ToolOutput, ToolResult
@@ -265,7 +266,9 @@ class ShotDetectTool(Tool):
         "additionalProperties": False,
     }
 
-    def run(self, inputs: list[ToolInput], params: dict, progress: Progress, context: ToolContext) -> ToolResult:
+    def run(
+        self, inputs: list[ToolInput], params: dict[str, Any], progress: Progress, context: ToolContext
+    ) -> ToolResult:
         params = {**self.defaults(), **params}
         source = inputs[0]
         progress(0, "Reading the clip")

@@ -20,6 +20,7 @@ import os
 import time
 import warnings
 from pathlib import Path
+from typing import Any
 
 from beta.tools.base import Progress, Tool, ToolContext, ToolError, ToolInput, ToolOutput, ToolResult
 from beta.tools.dailies import safe_stem
@@ -180,7 +181,9 @@ class UpscaleTool(Tool):
     time_limit = 35 * 60
     cost_factor = 1.0
 
-    def run(self, inputs: list[ToolInput], params: dict, progress: Progress, context: ToolContext) -> ToolResult:
+    def run(
+        self, inputs: list[ToolInput], params: dict[str, Any], progress: Progress, context: ToolContext
+    ) -> ToolResult:
         import cv2
 
         source = inputs[0]
