@@ -37,7 +37,7 @@ import re
 import shutil
 import tempfile
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -94,7 +94,7 @@ class RunRecord:
     job_id: str = ""
     created_at: dt.datetime = field(default_factory=timezone.now)
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         digests = tuple(str(d).lower() for d in self.inputs_sha256)
         for digest in digests:
             if not _SHA256_HEX.fullmatch(digest):
@@ -249,7 +249,10 @@ def _make_dev_chain() -> tuple[bytes, bytes, bytes]:
             ]
         )
 
-    def issue(subject_key, subject, issuer_key, issuer, *, days, ca, path_length=None, extra=()):
+    def issue(
+        subject_key: Any, subject: x509.Name, issuer_key: Any, issuer: x509.Name, *, days: int, ca: bool,
+        path_length: int | None = None, extra: Iterable[tuple[x509.ExtensionType, bool]] = (),
+    ) -> x509.Certificate:
         builder = (
             x509.CertificateBuilder()
             .subject_name(subject)

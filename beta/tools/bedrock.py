@@ -23,6 +23,7 @@ import fcntl
 import io
 import json
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass, fields, replace
 from functools import cache
 from pathlib import Path
@@ -104,18 +105,18 @@ def configuration_problem(*, needs_output_bucket: bool = False) -> str:
 
 
 # --- Clients ----------------------------------------------------------------------------------------------------------
-def runtime_client():
+def runtime_client() -> Any:
     """The bedrock-runtime client for the configured region and endpoint (one per configuration and process)."""
     return _client("bedrock-runtime", config())
 
 
-def output_bucket_client():
+def output_bucket_client() -> Any:
     """An S3 client for the bucket Nova Reel writes to (same credentials and region as Bedrock)."""
     return _client("s3", config())
 
 
 @cache
-def _client(service: str, cfg: BedrockConfig):
+def _client(service: str, cfg: BedrockConfig) -> Any:
     import boto3
     from botocore.config import Config
 
@@ -148,13 +149,14 @@ def clear_clients() -> None:
 
 
 # --- Calls ------------------------------------------------------------------------------------------------------------
-def call(operation: str, **params) -> dict[str, Any]:
+def call(operation: str, **params: Any) -> dict[str, Any]:
     """Call a bedrock-runtime operation (its boto3 name), mapping its errors to ToolError / TransientToolError."""
     client = runtime_client()
     if settings.BEDROCK_STUB_FILE:
         _stub_next(client, operation, params)
     try:
-        return getattr(client, operation)(**params)
+        response: dict[str, Any] = getattr(client, operation)(**params)
+        return response
     except AWS_ERRORS as exc:
         raise _tool_error(exc, service="Amazon Bedrock") from exc
 
@@ -235,7 +237,7 @@ TIMESTAMP_FIELDS = ("submitTime", "lastModifiedTime", "endTime")
 
 
 @contextlib.contextmanager
-def _stub_file(write: bool):
+def _stub_file(write: bool) -> Iterator[tuple[Any, Any]]:
     path = Path(settings.BEDROCK_STUB_FILE)
     if not path.exists():
         yield None, None
@@ -253,7 +255,7 @@ def _stub_read() -> dict[str, Any]:
         return data or {}
 
 
-def _stub_next(client, operation: str, params: dict[str, Any]) -> None:
+def _stub_next(client: Any, operation: str, params: dict[str, Any]) -> None:
     """Take the next canned answer from the shared file into the client's Stubber, and record the call."""
     with _stub_file(write=True) as (handle, data):
         if handle is None or not data.get("responses"):

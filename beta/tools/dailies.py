@@ -98,7 +98,7 @@ def timecode_to_frames(text: str, rate: TimecodeRate) -> int:
     match = _TIMECODE_PARTS.match(text.strip())
     if match is None:
         raise ValueError(f"{text!r} is not a timecode of the form HH:MM:SS:FF")
-    hours, minutes, seconds, _, frames = (int(g) if g.isdigit() else g for g in match.groups())
+    hours, minutes, seconds, frames = (int(match.group(i)) for i in (1, 2, 3, 5))
     if minutes > 59 or seconds > 59 or frames >= rate.base:
         raise ValueError(f"{text} is not a valid timecode at {rate.base} frames per second")
     total_minutes = hours * 60 + minutes

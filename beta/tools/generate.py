@@ -48,7 +48,7 @@ REEL_SECONDS_OF_WORK_PER_SECOND = 15  # about 90 s for a 6-second clip, 14-17 mi
 def _ffmpeg() -> str:
     import imageio_ffmpeg
 
-    return imageio_ffmpeg.get_ffmpeg_exe()
+    return str(imageio_ffmpeg.get_ffmpeg_exe())
 
 
 def _to_png(source: Path, destination: Path, video_filter: str) -> None:
@@ -271,7 +271,7 @@ class GenerateVideoTool(_BedrockTool):
             "invocation_arn": arn, "bucket": cfg.output_bucket, "prefix": prefix, "started": time.time(), "polls": 0,
         }))
 
-    def _pending(self, cfg, summary: dict[str, Any], state: dict[str, Any]) -> dict[str, Any]:
+    def _pending(self, cfg: Any, summary: dict[str, Any], state: dict[str, Any]) -> dict[str, Any]:
         return {**state, "summary": summary, "poll_after": cfg.poll_seconds,
                 "stage": "Amazon Nova Reel is making the video"}
 

@@ -233,7 +233,7 @@ def read_script_text(path: Path) -> str:
     return text
 
 
-def parse_elements(text: str) -> tuple[list, list, str]:
+def parse_elements(text: str) -> tuple[list[Any], list[Any], str]:
     """(elements, title page entries, "fountain" or "fdx") from screenplay-tools."""
     stripped = text.lstrip()
     if stripped.startswith("<"):
@@ -348,7 +348,7 @@ def build_breakdown(text: str, *, fallback_title: str = "") -> Breakdown:
 class _LineCounter:
     """Adds printed lines to the current scene; holds a speech's lines until it ends, for dual dialogue."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.scene: Scene | None = None
         self.total = 0
         self.in_speech = False
@@ -381,7 +381,11 @@ class _LineCounter:
         self.in_speech = False
 
 
-def _finish(scenes, action_text, speech_counts, extensions, total_lines, *, title, source_format) -> Breakdown:
+def _finish(
+    scenes: list[Any], action_text: dict[int, list[str]], speech_counts: dict[str, list[int]], extensions: Any,
+    total_lines: int, *,
+    title: str, source_format: str,
+) -> Breakdown:
     known = sorted(speech_counts, key=len, reverse=True)
     patterns = {
         name: re.compile(
@@ -435,13 +439,13 @@ def _finish(scenes, action_text, speech_counts, extensions, total_lines, *, titl
 # Writing ------------------------------------------------------------------------------------------------------------
 
 
-def _cell(value) -> str:
+def _cell(value: object) -> str:
     """A CSV cell a spreadsheet will not run as a formula (a leading =, +, -, @ is quoted with an apostrophe)."""
     text = ", ".join(value) if isinstance(value, list) else str(value)
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
-def _csv(header: list[str], rows: list[list]) -> str:
+def _csv(header: list[str], rows: list[list[Any]]) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(header)

@@ -165,7 +165,7 @@ def write_otio(title: str, clip_name: str, shots: list[Shot], start: int, total_
         )
         clip.metadata["greenlight"] = {"shot": shot.number, "thumbnail_role": shot.role}
         track.append(clip)
-    return timeline.to_json_string()
+    return str(timeline.to_json_string())
 
 
 # Detection -----------------------------------------------------------------------------------------------------------
@@ -182,8 +182,8 @@ def detect_shots(
     # Imported when used: OpenCV costs about 80 MB and a quarter of a second, which the web process need not pay.
     from scenedetect import ContentDetector, SceneManager, VideoOpenFailure, open_video
 
-    class ReportingContentDetector(ContentDetector):
-        def process_frame(self, timecode, frame_img):
+    class ReportingContentDetector(ContentDetector):  # type: ignore[misc]  # scenedetect ships no types
+        def process_frame(self, timecode: Any, frame_img: Any) -> Any:
             on_frame(timecode.frame_num, total)
             return super().process_frame(timecode, frame_img)
 
