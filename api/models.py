@@ -8,14 +8,6 @@ from portal.models import Organization, TimeStamped
 from portal.tenancy import TenantQuerySet
 
 
-class ApiKeyQuerySet(TenantQuerySet):
-    def usable(self, now=None):
-        now = now or timezone.now()
-        return self.filter(revoked_at__isnull=True).filter(
-            models.Q(expires_at__isnull=True) | models.Q(expires_at__gt=now)
-        )
-
-
 class ApiKey(TimeStamped):
     """A studio's key for the REST API. It acts as the person who created it (see docs/api.md)."""
 
@@ -38,7 +30,7 @@ class ApiKey(TimeStamped):
     last_used_at = models.DateTimeField(null=True, blank=True)
     last_used_ip = models.GenericIPAddressField(null=True, blank=True)
 
-    objects = ApiKeyQuerySet.as_manager()
+    objects = TenantQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "-id"]

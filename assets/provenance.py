@@ -37,7 +37,7 @@ import re
 import shutil
 import tempfile
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -94,7 +94,7 @@ class RunRecord:
     job_id: str = ""
     created_at: dt.datetime = field(default_factory=timezone.now)
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         digests = tuple(str(d).lower() for d in self.inputs_sha256)
         for digest in digests:
             if not _SHA256_HEX.fullmatch(digest):
@@ -141,10 +141,10 @@ class ProvenanceResult:
 class VerificationResult:
     valid: bool
     embedded: bool
-    manifest: dict | None = None
+    manifest: dict[str, Any] | None = None
     errors: list[str] = field(default_factory=list)
     #: The sidecar's content when one was found next to the file.
-    sidecar: dict | None = None
+    sidecar: dict[str, Any] | None = None
     #: The library's overall state for an embedded manifest: "Trusted", "Valid" or "Invalid".
     validation_state: str | None = None
 
@@ -249,7 +249,10 @@ def _make_dev_chain() -> tuple[bytes, bytes, bytes]:
             ]
         )
 
-    def issue(subject_key, subject, issuer_key, issuer, *, days, ca, path_length=None, extra=()):
+    def issue(
+        subject_key: Any, subject: x509.Name, issuer_key: Any, issuer: x509.Name, *, days: int, ca: bool,
+        path_length: int | None = None, extra: Iterable[tuple[x509.ExtensionType, bool]] = (),
+    ) -> x509.Certificate:
         builder = (
             x509.CertificateBuilder()
             .subject_name(subject)
@@ -467,7 +470,7 @@ def _verify_manifest(path: Path, mime_type: str, result: VerificationResult) -> 
         result.errors.append(f"C2PA validation state is {result.validation_state}")
 
 
-def _failures(store: dict) -> list[dict]:
+def _failures(store: dict[str, Any]) -> list[dict[str, Any]]:
     """Failure statuses of the active manifest and of its ingredients (the library's validation_results)."""
     results = store.get("validation_results")
     if results is None:  # older layout: one flat list, failures only
@@ -478,7 +481,7 @@ def _failures(store: dict) -> list[dict]:
     return failures
 
 
-def _read_sidecar(path: Path, errors: list[str]) -> dict | None:
+def _read_sidecar(path: Path, errors: list[str]) -> dict[str, Any] | None:
     sidecar = sidecar_path(path)
     if not sidecar.is_file():
         return None

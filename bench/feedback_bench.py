@@ -97,8 +97,10 @@ def make_programme(count: int, start: int = 0, studios=None):
             )
             for k, job in enumerate(jobs)
         ])
+        # Categories on every other report (odd k), cycling through all six: indexing by (offset + k) alone would
+        # only ever pick the odd-numbered ones, and `?category=speed` would measure an empty page.
         FeedbackCategory.objects.bulk_create([
-            FeedbackCategory(report=r, category=CATEGORIES[(offset + k) % len(CATEGORIES)])
+            FeedbackCategory(report=r, category=CATEGORIES[(offset + k) // 2 % len(CATEGORIES)])
             for k, r in enumerate(reports) if k % 2
         ])
         through = FeedbackReport.tags.through
@@ -113,12 +115,19 @@ def make_programme(count: int, start: int = 0, studios=None):
     return studios, staff
 
 
+def inbox_rows(html: bytes) -> int:
+    """How many reports an inbox page lists (one tick box per row)."""
+    return html.count(b'name="report" value=')
+
+
 def time_page(client, url: str, requests: int) -> tuple[list[float], int]:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
     response = client.get(url)  # warm
     assert response.status_code == 200, (url, response.status_code)
+    if url.startswith("/staff/feedback/"):  # a filter that matches nothing would time an empty page
+        assert inbox_rows(response.content) > 0, f"{url} lists no reports: fix the generated data"
     connection.queries_log.clear()  # a full log (9,000 entries) would hide new queries from the count
     with CaptureQueriesContext(connection) as queries:
         client.get(url)

@@ -6,7 +6,6 @@ It listens on a unix socket only, so two checkouts on one machine never collide.
 
 from __future__ import annotations
 
-import os
 import subprocess
 import time
 from pathlib import Path
@@ -94,8 +93,3 @@ class EmbeddedRedis:
                 self.process.wait()
         self.socket.unlink(missing_ok=True)
         self.process = None
-
-
-def default_directory() -> Path:
-    base = Path(__file__).resolve().parent.parent
-    return Path(os.environ.get("GREENLIGHT_VAR_DIR", base / "var")) / "redis"

@@ -22,6 +22,3 @@ class TenantQuerySet(models.QuerySet):
 
         studio_ids = list(Membership.objects.filter(user=user).values_list("organization_id", flat=True))
         return self.filter(**{f"{self.organization_lookup}__in": studio_ids})
-
-    def for_organization(self, organization):
-        return self.filter(**{self.organization_lookup: organization})

@@ -12,6 +12,7 @@ import contextlib
 import json
 import logging
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.core.mail import send_mail
@@ -85,7 +86,10 @@ def _clean_description(description) -> str:
     return description
 
 
-def _audit(action: str, *, user: User, endpoint: WebhookEndpoint, request=None, detail: dict | None = None) -> None:
+def _audit(
+    action: str, *, user: User, endpoint: WebhookEndpoint, request: Any = None,
+    detail: dict[str, Any] | None = None,
+) -> None:
     audit_record(
         action=action, actor=user, organization=endpoint.organization, target=endpoint, request=request,
         detail={"url": endpoint.url, **(detail or {})},
@@ -202,7 +206,7 @@ _LINKS = {
 }
 
 
-def _links(event_type: str, data: dict) -> dict:
+def _links(event_type: str, data: dict[str, Any]) -> dict[str, Any]:
     """Where the object of an event can be seen: the portal page and, where the API has it, its API URL."""
     key, page, api = _LINKS.get(event_type.split(".", 1)[0], (None, None, None))
     links = {}
@@ -213,7 +217,7 @@ def _links(event_type: str, data: dict) -> dict:
     return links
 
 
-def _delivery_create(endpoint: WebhookEndpoint, event_type: str, occurred_at: datetime, data: dict):
+def _delivery_create(endpoint: WebhookEndpoint, event_type: str, occurred_at: datetime, data: dict[str, Any]):
     data = dict(data)
     if "links" not in data:
         data["links"] = _links(event_type, data)
@@ -255,7 +259,7 @@ def _signing_secrets(endpoint: WebhookEndpoint, now: datetime) -> list[str]:
     return secrets_
 
 
-def _claim(delivery_id: int, now: datetime) -> tuple[WebhookDelivery, int, dict] | None:
+def _claim(delivery_id: int, now: datetime) -> tuple[WebhookDelivery, int, dict[str, Any]] | None:
     with transaction.atomic():
         # Lock the delivery row only (`of`): locking the joined endpoint too would take the two rows in the opposite
         # order to the finishing step below (endpoint, then delivery) and let two attempts deadlock.

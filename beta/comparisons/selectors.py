@@ -1,8 +1,7 @@
-"""Blind comparison reads, and the pure statistics other pages (the results dashboard, exports) reuse.
+"""Blind comparison reads. Win rates are Wilson score intervals from `beta.stats.wilson`.
 
 Public, documented helpers for other features:
 
-- `win_rate(wins, n) -> (p, low, high)`: a proportion with its 95 % Wilson score interval.
 - `comparison_results(comparison) -> dict`: votes, win rates of each variant with intervals, position bias, reasons.
 
 How "same" counts: a "same" vote is half a win for each side (a tie), so the two win rates add up to 1 and n is every
@@ -11,37 +10,15 @@ vote. The page also shows the decisive-only rate (ties left out) and how many ti
 
 from __future__ import annotations
 
-import math
 from collections import defaultdict
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
+from beta import stats
 from beta import tools as catalogue
 from beta.comparisons.services import input_fingerprint, screen_pick
 from beta.models import Comparison, ComparisonVote, Job, JobOutput
-
-#: two-sided 95 % normal quantile
-Z95 = 1.959963984540054
-
-
-def win_rate(wins: float, n: int, z: float = Z95) -> tuple[float | None, float | None, float | None]:
-    """The share of `n` comparisons won, with its Wilson score interval: `(p, low, high)`.
-
-    p = wins / n; the interval is (p + z^2/2n +/- z * sqrt(p(1-p)/n + z^2/4n^2)) / (1 + z^2/n), z = 1.96 for 95 %.
-    Unlike the normal (Wald) interval it stays inside [0, 1] and behaves at p = 0 or 1 and for small n.
-    `wins` may be fractional (ties counted as half a win). With n = 0 every number is None.
-    """
-    if n <= 0:
-        return None, None, None
-    if not 0 <= wins <= n:
-        raise ValueError("wins must be between 0 and n")
-    p = wins / n
-    z2 = z * z
-    denominator = 1 + z2 / n
-    centre = (p + z2 / (2 * n)) / denominator
-    half = z * math.sqrt(p * (1 - p) / n + z2 / (4 * n * n)) / denominator
-    return p, max(centre - half, 0.0), min(centre + half, 1.0)
 
 
 def comparison_results(comparison: Comparison) -> dict:
@@ -49,9 +26,9 @@ def comparison_results(comparison: Comparison) -> dict:
 
     Returns {"n", "a", "b", "same", "pending", "variants", "decisive", "left_picked", "votes"}:
     - "n": votes cast; "a" / "b" / "same": counts in true terms; "pending": people who looked but did not vote;
-    - "variants": [{"key": "a"|"b", "label", "output", "wins", "rate": win_rate(wins + same / 2, n)}, ...];
-    - "decisive": win_rate of A among A-or-B votes (ties left out), with "decisive_n";
-    - "left_picked": win_rate of "the output shown on the left" among decisive votes: near 0.5 means no position bias;
+    - "variants": [{"key": "a"|"b", "label", "output", "wins", "rate": wilson(wins + same / 2, n)}, ...];
+    - "decisive": Wilson rate of A among A-or-B votes (ties left out), with "decisive_n";
+    - "left_picked": Wilson rate of "the output shown on the left" among decisive votes (near 0.5: no position bias);
     - "votes": [{"choice", "label", "pick", "order", "reason", "voter", "voted_at"}] newest first.
     """
     rows = list(
@@ -74,13 +51,13 @@ def comparison_results(comparison: Comparison) -> dict:
         "pending": len(rows) - n,
         "variants": [
             {"key": "a", "label": comparison.label_a, "output": comparison.output_a, "wins": a,
-             "rate": win_rate(a + same / 2, n)},
+             "rate": stats.wilson(a + same / 2, n)},
             {"key": "b", "label": comparison.label_b, "output": comparison.output_b, "wins": b,
-             "rate": win_rate(b + same / 2, n)},
+             "rate": stats.wilson(b + same / 2, n)},
         ],
-        "decisive": win_rate(a, decisive_n),
+        "decisive": stats.wilson(a, decisive_n),
         "decisive_n": decisive_n,
-        "left_picked": win_rate(left_wins, decisive_n),
+        "left_picked": stats.wilson(left_wins, decisive_n),
         "votes": [
             {
                 "choice": v.choice,

@@ -8,14 +8,14 @@ Methods (also printed under the dashboard and in the report):
 - *NPS*: % promoters (9-10) minus % detractors (0-6) of the answers to NPS questions; 95% interval by the normal
   approximation of the difference of two proportions: NPS ± 1.96 * sqrt((p + d - (p - d)^2) / n), clipped to ±100.
 - *Win rate*: a side's wins plus half its ties ("same"), over every vote, with a 95% Wilson score interval (the
-  blind comparisons' own definition, `beta.comparisons.selectors.win_rate`); the two sides add up to 100%.
+  blind comparisons' own definition); the two sides add up to 100%.
+The statistics themselves (Wilson, NPS, nearest rank) are `beta.stats`, shared with the surveys and comparisons.
 - *Surveys*: by cohort only (a survey is its own time window, and is not about one tool).
 - *Hours saved*: the sum of the partners' estimates, and that sum divided by the number of runs with an estimate.
 """
 
 from __future__ import annotations
 
-import math
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -26,6 +26,7 @@ from django.db.models.functions import TruncWeek
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
+from beta import stats
 from beta.models import (
     ComparisonVote,
     FeedbackCategory,
@@ -37,66 +38,10 @@ from beta.models import (
 )
 from portal.models import Cohort, Organization
 
-Z95 = 1.959963984540054
 RATINGS = (1, 2, 3, 4, 5)
 RATING_FIELDS = {"overall": "overall_rating", "quality": "quality_rating", "usefulness": "usefulness_rating"}
 CATEGORY_LABELS = dict(FeedbackCategory.Category.choices)
 FIT_LABELS = dict(FeedbackReport.ProductionFit.choices)
-
-
-# --- Statistics -------------------------------------------------------------------------------------------------------
-def percentile(values: list[float], p: float) -> float | None:
-    """Nearest-rank percentile: the smallest value with at least p% of the values at or below it."""
-    if not values:
-        return None
-    ordered = sorted(values)
-    rank = max(1, math.ceil(p / 100 * len(ordered)))
-    return ordered[rank - 1]
-
-
-def wilson(successes: int, n: int, z: float = Z95) -> tuple[float | None, float | None, float | None]:
-    """A proportion with its Wilson score interval: (p, low, high), each in 0..1; Nones when n is 0."""
-    if n <= 0:
-        return None, None, None
-    p = successes / n
-    denominator = 1 + z * z / n
-    centre = (p + z * z / (2 * n)) / denominator
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denominator
-    return p, max(0.0, centre - half), min(1.0, centre + half)
-
-
-def nps_from_counts(promoters: int, detractors: int, n: int, z: float = Z95):
-    """(score, low, high, n) on the -100..100 scale; Nones when nobody answered."""
-    if n <= 0:
-        return None, None, None, 0
-    p, d = promoters / n, detractors / n
-    score = (p - d) * 100
-    half = z * math.sqrt(max(p + d - (p - d) ** 2, 0.0) / n) * 100
-    return score, max(-100.0, score - half), min(100.0, score + half), n
-
-
-def nps_scores(promoters: int, passives: int, detractors: int):
-    """NPS and its interval through the surveys module's `nps()` when it is there (one definition for the
-    programme), else our own; both take the same counts."""
-    n = promoters + passives + detractors
-    try:
-        from beta.surveys.selectors import nps as surveys_nps
-    except ImportError:
-        return nps_from_counts(promoters, detractors, n)
-    if n == 0:
-        return None, None, None, 0
-    # The surveys' function takes the raw 0-10 scores; scores stand in for their class (10, 8, 0) exactly.
-    return surveys_nps([10] * promoters + [8] * passives + [0] * detractors)
-
-
-def win_rate(wins: int, n: int):
-    try:
-        from beta.comparisons.selectors import win_rate as comparisons_win_rate
-    except ImportError:
-        return wilson(wins, n)
-    if n == 0:
-        return None, None, None
-    return comparisons_win_rate(wins, n)
 
 
 # --- Filters ----------------------------------------------------------------------------------------------------------
@@ -323,7 +268,7 @@ class Row:
         """Nearest-rank p50/p95 of `durations`, sorted once (the Python fallback for databases without
         percentile_disc)."""
         ordered = sorted(self.durations)
-        self.set_run_times(len(ordered), percentile(ordered, 50), percentile(ordered, 95))
+        self.set_run_times(len(ordered), stats.percentile(ordered, 50), stats.percentile(ordered, 95))
 
     @property
     def hours_per_job(self) -> float | None:
@@ -560,7 +505,7 @@ def nps_results(filters: Filters) -> list[NpsResult]:
     results = []
     for v in values:
         passives = v["n"] - v["promoters"] - v["detractors"]
-        score, low, high, _ = nps_scores(v["promoters"], passives, v["detractors"])
+        score, low, high, _ = stats.nps_from_counts(v["promoters"], passives, v["detractors"])
         results.append(NpsResult(v["question_id"], v["question__prompt"], v["question__survey__title"],
                                  v["promoters"], passives, v["detractors"], score, low, high))
     return results
@@ -572,7 +517,7 @@ def nps_overall(results: list[NpsResult]) -> NpsResult | None:
     promoters = sum(r.promoters for r in results)
     passives = sum(r.passives for r in results)
     detractors = sum(r.detractors for r in results)
-    score, low, high, _ = nps_scores(promoters, passives, detractors)
+    score, low, high, _ = stats.nps_from_counts(promoters, passives, detractors)
     return NpsResult(0, "All NPS questions", "", promoters, passives, detractors, score, low, high)
 
 
@@ -609,11 +554,11 @@ class ComparisonResult:
 
     @property
     def rate_a(self):
-        return win_rate(self.a + self.same / 2, self.n)
+        return stats.wilson(self.a + self.same / 2, self.n)
 
     @property
     def rate_b(self):
-        return win_rate(self.b + self.same / 2, self.n)
+        return stats.wilson(self.b + self.same / 2, self.n)
 
     @property
     def rate_a_text(self) -> str:
@@ -622,15 +567,6 @@ class ComparisonResult:
     @property
     def rate_b_text(self) -> str:
         return _interval_text(*self.rate_b)
-
-    @property
-    def decisive_a(self):
-        """A's share of the votes that picked a side (ties left out)."""
-        return win_rate(self.a, self.a + self.b)
-
-    @property
-    def rate_same(self) -> float | None:
-        return _rate(self.same, self.n)
 
 
 def comparison_results(filters: Filters) -> list[ComparisonResult]:

@@ -1,15 +1,12 @@
-"""Survey reads, and the pure statistics other pages (the results dashboard, exports) reuse.
+"""Survey reads. The statistics (NPS, rating summaries) are `beta.stats`, shared with the results dashboard.
 
 Public, documented helpers for other features:
 
-- `nps(scores) -> (score, low, high, n)`: Net Promoter Score with a 95 % confidence interval.
-- `rating_summary(values) -> dict`: n, mean and the 1-5 distribution of ratings.
 - `survey_results(survey, *, cohort=None, organization_ids=None) -> dict`: every question's numbers.
 """
 
 from __future__ import annotations
 
-import math
 from collections import Counter
 from collections.abc import Iterable
 from datetime import datetime
@@ -18,54 +15,8 @@ from django.db.models import Count, Exists, OuterRef, Prefetch, Q
 from django.utils import timezone
 
 from beta.models import Question, Survey, SurveyAnswer, SurveyAssignment, SurveyResponse
+from beta.stats import mean, nps, nps_groups, rating_summary
 from portal.models import Membership
-
-#: two-sided 95 % normal quantile, for the NPS interval
-Z95 = 1.959963984540054
-PROMOTER_MIN = 9  # 9-10 promote
-DETRACTOR_MAX = 6  # 0-6 detract; 7-8 are passives
-
-
-# --- Pure statistics --------------------------------------------------------------------------------------------------
-def nps(scores: Iterable[float]) -> tuple[float | None, float | None, float | None, int]:
-    """Net Promoter Score of 0-10 answers with its 95 % confidence interval: `(score, low, high, n)`.
-
-    score = 100 * (P - D), P and D the shares of promoters (9-10) and detractors (0-6).
-    Interval: the normal (Wald) approximation with the variance of the NPS as a difference of two multinomial
-    proportions, Var(P - D) = (P + D - (P - D)^2) / n, so score +/- 1.96 * 100 * sqrt(Var), clipped to [-100, 100].
-    With no scores every number but n is None. With n below ~30 the interval is approximate (and it has zero width
-    when every answer is in one group): report n next to it.
-    """
-    values = list(scores)
-    n = len(values)
-    if n == 0:
-        return None, None, None, 0
-    promoters = sum(1 for v in values if v >= PROMOTER_MIN) / n
-    detractors = sum(1 for v in values if v <= DETRACTOR_MAX) / n
-    score = 100 * (promoters - detractors)
-    variance = max(promoters + detractors - (promoters - detractors) ** 2, 0.0) / n
-    margin = Z95 * 100 * math.sqrt(variance)
-    return score, max(score - margin, -100.0), min(score + margin, 100.0), n
-
-
-def nps_groups(scores: Iterable[float]) -> dict[str, int]:
-    """How many promoters (9-10), passives (7-8) and detractors (0-6)."""
-    groups = {"promoters": 0, "passives": 0, "detractors": 0}
-    for value in scores:
-        key = "promoters" if value >= PROMOTER_MIN else "detractors" if value <= DETRACTOR_MAX else "passives"
-        groups[key] += 1
-    return groups
-
-
-def rating_summary(values: Iterable[float], scale: range = range(1, 6)) -> dict:
-    """{"n", "mean" (None without answers), "distribution": [(value, count), ...] over the whole scale}."""
-    values = list(values)
-    counts = Counter(int(v) for v in values)
-    return {
-        "n": len(values),
-        "mean": sum(values) / len(values) if values else None,
-        "distribution": [(value, counts.get(value, 0)) for value in scale],
-    }
 
 
 # --- Partner reads ----------------------------------------------------------------------------------------------------
@@ -147,7 +98,7 @@ def survey_results(survey: Survey, *, cohort=None, organization_ids: Iterable[in
 
     Returns {"survey", "respondents", "questions": [...]}, each question a dict with:
     - "question", "kind", "n" (how many answered it), "skipped" (respondents who left it blank);
-    - rating: "mean", "distribution" [(1..5, count)]; NPS: "nps" (score, low, high, n) from `nps`, "groups",
+    - rating: "mean", "distribution" [(1..5, count)]; NPS: "nps" (score, low, high, n) from `beta.stats.nps`, "groups",
       "distribution" [(0..10, count)];
     - single / multiple choice: "distribution" [(option, count)] in the survey's order (for multiple choice the
       counts add up to more than n: a person may pick several), and "other" counts of options no longer listed;
@@ -181,7 +132,7 @@ def survey_results(survey: Survey, *, cohort=None, organization_ids: Iterable[in
             scores = [row["number"] for row in rows]
             item["nps"] = nps(scores)
             item["groups"] = nps_groups(scores)
-            item["mean"] = sum(scores) / len(scores) if scores else None
+            item["mean"] = mean(scores)
             item["distribution"] = rating_summary(scores, range(11))["distribution"]
         elif question.kind in (Question.Kind.SINGLE, Question.Kind.MULTIPLE):
             counts: Counter = Counter()

@@ -85,7 +85,7 @@ class Tool:
     input_kinds: ClassVar[tuple[str, ...]]
     min_inputs: ClassVar[int] = 1
     max_inputs: ClassVar[int] = 1
-    parameters: ClassVar[dict] = {"type": "object", "properties": {}, "additionalProperties": False}
+    parameters: ClassVar[dict[str, Any]] = {"type": "object", "properties": {}, "additionalProperties": False}
     output_kinds: ClassVar[tuple[str, ...]] = ()
     queue: ClassVar[str] = "cpu"  # cpu, gpu or external
     soft_time_limit: ClassVar[int] = 30 * 60  # seconds
@@ -95,10 +95,14 @@ class Tool:
     #: estimated compute minutes per minute of input media, for the monthly compute quota check
     cost_factor: ClassVar[float] = 1.0
 
-    def run(self, inputs: list[ToolInput], params: dict, progress: Progress, context: ToolContext) -> ToolResult:
+    def run(
+        self, inputs: list[ToolInput], params: dict[str, Any], progress: Progress, context: ToolContext
+    ) -> ToolResult:
         raise NotImplementedError
 
-    def poll(self, state: dict, params: dict, progress: Progress, context: ToolContext) -> ToolResult:
+    def poll(
+        self, state: dict[str, Any], params: dict[str, Any], progress: Progress, context: ToolContext
+    ) -> ToolResult:
         """Ask again about work a previous `run` or `poll` left pending (`ToolResult.pending`)."""
         raise NotImplementedError
 
@@ -108,5 +112,5 @@ class Tool:
         `settings` defaults to the catalogue's (`beta.tools.tool_settings()`)."""
         return ""
 
-    def defaults(self) -> dict:
+    def defaults(self) -> dict[str, Any]:
         return {k: v["default"] for k, v in self.parameters.get("properties", {}).items() if "default" in v}

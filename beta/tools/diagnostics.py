@@ -14,6 +14,7 @@ import signal
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 from beta.tools.base import (
     Progress,
@@ -66,7 +67,9 @@ class NoopTool(_Diagnostic):
     description = "Succeeds at once; returns ok.txt with the input's SHA-256."
     version = "1.0.0"
 
-    def run(self, inputs: list[ToolInput], params: dict, progress: Progress, context: ToolContext) -> ToolResult:
+    def run(
+        self, inputs: list[ToolInput], params: dict[str, Any], progress: Progress, context: ToolContext
+    ) -> ToolResult:
         progress(0, "Starting")
         result = _ok_output(inputs, context)
         progress(100, "Done")
@@ -88,7 +91,9 @@ class FailTool(_Diagnostic):
         "additionalProperties": False,
     }
 
-    def run(self, inputs: list[ToolInput], params: dict, progress: Progress, context: ToolContext) -> ToolResult:
+    def run(
+        self, inputs: list[ToolInput], params: dict[str, Any], progress: Progress, context: ToolContext
+    ) -> ToolResult:
         params = {**self.defaults(), **params}
         progress(0, "Starting")
         raise ToolError(params["message"])
@@ -117,7 +122,9 @@ class FlakyTool(_Diagnostic):
         name = hashlib.sha256(f"{sha256}\0{key}".encode()).hexdigest()[:32]
         return folder / f"greenlight-flaky-{name}.count"
 
-    def run(self, inputs: list[ToolInput], params: dict, progress: Progress, context: ToolContext) -> ToolResult:
+    def run(
+        self, inputs: list[ToolInput], params: dict[str, Any], progress: Progress, context: ToolContext
+    ) -> ToolResult:
         params = {**self.defaults(), **params}
         progress(0, "Starting")
         path = self.counter_path(inputs[0].sha256, params["key"])
@@ -152,7 +159,9 @@ class SlowTool(_Diagnostic):
         "additionalProperties": False,
     }
 
-    def run(self, inputs: list[ToolInput], params: dict, progress: Progress, context: ToolContext) -> ToolResult:
+    def run(
+        self, inputs: list[ToolInput], params: dict[str, Any], progress: Progress, context: ToolContext
+    ) -> ToolResult:
         params = {**self.defaults(), **params}
         seconds = float(params["seconds"])
         started = time.monotonic()
@@ -174,7 +183,9 @@ class CrashTool(_Diagnostic):
     description = "Kills the worker process running it."
     version = "1.0.0"
 
-    def run(self, inputs: list[ToolInput], params: dict, progress: Progress, context: ToolContext) -> ToolResult:
+    def run(
+        self, inputs: list[ToolInput], params: dict[str, Any], progress: Progress, context: ToolContext
+    ) -> ToolResult:
         progress(0, "Crashing")
         os.kill(os.getpid(), signal.SIGKILL)
         raise AssertionError("unreachable: the process was killed")  # pragma: no cover

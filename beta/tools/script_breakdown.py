@@ -41,6 +41,7 @@ import unicodedata
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 from beta.tools.base import Progress, Tool, ToolContext, ToolError, ToolInput, ToolOutput, ToolResult
 from beta.tools.common import one_line, safe_stem
@@ -112,7 +113,7 @@ class Breakdown:
     title: str
     scenes: list[Scene]
     characters: list[Character]
-    locations: list[dict]
+    locations: list[dict[str, Any]]
     total_lines: int
     source_format: str
 
@@ -120,7 +121,7 @@ class Breakdown:
     def total_eighths(self) -> int:
         return sum(scene.eighths for scene in self.scenes)
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {
             "title": self.title,
             "format": self.source_format,
@@ -234,7 +235,7 @@ def read_script_text(path: Path) -> str:
     return text
 
 
-def parse_elements(text: str) -> tuple[list, list, str]:
+def parse_elements(text: str) -> tuple[list[Any], list[Any], str]:
     """(elements, title page entries, "fountain" or "fdx") from screenplay-tools."""
     stripped = text.lstrip()
     if stripped.startswith("<"):
@@ -382,7 +383,7 @@ class _Builder:
 class _LineCounter:
     """Adds printed lines to the current scene; holds a speech's lines until it ends, for dual dialogue."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.scene: Scene | None = None
         self.total = 0
         self.in_speech = False
@@ -415,7 +416,11 @@ class _LineCounter:
         self.in_speech = False
 
 
-def _finish(scenes, action_text, speech_counts, extensions, total_lines, *, title, source_format) -> Breakdown:
+def _finish(
+    scenes: list[Any], action_text: dict[int, list[str]], speech_counts: dict[str, list[int]], extensions: Any,
+    total_lines: int, *,
+    title: str, source_format: str,
+) -> Breakdown:
     known = sorted(speech_counts, key=len, reverse=True)
     patterns = {
         name: re.compile(
@@ -451,7 +456,7 @@ def _finish(scenes, action_text, speech_counts, extensions, total_lines, *, titl
                                          dual_dialogue=counts[2], extensions=extensions.get(name, []))  # fmt: skip
     cast = sorted(characters.values(), key=lambda c: (-len(c.scenes), -c.dialogue_lines, c.name))
 
-    locations: dict[str, dict] = {}
+    locations: dict[str, dict[str, Any]] = {}
     for scene in scenes:
         key = scene.location or "(no location)"
         entry = locations.setdefault(key, {"name": key, "int_ext": [], "scenes": [], "eighths": 0})
@@ -469,13 +474,13 @@ def _finish(scenes, action_text, speech_counts, extensions, total_lines, *, titl
 # Writing ------------------------------------------------------------------------------------------------------------
 
 
-def _cell(value) -> str:
+def _cell(value: object) -> str:
     """A CSV cell a spreadsheet will not run as a formula (a leading =, +, -, @ is quoted with an apostrophe)."""
     text = ", ".join(value) if isinstance(value, list) else str(value)
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
-def _csv(header: list[str], rows: list[list]) -> str:
+def _csv(header: list[str], rows: list[list[Any]]) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(header)
@@ -573,7 +578,9 @@ class ScriptBreakdownTool(Tool):
     time_limit = 6 * 60
     cost_factor = 0.05
 
-    def run(self, inputs: list[ToolInput], params: dict, progress: Progress, context: ToolContext) -> ToolResult:
+    def run(
+        self, inputs: list[ToolInput], params: dict[str, Any], progress: Progress, context: ToolContext
+    ) -> ToolResult:
         source = inputs[0]
         progress(0, "Reading the script")
         text = read_script_text(source.path)

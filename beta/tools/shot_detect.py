@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from beta.tools.base import Progress, Tool, ToolContext, ToolError, ToolInput, ToolOutput, ToolResult
 from beta.tools.common import (
@@ -109,7 +110,7 @@ def write_otio(title: str, clip_name: str, shots: list[Shot], start: int, total_
         )
         clip.metadata["greenlight"] = {"shot": shot.number, "thumbnail_role": shot.role}
         track.append(clip)
-    return timeline.to_json_string()
+    return str(timeline.to_json_string())
 
 
 # Detection -----------------------------------------------------------------------------------------------------------
@@ -126,8 +127,8 @@ def detect_shots(
     # Imported when used: OpenCV costs about 80 MB and a quarter of a second, which the web process need not pay.
     from scenedetect import ContentDetector, SceneManager, VideoOpenFailure, open_video
 
-    class ReportingContentDetector(ContentDetector):
-        def process_frame(self, timecode, frame_img):
+    class ReportingContentDetector(ContentDetector):  # type: ignore[misc]  # scenedetect ships no types
+        def process_frame(self, timecode: Any, frame_img: Any) -> Any:
             on_frame(timecode.frame_num, total)
             return super().process_frame(timecode, frame_img)
 
@@ -200,7 +201,9 @@ class ShotDetectTool(Tool):
         "additionalProperties": False,
     }
 
-    def run(self, inputs: list[ToolInput], params: dict, progress: Progress, context: ToolContext) -> ToolResult:
+    def run(
+        self, inputs: list[ToolInput], params: dict[str, Any], progress: Progress, context: ToolContext
+    ) -> ToolResult:
         params = {**self.defaults(), **params}
         source = inputs[0]
         progress(0, "Reading the clip")

@@ -22,6 +22,7 @@ import wave
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -310,7 +311,9 @@ class TranscribeTool(Tool):
         "additionalProperties": False,
     }
 
-    def run(self, inputs: list[ToolInput], params: dict, progress: Progress, context: ToolContext) -> ToolResult:
+    def run(
+        self, inputs: list[ToolInput], params: dict[str, Any], progress: Progress, context: ToolContext
+    ) -> ToolResult:
         params = {**self.defaults(), **params}
         source = inputs[0]
         logs: list[str] = []
@@ -430,7 +433,9 @@ class TranscribeTool(Tool):
         ]  # fmt: skip
 
     @staticmethod
-    def _transcribe(model, audio: np.ndarray, duration: float, params: dict, progress: Progress) -> list[Segment]:
+    def _transcribe(
+        model: Any, audio: np.ndarray, duration: float, params: dict[str, Any], progress: Progress
+    ) -> list[Segment]:
         """Run Whisper over the samples; report progress from each segment's end time against the duration."""
         found, _info = model.transcribe(
             audio,

@@ -121,15 +121,6 @@ def staff_client(client):
     return client
 
 
-def test_nearest_rank_percentile_on_a_known_set():
-    # The classic example: 15, 20, 35, 40, 50.
-    values = [15, 20, 35, 40, 50]
-    assert [selectors.percentile(values, p) for p in (5, 30, 40, 50, 100)] == [15, 20, 20, 35, 50]
-    assert selectors.percentile([], 50) is None
-    for p in (1, 25, 50, 90, 95, 99):
-        assert selectors.percentile(DAILIES_SECONDS, p) == nearest_rank(DAILIES_SECONDS, p)
-
-
 def test_dashboard_numbers_equal_a_direct_computation(staff_client, programme):
     response = staff_client.get(URL, {"cohort": programme["cohort"].pk})
     assert response.status_code == 200

@@ -1,7 +1,6 @@
 """Surveys: staff build and assign them per cohort; partners answer once each, until the due date; the opening email;
 NPS and the results per question."""
 
-import math
 from datetime import timedelta
 
 import pytest
@@ -10,6 +9,7 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from beta import stats
 from beta.models import Question, Survey, SurveyAnswer, SurveyAssignment, SurveyResponse
 from beta.surveys import selectors, services
 from beta.surveys.errors import SurveyError, SurveyNotOpenError, SurveyValidationError
@@ -69,37 +69,6 @@ def full_answers(survey, rating=4, score=9, single="Dailies", multiple=("Speed",
         q(survey, "multiple").pk: list(multiple),
         q(survey, "long_text").pk: text,
     }
-
-
-# --- NPS and ratings: pure functions ----------------------------------------------------------------------------------
-def test_nps_on_a_known_set_is_exact_with_its_normal_approximation_interval():
-    # Given 10 scores: 5 promoters (9-10), 2 passives (7-8), 3 detractors (0-6)
-    scores = [10, 10, 9, 9, 9, 8, 7, 6, 3, 0]
-    score, low, high, n = selectors.nps(scores)
-    # Then NPS = 100 * (0.5 - 0.3) = 20, and Var = (0.5 + 0.3 - 0.2^2) / 10 = 0.076
-    assert n == 10
-    assert score == pytest.approx(20.0)
-    margin = 1.959963984540054 * 100 * math.sqrt(0.076)
-    assert margin == pytest.approx(54.03, abs=0.01)
-    assert low == pytest.approx(20.0 - margin)
-    assert high == pytest.approx(20.0 + margin)
-    assert selectors.nps_groups(scores) == {"promoters": 5, "passives": 2, "detractors": 3}
-
-
-def test_nps_edges():
-    assert selectors.nps([]) == (None, None, None, 0)
-    assert selectors.nps([10, 9, 9]) == (100.0, 100.0, 100.0, 3)
-    score, low, high, n = selectors.nps([0, 10])
-    assert (score, n) == (0.0, 2)
-    assert low == -100.0  # clipped: the approximation would go below -100
-    assert high == 100.0
-
-
-def test_rating_summary():
-    summary = selectors.rating_summary([5, 4, 4, 1])
-    assert summary["n"] == 4
-    assert summary["mean"] == pytest.approx(3.5)
-    assert summary["distribution"] == [(1, 1), (2, 0), (3, 0), (4, 2), (5, 1)]
 
 
 # --- Validation per kind ----------------------------------------------------------------------------------------------
@@ -305,7 +274,7 @@ def test_survey_results_per_question(survey, cohort, django_assert_max_num_queri
 
     assert results["respondents"] == 10
     by_kind = {item["kind"]: item for item in results["questions"]}
-    assert by_kind["nps"]["nps"] == pytest.approx(selectors.nps(scores))
+    assert by_kind["nps"]["nps"] == pytest.approx(stats.nps(scores))
     assert by_kind["nps"]["n"] == 10
     assert by_kind["rating"]["mean"] == pytest.approx(3.0)
     assert by_kind["rating"]["distribution"] == [(1, 2), (2, 2), (3, 2), (4, 2), (5, 2)]
