@@ -6,6 +6,7 @@ under `var/media/`) make a laptop run work with nothing configured; production
 sets DATABASE_URL, REDIS_URL and the AWS_* variables.
 """
 
+import ipaddress
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -38,7 +39,7 @@ PORTAL_NAME = env.str("PORTAL_NAME", default="Greenlight")
 SITE_URL = env.str("SITE_URL", default="http://localhost:8000").rstrip("/")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "portal.admin_apps.PortalAdminConfig",  # django.contrib.admin, its sign-in through allauth with MFA
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -403,6 +404,13 @@ if not DEBUG:
     SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
     SECURE_HSTS_PRELOAD = env.bool("DJANGO_SECURE_HSTS_PRELOAD", default=True)
 SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+# Reverse proxies (CIDRs) whose X-Forwarded-For is believed; the client is the rightmost hop not in this list.
+# Empty: REMOTE_ADDR is the client (no proxy, or a proxy that rewrites REMOTE_ADDR). See portal/client_ip.py.
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
+try:
+    [ipaddress.ip_network(cidr, strict=False) for cidr in TRUSTED_PROXIES]
+except ValueError as exc:
+    raise ImproperlyConfigured(f"TRUSTED_PROXIES must be a comma-separated list of CIDRs: {exc}") from exc
 
 # --- Logging ----------------------------------------------------------------
 LOG_FORMAT = env.str("LOG_FORMAT", default="text" if DEBUG else "json")
