@@ -43,5 +43,7 @@ class SessionAuthentication(authentication.SessionAuthentication):
     def authenticate(self, request):
         result = super().authenticate(request)
         if result is not None and session_lacks_second_factor(request._request, result[0]):
-            raise exceptions.AuthenticationFailed("Sign in through the portal with your second factor, or use an API key.")
+            raise exceptions.AuthenticationFailed(
+                "Sign in through the portal with your second factor, or use an API key."
+            )
         return result

@@ -18,15 +18,15 @@ from django.db import transaction
 from django.utils import timezone
 
 from api.errors import ApiKeyError, IdempotencyConflictError
-from config.failopen import FailOpenCache
 from api.models import ApiKey
 from beta import services as beta_services
 from beta import tools as catalogue
 from beta.models import Job
+from config.failopen import FailOpenCache
 from portal import selectors as portal_selectors
+from portal.client_ip import client_ip
 from portal.errors import PermissionDeniedError
 from portal.models import AuditEvent, Membership, Organization, User
-from portal.client_ip import client_ip
 from portal.services import audit_record
 
 KEY_PREFIX = "gl_live_"
