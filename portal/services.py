@@ -21,6 +21,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
 
+from portal.client_ip import client_ip
 from portal.errors import (
     CohortError,
     InviteError,
@@ -47,10 +48,6 @@ Action = AuditEvent.Action
 
 
 # --- Audit ------------------------------------------------------------------------------------------------------------
-def client_ip(request) -> str | None:
-    return request.META.get("REMOTE_ADDR") if request is not None else None
-
-
 def audit_record(
     *,
     action: str,
