@@ -421,7 +421,10 @@ LOGGING = {
     "filters": {"request_id": {"()": "config.requestid.RequestIdFilter"}},
     "formatters": {
         "json": {"()": "config.logging.JsonFormatter"},
-        "text": {"format": "%(asctime)s %(levelname)-7s [%(request_id)s] %(name)s: %(message)s"},
+        "text": {
+            "()": "config.logging.TextFormatter",
+            "format": "%(asctime)s %(levelname)-7s [%(request_id)s] %(name)s: %(message)s",
+        },
     },
     "handlers": {
         "console": {

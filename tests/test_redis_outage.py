@@ -25,7 +25,7 @@ def redis_down(settings):
     }
     from django.core.cache import cache
 
-    with pytest.raises(Exception, match="(?i)connect"):
+    with pytest.raises(Exception, match=r"(?i)connect"):
         cache.get("anything")  # the cache really is down
 
 
@@ -55,13 +55,17 @@ def test_the_database_lock_out_is_per_account_and_per_address(client, redis_down
     victim, other = MembershipFactory(), MembershipFactory()
     # Five failures for the victim from five addresses lock the victim's account everywhere ...
     for n in range(5):
-        client.post(reverse("account_login"), {"login": victim.user.email, "password": "x"}, REMOTE_ADDR=f"198.51.100.{n}")
-    locked = client.post(reverse("account_login"), {"login": victim.user.email, "password": PASSWORD},
-                         REMOTE_ADDR="203.0.113.50")
+        client.post(
+            reverse("account_login"), {"login": victim.user.email, "password": "x"}, REMOTE_ADDR=f"198.51.100.{n}"
+        )
+    locked = client.post(
+        reverse("account_login"), {"login": victim.user.email, "password": PASSWORD}, REMOTE_ADDR="203.0.113.50"
+    )
     assert "Too many failed login attempts" in locked.content.decode()
     # ... but not another person's, from an address of its own.
-    ok = client.post(reverse("account_login"), {"login": other.user.email, "password": PASSWORD},
-                     REMOTE_ADDR="203.0.113.51")
+    ok = client.post(
+        reverse("account_login"), {"login": other.user.email, "password": PASSWORD}, REMOTE_ADDR="203.0.113.51"
+    )
     assert ok.status_code == 302
 
 

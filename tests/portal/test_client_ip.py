@@ -48,9 +48,16 @@ def test_a_bad_trusted_proxies_value_is_refused_at_start():
 
     env = {**os.environ, "TRUSTED_PROXIES": "10.0.0.0/8,not-a-network", "DJANGO_DEBUG": "1"}
     result = subprocess.run(
-        [sys.executable, "-c", "import django, os; os.environ['DJANGO_SETTINGS_MODULE']='config.settings'; "
-         "from django.conf import settings; settings.TRUSTED_PROXIES"],
-        env=env, capture_output=True, text=True, check=False,
+        [
+            sys.executable,
+            "-c",
+            "import django, os; os.environ['DJANGO_SETTINGS_MODULE']='config.settings'; "
+            "from django.conf import settings; settings.TRUSTED_PROXIES",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert result.returncode != 0
     assert "TRUSTED_PROXIES" in result.stderr
@@ -61,12 +68,20 @@ def test_a_bad_trusted_proxies_value_is_refused_at_start():
 def test_audit_and_agreement_acceptance_record_the_client_behind_the_proxy(client):
     agreement = AgreementVersionFactory()
     member = MembershipFactory()
-    client.post(reverse("account_login"), {"login": member.user.email, "password": "nope"},
-                REMOTE_ADDR=PROXY, HTTP_X_FORWARDED_FOR="6.6.6.6, 198.51.100.7")
+    client.post(
+        reverse("account_login"),
+        {"login": member.user.email, "password": "nope"},
+        REMOTE_ADDR=PROXY,
+        HTTP_X_FORWARDED_FOR="6.6.6.6, 198.51.100.7",
+    )
     assert AuditEvent.objects.get(action="login.failed").ip_address == "198.51.100.7"
     client.force_login(member.user)
-    client.post(reverse("portal:agreement"), {"accept": "yes", "next": "/"},
-                REMOTE_ADDR=PROXY, HTTP_X_FORWARDED_FOR="198.51.100.8")
+    client.post(
+        reverse("portal:agreement"),
+        {"accept": "yes", "next": "/"},
+        REMOTE_ADDR=PROXY,
+        HTTP_X_FORWARDED_FOR="198.51.100.8",
+    )
     assert AgreementAcceptance.objects.get(user=member.user, version=agreement).ip_address == "198.51.100.8"
 
 
@@ -76,15 +91,27 @@ def test_one_address_behind_the_proxy_cannot_lock_out_everyone_else(client):
     attacker_targets = [MembershipFactory() for _ in range(5)]
     colleague = MembershipFactory()
     for target in attacker_targets:
-        client.post(reverse("account_login"), {"login": target.user.email, "password": "guess"},
-                    REMOTE_ADDR=PROXY, HTTP_X_FORWARDED_FOR="198.51.100.66")
+        client.post(
+            reverse("account_login"),
+            {"login": target.user.email, "password": "guess"},
+            REMOTE_ADDR=PROXY,
+            HTTP_X_FORWARDED_FOR="198.51.100.66",
+        )
     # The attacker's address is locked out (per address) ...
-    refused = client.post(reverse("account_login"), {"login": colleague.user.email, "password": PASSWORD},
-                          REMOTE_ADDR=PROXY, HTTP_X_FORWARDED_FOR="198.51.100.66")
+    refused = client.post(
+        reverse("account_login"),
+        {"login": colleague.user.email, "password": PASSWORD},
+        REMOTE_ADDR=PROXY,
+        HTTP_X_FORWARDED_FOR="198.51.100.66",
+    )
     assert "Too many failed login attempts" in refused.content.decode()
     # ... a colleague behind the same proxy is not.
-    ok = client.post(reverse("account_login"), {"login": colleague.user.email, "password": PASSWORD},
-                     REMOTE_ADDR=PROXY, HTTP_X_FORWARDED_FOR="198.51.100.20")
+    ok = client.post(
+        reverse("account_login"),
+        {"login": colleague.user.email, "password": PASSWORD},
+        REMOTE_ADDR=PROXY,
+        HTTP_X_FORWARDED_FOR="198.51.100.20",
+    )
     assert ok.status_code == 302
     assert int(client.session["_auth_user_id"]) == colleague.user.pk
 
@@ -94,10 +121,18 @@ def test_one_address_behind_the_proxy_cannot_lock_out_everyone_else(client):
 def test_one_account_cannot_be_guessed_at_from_many_addresses(client):
     member = MembershipFactory()
     for n in range(5):
-        client.post(reverse("account_login"), {"login": member.user.email, "password": f"guess-{n}"},
-                    REMOTE_ADDR=PROXY, HTTP_X_FORWARDED_FOR=f"198.51.100.{n + 1}")
-    refused = client.post(reverse("account_login"), {"login": member.user.email, "password": PASSWORD},
-                          REMOTE_ADDR=PROXY, HTTP_X_FORWARDED_FOR="198.51.100.99")
+        client.post(
+            reverse("account_login"),
+            {"login": member.user.email, "password": f"guess-{n}"},
+            REMOTE_ADDR=PROXY,
+            HTTP_X_FORWARDED_FOR=f"198.51.100.{n + 1}",
+        )
+    refused = client.post(
+        reverse("account_login"),
+        {"login": member.user.email, "password": PASSWORD},
+        REMOTE_ADDR=PROXY,
+        HTTP_X_FORWARDED_FOR="198.51.100.99",
+    )
     assert "Too many failed login attempts" in refused.content.decode()
 
 
@@ -107,6 +142,9 @@ def test_the_api_throttles_anonymous_callers_per_client_not_per_proxy(client, se
     settings.API_THROTTLE_USER_RATE = "2/min"
     for _ in range(2):
         client.get(reverse("api:problem-types"), REMOTE_ADDR=PROXY, HTTP_X_FORWARDED_FOR="198.51.100.1")
-    assert client.get(reverse("api:problem-types"), REMOTE_ADDR=PROXY, HTTP_X_FORWARDED_FOR="198.51.100.1").status_code == 429
+    assert (
+        client.get(reverse("api:problem-types"), REMOTE_ADDR=PROXY, HTTP_X_FORWARDED_FOR="198.51.100.1").status_code
+        == 429
+    )
     other = client.get(reverse("api:problem-types"), REMOTE_ADDR=PROXY, HTTP_X_FORWARDED_FOR="198.51.100.2")
     assert other.status_code == 200
