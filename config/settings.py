@@ -350,6 +350,13 @@ MFA_TOTP_ISSUER = PORTAL_NAME
 # MFA is required for studio staff always, and for partners when this is on.
 REQUIRE_PARTNER_MFA = env.bool("REQUIRE_PARTNER_MFA", default=False)
 INVITE_EXPIRY_DAYS = env.int("INVITE_EXPIRY_DAYS", default=14)
+# Reverse proxies (CIDRs) whose X-Forwarded-For is believed; the client is the rightmost hop not in this list.
+# Empty: REMOTE_ADDR is the client (no proxy, or a proxy that rewrites REMOTE_ADDR). See portal/client_ip.py.
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
+try:
+    [ipaddress.ip_network(cidr, strict=False) for cidr in TRUSTED_PROXIES]
+except ValueError as exc:
+    raise ImproperlyConfigured(f"TRUSTED_PROXIES must be a comma-separated list of CIDRs: {exc}") from exc
 
 # Staff single sign-on through an OpenID Connect provider; off unless OIDC_CLIENT_ID is set.
 OIDC_CLIENT_ID = env.str("OIDC_CLIENT_ID", default="")
@@ -404,13 +411,6 @@ if not DEBUG:
     SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
     SECURE_HSTS_PRELOAD = env.bool("DJANGO_SECURE_HSTS_PRELOAD", default=True)
 SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
-# Reverse proxies (CIDRs) whose X-Forwarded-For is believed; the client is the rightmost hop not in this list.
-# Empty: REMOTE_ADDR is the client (no proxy, or a proxy that rewrites REMOTE_ADDR). See portal/client_ip.py.
-TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
-try:
-    [ipaddress.ip_network(cidr, strict=False) for cidr in TRUSTED_PROXIES]
-except ValueError as exc:
-    raise ImproperlyConfigured(f"TRUSTED_PROXIES must be a comma-separated list of CIDRs: {exc}") from exc
 
 # --- Logging ----------------------------------------------------------------
 LOG_FORMAT = env.str("LOG_FORMAT", default="text" if DEBUG else "json")

@@ -16,12 +16,12 @@ from portal import selectors
 from portal.signin import mfa_required, session_passed_mfa
 
 logger = logging.getLogger("greenlight.signin")
+# Paths that need no signed-in person at all (a half-signed-in session is not ended for them).
+NO_SESSION_NEEDED = ("/static/", "/healthz", "/readyz", "/favicon")
 
 # Paths that must stay reachable before MFA is set up or the agreement accepted.
 ALWAYS_OPEN = ("/accounts/", "/static/", "/media/", "/healthz", "/readyz", "/invite/", "/favicon",
                "/tdm-policy/", "/.well-known/", "/robots.txt")
-# Paths that need no signed-in person at all (a half-signed-in session is not ended for them).
-NO_SESSION_NEEDED = ("/static/", "/healthz", "/readyz", "/favicon")
 
 __all__ = ["ALWAYS_OPEN", "AccessGateMiddleware", "mfa_required"]
 
