@@ -4,6 +4,7 @@ from rest_framework import authentication, exceptions
 
 from api import services
 from api.errors import ApiKeyError
+from portal.signin import session_lacks_second_factor
 
 
 class ApiKeyAuthentication(authentication.BaseAuthentication):
@@ -33,4 +34,16 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
 
 
 class SessionAuthentication(authentication.SessionAuthentication):
-    """The pages' own calls: the signed-in person, with Django's CSRF check on unsafe methods."""
+    """The pages' own calls: the signed-in person, with Django's CSRF check on unsafe methods.
+
+    Only a complete sign-in counts: a session that did not pass the second factor of someone who has or needs one
+    (all staff) is refused, whatever view or middleware order lets it this far.
+    """
+
+    def authenticate(self, request):
+        result = super().authenticate(request)
+        if result is not None and session_lacks_second_factor(request._request, result[0]):
+            raise exceptions.AuthenticationFailed(
+                "Sign in through the portal with your second factor, or use an API key."
+            )
+        return result

@@ -22,7 +22,9 @@ from api.models import ApiKey
 from beta import services as beta_services
 from beta import tools as catalogue
 from beta.models import Job
+from config.failopen import FailOpenCache
 from portal import selectors as portal_selectors
+from portal.client_ip import client_ip
 from portal.errors import PermissionDeniedError
 from portal.models import AuditEvent, Membership, Organization, User
 from portal.services import audit_record
@@ -31,6 +33,8 @@ KEY_PREFIX = "gl_live_"
 PREFIX_LENGTH = len(KEY_PREFIX) + 8  # gl_live_ and 8 hex digits; then "_" and the secret
 #: at most one "api_key.used" audit event (and one last-used write) per key per this many seconds
 USE_RECORD_SECONDS = 60
+# The once-a-minute gate on recording a key's use; during a Redis outage every use is recorded (fails open).
+use_gate = FailOpenCache(cache, "api_key_use")
 Action = AuditEvent.Action
 
 
@@ -146,8 +150,8 @@ def api_key_record_use(*, key: ApiKey, request=None) -> bool:
 
     The gate is a Redis key (the cache), so the common case costs one Redis round trip and no database write.
     """
-    ip = request.META.get("REMOTE_ADDR") if request is not None else None
-    if not cache.add(f"api-key-used:{key.pk}", 1, timeout=USE_RECORD_SECONDS):
+    ip = client_ip(request)
+    if not use_gate.add(f"api-key-used:{key.pk}", 1, timeout=USE_RECORD_SECONDS):
         return False
     now = timezone.now()
     ApiKey.objects.filter(pk=key.pk).update(last_used_at=now, last_used_ip=ip)

@@ -1,16 +1,21 @@
 """Rate limits on Redis (Django's cache): per API key and per person, fixed one-window counters.
 
 A counter is one atomic INCR, so concurrent requests are counted exactly; an answer over the limit is a 429 with
-`Retry-After` (the seconds left in the window).
+`Retry-After` (the seconds left in the window). When Redis is down the throttle fails open (config/failopen.py):
+the request is served, a warning is logged and THROTTLE_FAIL_OPEN counts it.
 """
 
 import time
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import cache as _cache
 from rest_framework.throttling import BaseThrottle
 
 from api.models import ApiKey
+from config.failopen import FailOpenCache
+from portal.client_ip import client_ip
+
+cache = FailOpenCache(_cache, "api_throttle")
 
 PERIODS = {"s": 1, "sec": 1, "second": 1, "m": 60, "min": 60, "minute": 60, "h": 3600, "hour": 3600, "d": 86400,
            "day": 86400}
@@ -43,6 +48,8 @@ class _WindowThrottle(BaseThrottle):
         except ValueError:  # expired between add and incr
             cache.add(key, 1, timeout=period + 1)
             count = 1
+        if count is None:  # the cache is down: failed open (logged and counted)
+            return True
         self._wait = (window + 1) * period - now
         return count <= limit
 
@@ -69,4 +76,4 @@ class UserRateThrottle(_WindowThrottle):
     def ident(self, request):
         if request.user and request.user.is_authenticated:
             return f"u{request.user.pk}"
-        return f"ip{request.META.get('REMOTE_ADDR', '')}"
+        return f"ip{client_ip(request) or ''}"

@@ -6,6 +6,7 @@ under `var/media/`) make a laptop run work with nothing configured; production
 sets DATABASE_URL, REDIS_URL and the AWS_* variables.
 """
 
+import ipaddress
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -38,7 +39,7 @@ PORTAL_NAME = env.str("PORTAL_NAME", default="Greenlight")
 SITE_URL = env.str("SITE_URL", default="http://localhost:8000").rstrip("/")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "portal.admin_apps.PortalAdminConfig",  # django.contrib.admin, its sign-in through allauth with MFA
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -355,6 +356,13 @@ MFA_TOTP_ISSUER = PORTAL_NAME
 # MFA is required for studio staff always, and for partners when this is on.
 REQUIRE_PARTNER_MFA = env.bool("REQUIRE_PARTNER_MFA", default=False)
 INVITE_EXPIRY_DAYS = env.int("INVITE_EXPIRY_DAYS", default=14)
+# Reverse proxies (CIDRs) whose X-Forwarded-For is believed; the client is the rightmost hop not in this list.
+# Empty: REMOTE_ADDR is the client (no proxy, or a proxy that rewrites REMOTE_ADDR). See portal/client_ip.py.
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
+try:
+    [ipaddress.ip_network(cidr, strict=False) for cidr in TRUSTED_PROXIES]
+except ValueError as exc:
+    raise ImproperlyConfigured(f"TRUSTED_PROXIES must be a comma-separated list of CIDRs: {exc}") from exc
 
 # Staff single sign-on through an OpenID Connect provider; off unless OIDC_CLIENT_ID is set.
 OIDC_CLIENT_ID = env.str("OIDC_CLIENT_ID", default="")
@@ -449,7 +457,10 @@ LOGGING = {
     "filters": {"request_id": {"()": "config.requestid.RequestIdFilter"}},
     "formatters": {
         "json": {"()": "config.logging.JsonFormatter"},
-        "text": {"format": "%(asctime)s %(levelname)-7s [%(request_id)s] %(name)s: %(message)s"},
+        "text": {
+            "()": "config.logging.TextFormatter",
+            "format": "%(asctime)s %(levelname)-7s [%(request_id)s] %(name)s: %(message)s",
+        },
     },
     "handlers": {
         "console": {

@@ -4,9 +4,12 @@ from allauth.account.adapter import DefaultAccountAdapter
 from allauth.core.exceptions import ImmediateHttpResponse
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
 from django.conf import settings
+from django.core.exceptions import PermissionDenied
 from django.shortcuts import render
 
-from portal import services
+from config.failopen import THROTTLE_FAIL_OPEN
+from portal import services, signin
+from portal.client_ip import client_ip
 from portal.errors import InviteError
 from portal.models import AuditEvent, Membership, User
 
@@ -49,6 +52,22 @@ class AccountAdapter(DefaultAccountAdapter):
         request.session.pop(INVITE_SESSION_KEY, None)
         return user
 
+    def get_client_ip(self, request):
+        """The one client-address helper (TRUSTED_PROXIES), for allauth's rate limits and records."""
+        ip = client_ip(request)
+        if not ip:
+            raise PermissionDenied("Unable to determine the client's IP address.")
+        return ip
+
+    def pre_authenticate(self, request, **credentials):
+        """allauth's lock-out (per account and per address, in Redis); from the audit trail when Redis is down."""
+        fail_open_before = THROTTLE_FAIL_OPEN.value("allauth")
+        super().pre_authenticate(request, **credentials)
+        if THROTTLE_FAIL_OPEN.value("allauth") != fail_open_before and signin.locked_out_by_database(
+            email=_credential_email(credentials), ip=client_ip(request)
+        ):
+            raise self.validation_error("too_many_login_attempts")
+
     def login(self, request, user):
         super().login(request, user)
         services.audit_record(
@@ -57,7 +76,7 @@ class AccountAdapter(DefaultAccountAdapter):
 
     def authentication_failed(self, request, **credentials):
         super().authentication_failed(request, **credentials)
-        email = str(credentials.get("email") or credentials.get("username") or "")[:254]
+        email = _credential_email(credentials)
         user = User.objects.filter(email__iexact=email).first() if email else None
         services.audit_record(
             action=AuditEvent.Action.LOGIN_FAILED,
@@ -66,6 +85,10 @@ class AccountAdapter(DefaultAccountAdapter):
             request=request,
             detail={"email": email},
         )
+
+
+def _credential_email(credentials) -> str:
+    return str(credentials.get("email") or credentials.get("username") or "").strip().lower()[:254]
 
 
 class SocialAccountAdapter(DefaultSocialAccountAdapter):

@@ -1,5 +1,6 @@
 """Third-party events routed to the audit service: allauth's MFA signals (its only hook for them)."""
 
+from allauth.account.internal.flows.login import record_authentication
 from allauth.mfa import signals as mfa_signals
 
 from portal import services
@@ -12,6 +13,10 @@ def _studio(user):
 
 
 def _on_authenticator_added(sender, request, user, authenticator, **kwargs):
+    # Setting up a factor proves it (a valid code or a passkey ceremony): the session now counts as having passed
+    # MFA, so that the access gate does not sign the person out straight after enrolment.
+    if request is not None and getattr(request, "user", None) == user:
+        record_authentication(request, user, "mfa", type=authenticator.type, id=authenticator.pk)
     services.audit_record(
         action=AuditEvent.Action.MFA_ADDED,
         actor=user,

@@ -6,7 +6,7 @@
 from datetime import timedelta
 
 from django.conf import settings
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
@@ -70,6 +70,24 @@ def _ensure_verified_email(user: User) -> None:
 
 class SeedPeople(BaseCommand):
     help = "Create the demo programme: staff, two partner studios with an owner and a member each."
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--i-know-this-is-not-production",
+            action="store_true",
+            dest="i_know_this_is_not_production",
+            help="Run with DJANGO_DEBUG off. The demo accounts have a published password and TOTP secret.",
+        )
+
+    def execute(self, *args, **options):
+        # Checked before any subclass's handle: the demo accounts (known password and TOTP secret, a programme
+        # admin among them) must never appear in production by accident.
+        if not settings.DEBUG and not options.get("i_know_this_is_not_production"):
+            raise CommandError(
+                "seed_demo creates accounts with a published password and TOTP secret and refuses to run with "
+                "DJANGO_DEBUG off. Pass --i-know-this-is-not-production if this really is not production."
+            )
+        return super().execute(*args, **options)
 
     @transaction.atomic
     def handle(self, *args, **options):

@@ -1,22 +1,29 @@
-"""The access gate: MFA for staff (and partners when required), then the current beta agreement for partners."""
+"""The access gate: a complete sign-in (second factor included), MFA set up for staff (and partners when required),
+then the current beta agreement for partners."""
+
+import logging
 
 from allauth.mfa.utils import is_mfa_enabled
-from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import logout
+from django.contrib.auth.views import redirect_to_login
 from django.http import JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.http import urlencode
 
 from portal import selectors
+from portal.signin import mfa_required, session_passed_mfa
+
+logger = logging.getLogger("greenlight.signin")
+# Paths that need no signed-in person at all (a half-signed-in session is not ended for them).
+NO_SESSION_NEEDED = ("/static/", "/healthz", "/readyz", "/favicon")
 
 # Paths that must stay reachable before MFA is set up or the agreement accepted.
 ALWAYS_OPEN = ("/accounts/", "/static/", "/media/", "/healthz", "/readyz", "/invite/", "/favicon",
                "/tdm-policy/", "/.well-known/", "/robots.txt")
 
-
-def mfa_required(user) -> bool:
-    return user.is_studio_staff or settings.REQUIRE_PARTNER_MFA
+__all__ = ["ALWAYS_OPEN", "AccessGateMiddleware", "mfa_required"]
 
 
 class AccessGateMiddleware:
@@ -25,11 +32,27 @@ class AccessGateMiddleware:
 
     def __call__(self, request):
         user = getattr(request, "user", None)
-        if user is not None and user.is_authenticated and not request.path.startswith(ALWAYS_OPEN):
-            response = self._gate(request, user)
+        if user is not None and user.is_authenticated and not request.path.startswith(NO_SESSION_NEEDED):
+            response = self._end_password_only_session(request, user)
+            if response is None and not request.path.startswith(ALWAYS_OPEN):
+                response = self._gate(request, user)
             if response is not None:
                 return response
         return self.get_response(request)
+
+    @staticmethod
+    def _end_password_only_session(request, user):
+        """A person with a second factor whose session never passed it was not signed in by allauth: sign them out.
+
+        Every page, /accounts/ included (a password-only session must not reach the MFA or password settings).
+        """
+        if session_passed_mfa(request, user) or not is_mfa_enabled(user):
+            return None
+        logger.warning("session without its second factor ended", extra={"user_id": user.pk, "path": request.path})
+        logout(request)
+        if request.path.startswith("/api/"):
+            return _problem("Sign in through the portal, second factor included, or use an API key.", status=401)
+        return redirect_to_login(request.get_full_path())
 
     def _gate(self, request, user):
         if request.path.startswith("/api/"):  # a program cannot follow a redirect to a form: say what is missing
@@ -54,7 +77,13 @@ class AccessGateMiddleware:
             detail = "Accept the current beta agreement in the portal before using the API."
         else:
             return None
-        return JsonResponse(
-            {"type": "/api/v1/problems/forbidden", "title": "Not allowed", "status": 403, "detail": detail},
-            status=403, content_type="application/problem+json",
-        )
+        return _problem(detail)
+
+
+def _problem(detail: str, status: int = 403) -> JsonResponse:
+    titles = {401: "Authentication is needed", 403: "Not allowed"}
+    slug = "not-authenticated" if status == 401 else "forbidden"
+    return JsonResponse(
+        {"type": f"/api/v1/problems/{slug}", "title": titles[status], "status": status, "detail": detail},
+        status=status, content_type="application/problem+json",
+    )

@@ -24,6 +24,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from portal import audit_chain
+from portal.client_ip import client_ip
 from portal.errors import (
     CohortError,
     InviteError,
@@ -50,10 +51,6 @@ Action = AuditEvent.Action
 
 
 # --- Audit ------------------------------------------------------------------------------------------------------------
-def client_ip(request) -> str | None:
-    return request.META.get("REMOTE_ADDR") if request is not None else None
-
-
 def audit_record(
     *,
     action: str,
@@ -116,6 +113,10 @@ def _can_invite(actor: User, organization: Organization) -> bool:
 
 
 def _send_invite_email(invite: Invite, token: str) -> None:
+    """The invite link; or, to someone who already has an account, a notice without one (see invite_create)."""
+    if User.objects.filter(email__iexact=invite.email).exists():
+        _send_existing_account_notice(invite)
+        return
     context = {
         "invite": invite,
         "organization": invite.organization,
@@ -134,11 +135,30 @@ def _send_invite_email(invite: Invite, token: str) -> None:
     message.send()
 
 
-def _check_invitable_email(email: str, organization: Organization) -> None:
+def _send_existing_account_notice(invite: Invite) -> None:
+    context = {
+        "invite": invite,
+        "organization": invite.organization,
+        "inviter": invite.invited_by,
+        "portal_name": settings.PORTAL_NAME,
+        "sign_in_url": settings.SITE_URL + reverse("account_login"),
+    }
+    EmailMultiAlternatives(
+        subject=render_to_string("portal/email/invite_existing_account_subject.txt", context).strip(),
+        body=render_to_string("portal/email/invite_existing_account_body.txt", context),
+        to=[invite.email],
+    ).send()
+
+
+def _check_invitable_email(email: str, organization: Organization, *, reveal_accounts: bool = True) -> None:
+    """Refuse members of the studio and duplicate pending invites. An account elsewhere is named only when
+    `reveal_accounts` (programme admins, who see every studio); for owners it is invited like anyone else."""
     existing = User.objects.filter(email__iexact=email).first()
     if existing is not None:
         if Membership.objects.filter(user=existing, organization=organization).exists():
             raise InviteError(f"{email} is already a member of {organization.name}.")
+        if not reveal_accounts:
+            return
         raise InviteError(
             f"{email} already has an account. People cannot belong to two studios in the beta; "
             "ask the programme team to move the account."
@@ -176,7 +196,13 @@ def invite_create(
     request=None,
     send: bool = True,
 ) -> tuple[Invite, str]:
-    """Invite a person to a studio. Returns the invite and its token (the only time the token exists)."""
+    """Invite a person to a studio. Returns the invite and its token (the only time the token exists).
+
+    An owner inviting an address that already has an account (in another studio) gets the same answer and the same
+    pending invite as for any address, so that the team page reveals nothing about other studios; the person is
+    emailed a notice instead of a link, and no second membership can come of it (invite_accept refuses existing
+    accounts).
+    """
     if not _can_invite(actor, organization):
         raise PermissionDeniedError("Only the studio's owners and programme admins can invite people.")
     if role not in Membership.Role.values:
@@ -186,7 +212,7 @@ def invite_create(
         organization = Organization.objects.select_for_update().get(pk=organization.pk)  # serialises seat counting
         if not organization.is_active:
             raise InviteError(f"{organization.name} is not active.")
-        _check_invitable_email(email, organization)
+        _check_invitable_email(email, organization, reveal_accounts=actor.is_studio_staff)
         if seats_used(organization) >= organization.seat_limit:
             raise SeatLimitError(
                 f"{organization.name} has used all {organization.seat_limit} seats (members and pending invites)."

@@ -40,6 +40,32 @@ def _clear_cache():
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def _force_login_means_a_complete_sign_in(monkeypatch):
+    """`client.force_login(user)` stands for a complete allauth sign-in, second factor included: the portal refuses
+    sessions without allauth's "mfa" record for anyone with MFA (portal/signin.py). `force_login(user, mfa=False)`
+    gives the bare session Django's own login makes (what tests of that refusal need)."""
+    import time as _time
+
+    from allauth.account.internal.flows.login import (
+        _AUTHENTICATION_METHODS_USER_SESSION_KEY,
+        AUTHENTICATION_METHODS_SESSION_KEY,
+    )
+    from django.test import Client
+
+    original = Client.force_login
+
+    def force_login(self, user, backend=None, *, mfa=True):
+        original(self, user, backend)
+        if mfa:
+            session = self.session
+            session[AUTHENTICATION_METHODS_SESSION_KEY] = [{"method": "mfa", "at": _time.time(), "type": "totp"}]
+            session[_AUTHENTICATION_METHODS_USER_SESSION_KEY] = str(user.pk)
+            session.save()
+
+    monkeypatch.setattr(Client, "force_login", force_login)
+
+
 def database_url_for_subprocess() -> str:
     """The URL of the database this test run is using (the test database), for a child process."""
     s = connection.settings_dict

@@ -33,7 +33,7 @@ def pdf_text(pdf: bytes) -> str:
 @pytest.mark.django_db(transaction=True)
 def test_the_pdf_report_is_built_by_a_worker_for_the_demo_data(celery_worker_process, client):
     # Given the demo programme (feedback, a survey, a blind comparison) ...
-    call_command("seed_demo", stdout=io.StringIO())
+    call_command("seed_demo", stdout=io.StringIO(), i_know_this_is_not_production=True)
     names = list(Organization.objects.values_list("name", flat=True))
     assert set(names) == {"Northlight Pictures", "Harbour Lane Films"}
     client.force_login(User.objects.get(email="reviewer@greenlight.test"))

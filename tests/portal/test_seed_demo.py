@@ -30,15 +30,15 @@ def _results_snapshot():
 
 @pytest.mark.django_db
 def test_seed_demo_is_idempotent(settings):
-    call_command("seed_demo")
+    call_command("seed_demo", i_know_this_is_not_production=True)
     first = _snapshot()
-    call_command("seed_demo")
+    call_command("seed_demo", i_know_this_is_not_production=True)
     assert _snapshot() == first
 
 
 @pytest.mark.django_db
 def test_seed_demo_creates_staff_and_two_studios_with_owner_and_member(settings, client):
-    call_command("seed_demo")
+    call_command("seed_demo", i_know_this_is_not_production=True)
     assert User.objects.get(email="admin@greenlight.test").is_programme_admin
     assert User.objects.get(email="reviewer@greenlight.test").is_reviewer
     assert Organization.objects.count() == 2
@@ -73,3 +73,13 @@ def test_seed_demo_creates_staff_and_two_studios_with_owner_and_member(settings,
     assert FeedbackComment.objects.filter(kind="reply").exists()
     assert SurveyAnswer.objects.filter(question__kind="nps").count() == 4
     assert ComparisonVote.objects.exclude(choice="").count() == 2
+
+
+@pytest.mark.django_db
+def test_seed_demo_refuses_to_run_with_debug_off_unless_told(settings):
+    from django.core.management.base import CommandError
+
+    settings.DEBUG = False
+    with pytest.raises(CommandError, match="--i-know-this-is-not-production"):
+        call_command("seed_demo")
+    assert not User.objects.filter(email="admin@greenlight.test").exists()
