@@ -35,6 +35,7 @@ from beta.models import (
     Survey,
     SurveyAnswer,
 )
+from beta.results import numbers
 from portal.models import Cohort, Organization
 
 Z95 = 1.959963984540054
@@ -506,19 +507,17 @@ def category_totals(filters: Filters, rows: list[Row]) -> list[dict]:
 
 
 def _percent(value: float | None) -> str:
-    return "\u2013" if value is None else f"{value * 100:.0f}%"
+    return numbers.percent(value)
 
 
 def _seconds(value: float | None) -> str:
-    from beta.results.charts import fmt_seconds
-
-    return fmt_seconds(value)
+    return numbers.seconds(value)
 
 
 def _interval_text(p, low, high) -> str:
     if p is None:
-        return "\u2013"
-    return f"{p * 100:.0f}% (95% CI {low * 100:.0f}\u2013{high * 100:.0f}%)"
+        return numbers.DASH
+    return f"{numbers.percent(p)} (95% CI {numbers.percent(low)}\u2013{numbers.percent(high)})"
 
 
 @dataclass
@@ -540,8 +539,8 @@ class NpsResult:
     @property
     def text(self) -> str:
         if self.score is None:
-            return "\u2013"
-        return f"{self.score:+.0f} (95% CI {self.low:+.0f} to {self.high:+.0f})"
+            return numbers.DASH
+        return f"{numbers.nps(self.score)} (95% CI {numbers.nps(self.low)} to {numbers.nps(self.high)})"
 
 
 def nps_results(filters: Filters) -> list[NpsResult]:
