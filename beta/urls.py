@@ -76,6 +76,8 @@ urlpatterns += [
     path("staff/results/export/", results_views.export, name="results-export"),
     path("staff/results/reports/", results_views.report_create, name="results-report-create"),
     path("staff/results/reports/<int:resultsreport_id>/", results_views.report_detail, name="results-report"),
+    path("staff/results/reports/<int:resultsreport_id>/edit/", results_views.report_update,
+         name="results-report-edit"),
     path("staff/results/reports/<int:resultsreport_id>/live/", results_views.report_live,
          name="results-report-live"),
     path("staff/results/reports/<int:resultsreport_id>/report.pdf", results_views.report_pdf,

@@ -101,7 +101,7 @@ def win_rate(wins: int, n: int):
 
 
 # --- Filters ----------------------------------------------------------------------------------------------------------
-def _parse_date(value) -> date | None:
+def parse_date(value) -> date | None:
     try:
         return date.fromisoformat(value) if value else None
     except (TypeError, ValueError):
@@ -132,8 +132,8 @@ class Filters:
             cohort_id=_parse_int(params.get("cohort")),
             tool=(params.get("tool") or "").strip()[:60],
             version=(params.get("version") or "").strip()[:40],
-            date_from=_parse_date(params.get("date_from")),
-            date_to=_parse_date(params.get("date_to")),
+            date_from=parse_date(params.get("date_from")),
+            date_to=parse_date(params.get("date_to")),
             anonymise=str(params.get("anonymise", "")).lower() in ("1", "true", "on", "yes"),
         )
 
@@ -730,3 +730,43 @@ def dashboard(filters: Filters, *, cached: bool = False) -> dict:
         "surveys": survey_results(filters, labels),
         "comparisons": comparison_results(filters),
     }
+
+
+# --- The period the numbers cover -------------------------------------------------------------------------------------
+def cohort_window(cohort_id: int | None = None) -> tuple[date | None, date | None]:
+    """The selected cohort's window, or every cohort's (earliest opening to latest closing), as local dates."""
+    from django.db.models import Max, Min
+
+    cohorts = Cohort.objects.filter(pk=cohort_id) if cohort_id else Cohort.objects.all()
+    window = cohorts.aggregate(start=Min("opens_at"), end=Max("closes_at"))
+    return (
+        timezone.localdate(window["start"]) if window["start"] else None,
+        timezone.localdate(window["end"]) if window["end"] else None,
+    )
+
+
+def default_period(filters: Filters) -> tuple[date | None, date | None]:
+    """A report's period unless staff change it: the filters' dates where set, else the cohort windows."""
+    start, end = cohort_window(filters.cohort_id)
+    return filters.date_from or start, filters.date_to or end
+
+
+def _day(value: date) -> str:
+    return f"{value.day} {value:%B %Y}"
+
+
+def period_text(start: date | None, end: date | None) -> str:
+    """The period in words: "1-31 May 2025" (an en dash), "7 April to 12 May 2025", or an open end."""
+    if start and end:
+        if start == end:
+            return _day(start)
+        if (start.year, start.month) == (end.year, end.month):
+            return f"{start.day}\u2013{end.day} {end:%B %Y}"
+        if start.year == end.year:
+            return f"{start.day} {start:%B} to {_day(end)}"
+        return f"{_day(start)} to {_day(end)}"
+    if start:
+        return f"From {_day(start)}"
+    if end:
+        return f"Up to {_day(end)}"
+    return "All dates"
