@@ -105,7 +105,7 @@ def test_the_same_quantity_prints_the_same_in_the_report_and_on_the_dashboard(cl
         total_hours = re.findall(r"(?<![\d.])1[45](?:\.\d+)? h\b", text)
         assert total_hours, "the total hours are shown"
         assert set(total_hours) == {numbers.hours(total.hours_sum)} == {"15.0 h"}
-        # ... the shot detector's lost hours as −2.6 h (never -2 h, -2.5 h or -3 h) ...
+        # ... the shot detector's lost hours as -2.6 h (with a minus sign) (never -2 h, -2.5 h or -3 h) ...
         lost = re.findall(r"[\u2212-]2(?:\.\d+)? h\b", text)
         assert set(lost) == {numbers.hours(shot.hours_sum)} == {"\u22122.6 h"}
         # ... the success rate as 90% and the mean rating as 4.0, and nothing as minus zero.
