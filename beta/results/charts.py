@@ -74,6 +74,8 @@ def _e(value) -> str:
 def wrap(text: str, width: int = LABEL_CHARS) -> list[str]:
     """A label in lines of at most `width` characters, broken between words (a word longer than a line is split):
     every character is kept, so two labels that differ only at their end still read differently."""
+    if "\n" in str(text):  # an explicit break: each part wraps on its own
+        return [line for part in str(text).split("\n") for line in wrap(part, width)]
     lines: list[str] = []
     current = ""
     for word in str(text).split():
@@ -123,7 +125,7 @@ def _open(chart_id: str, title: str, desc: str, height: float, period: str = "")
         f'<text x="0" y="16" font-size="14" font-weight="700" aria-hidden="true">{_e(title)}</text>',
     ]
     if period:
-        parts.append(f'<text class="chart-period" x="0" y="33" font-size="11.5" opacity="0.85" '
+        parts.append(f'<text class="chart-period" x="0" y="33" font-size="11.5" fill-opacity="0.85" '
                      f'aria-hidden="true">{_e(period)}</text>')
     parts.append(f'<g transform="translate(0 {title_h})">')
     return parts
@@ -143,7 +145,7 @@ def _link(parts: list[str], link: str, inner: str) -> None:
 
 def _empty(chart_id: str, title: str, message: str, period: str = "") -> SafeString:
     parts = _open(chart_id, title, message, 48, period)
-    parts.append(f'<text x="{WIDTH / 2}" y="28" text-anchor="middle" opacity="0.75">{_e(message)}</text>')
+    parts.append(f'<text x="{WIDTH / 2}" y="28" text-anchor="middle" fill-opacity="0.75">{_e(message)}</text>')
     return _close(parts)
 
 
@@ -243,7 +245,8 @@ def bar_chart(
     tops, heights = _row_layout(labels, 28, [2 if s else 1 for s in small])
     height = top + sum(heights) + 48
     desc = f"{title}. " + "; ".join(
-        f"{b.label}: {b.text or (tick_format(b.value) if b.value is not None else 'no data')} (n = {b.n})"
+        f"{b.label.replace(chr(10), ' ')}: {b.text or (tick_format(b.value) if b.value is not None else 'no data')} "
+        f"(n = {b.n})"
         + (f", {SMALL_SAMPLE_TEXT}" if s else "")
         for b, s in zip(bars, small, strict=True)
     ) + "."
@@ -273,7 +276,8 @@ def bar_chart(
                 value_lines.append(SMALL_SAMPLE_TEXT)
             inner += _value_text(left + plot + 10, middle, value_lines)
         else:
-            inner += f'<text x="{left + plot + 10}" y="{middle + 4:.1f}" opacity="0.75">no data (n = {bar.n:,})</text>'
+            inner += (f'<text x="{left + plot + 10}" y="{middle + 4:.1f}" fill-opacity="0.75">'
+                      f"no data (n = {bar.n:,})</text>")
         _link(parts, bar.link, inner)
     return _close(parts)
 
@@ -295,7 +299,7 @@ def _value_text(x: float, middle: float, lines: Sequence[str]) -> str:
     first = middle + 4 - (len(lines) - 1) * LINE_H / 2
     value, _, n = lines[0].partition("  ")
     out = (f'<text x="{x:.1f}" y="{first:.1f}" font-weight="600">{_e(value)}'
-           f'<tspan font-weight="400" opacity="0.8"> {_e(n)}</tspan></text>')
+           f'<tspan font-weight="400" fill-opacity="0.8"> {_e(n)}</tspan></text>')
     for k, line in enumerate(lines[1:], start=1):
         out += (f'<text class="small-sample" x="{x:.1f}" y="{first + k * LINE_H:.1f}" font-size="10.5" '
                 f'font-style="italic">{_e(line)}</text>')
@@ -353,7 +357,7 @@ def stacked_bar_chart(
                       f'fill="url(#{chart_id}-hatch)" fill-opacity="0.6"/>')
         lines = [f"n = {sum(r.counts):,}"] + ([SMALL_SAMPLE_TEXT] if small[i] else [])
         first = middle + 4 - (len(lines) - 1) * LINE_H / 2
-        inner += f'<text x="{left + plot + 8}" y="{first:.1f}" opacity="0.85">{_e(lines[0])}</text>'
+        inner += f'<text x="{left + plot + 8}" y="{first:.1f}" fill-opacity="0.85">{_e(lines[0])}</text>'
         if small[i]:
             inner += (f'<text class="small-sample" x="{left + plot + 8}" y="{first + LINE_H:.1f}" font-size="10.5" '
                       f'font-style="italic">{SMALL_SAMPLE_TEXT}</text>')
@@ -445,7 +449,7 @@ def line_chart(
         x, _ = xy(i, 0)
         if i % every == 0 or i == len(x_labels) - 1:
             parts.append(f'<text x="{x:.1f}" y="{base + 15}" text-anchor="middle" font-size="11">{_e(label)}</text>'
-                         f'<text x="{x:.1f}" y="{base + 29}" text-anchor="middle" font-size="11" opacity="0.85">'
+                         f'<text x="{x:.1f}" y="{base + 29}" text-anchor="middle" font-size="11" fill-opacity="0.85">'
                          f"n = {n}</text>")
     parts.append(f'<text x="{left + plot_w / 2:.1f}" y="{base + 52}" text-anchor="middle" font-weight="600">'
                  f"{_e(x_axis_label)}</text>")
@@ -514,7 +518,7 @@ def interval_chart(
             lines = [f"{item.text or tick_format(item.value)}  n = {item.n:,}"]
             inner += _value_text(left + plot + 8, y, [*lines, SMALL_SAMPLE_TEXT] if small[k] else lines)
         else:
-            inner += f'<text x="{left + 6}" y="{y + 4:.1f}" opacity="0.75">no answers</text>'
+            inner += f'<text x="{left + 6}" y="{y + 4:.1f}" fill-opacity="0.75">no answers</text>'
         _link(parts, item.link, inner)
     return _close(parts)
 
@@ -565,8 +569,8 @@ def dashboard_charts(data: dict, prefix: str = "chart", period: str = "") -> dic
         "runtime": bar_chart(
             chart_id=f"{prefix}-runtime", title="Run time of succeeded runs, p50 and p95", period=period,
             bars=[b for r in tools for b in (
-                Bar(f"{r.label} \u00b7 p50 (median)", r.p50, r.timed_runs, fmt_seconds(r.p50), r.link),
-                Bar(f"{r.label} \u00b7 p95", r.p95, r.timed_runs, fmt_seconds(r.p95), r.link),
+                Bar(f"{r.label}\np50 (median)", r.p50, r.timed_runs, fmt_seconds(r.p50), r.link),
+                Bar(f"{r.label}\np95", r.p95, r.timed_runs, fmt_seconds(r.p95), r.link),
             )],
             axis_label="Seconds from start to finish (nearest-rank percentiles)",
         ),

@@ -28,6 +28,10 @@ def _runs(n: int) -> str:
     return f"{numbers.count(n)} run{'' if n == 1 else 's'}"
 
 
+def _finished(n: int) -> str:
+    return f"{numbers.count(n)} finished run{'' if n == 1 else 's'}"
+
+
 def _change(row, previous, version_name: str) -> str:
     """", up from 67% in 0.9" against the version before, compared as printed (so the words match the numbers)."""
     if previous is None or previous.success_rate is None:
@@ -60,13 +64,13 @@ def tool_name(row) -> str:
 
 
 def tool_sentence(row, previous=None) -> str:
-    """"Dailies 1.0 succeeded in 100% of 6 runs, up from 67% in 0.9; partners rated it 4.3/5 (n = 6) and reported
-    17.5 hours saved." """
+    """For example: "Dailies 1.0 succeeded in 100% of 6 finished runs, up from 67% in 0.9; partners rated it 4.3/5
+    (n = 6) and reported 17.5 hours saved." """
     name, version = tool_name(row), row.key[1]
     if row.success_rate is None:
         opening = f"{name} {version} has no finished runs yet"
     else:
-        opening = (f"{name} {version} succeeded in {numbers.percent(row.success_rate)} of {_runs(row.finished)}"
+        opening = (f"{name} {version} succeeded in {numbers.percent(row.success_rate)} of {_finished(row.finished)}"
                    f"{_small(row.finished)}{_change(row, previous, previous.key[1] if previous else '')}")
     return f"{opening}; {_feedback_clause(row)}."
 
@@ -100,8 +104,9 @@ def overview_sentence(total, studios: int) -> str:
 def nps_sentence(nps) -> str:
     if nps is None or nps.score is None:
         return ""
+    small = ", a small sample" if nps.n < SMALL_SAMPLE else ""
     return (f"The Net Promoter Score is {numbers.nps(nps.score)} (95% CI {numbers.nps(nps.low)} to "
-            f"{numbers.nps(nps.high)}, n = {numbers.count(nps.n)}){_small(nps.n)}.")
+            f"{numbers.nps(nps.high)}, n = {numbers.count(nps.n)}{small}).")
 
 
 def comparison_sentence(comparison) -> str:
@@ -109,8 +114,8 @@ def comparison_sentence(comparison) -> str:
     if share is None:
         return ""
     return (f"In blind comparisons, partners preferred {comparison.label_a} to {comparison.label_b} in "
-            f"{numbers.percent(share)} of {numbers.count(comparison.n)} vote{'' if comparison.n == 1 else 's'}"
-            f"{_small(comparison.n)} (a tie counts half).")
+            f"{numbers.percent(share)} of {numbers.count(comparison.n)} vote{'' if comparison.n == 1 else 's'} "
+            f"(a tie counts half{'; a small sample' if comparison.n < SMALL_SAMPLE else ''}).")
 
 
 def issue_sentence(categories: list[dict], reports: int) -> str:

@@ -128,6 +128,9 @@ def test_chart_labels_wrap_and_are_never_cut():
     texts = _texts(svg)
     assert f"{long} \u00b7 p50 (median)" in texts
     assert f"{long} \u00b7 p95" in texts
+    runtime = charts.bar_chart(chart_id="r", title="Run time", axis_label="Seconds", bars=[
+        charts.Bar("Shot detection and cut list 1.0.0\np50 (median)", 10, 9), charts.Bar("Shot detection\np95", 20, 9)])
+    assert "Shot detection and cut list 1.0.0 p50 (median)" in _texts(runtime)
     assert "\u2026" not in str(svg)
     assert charts.wrap("a" * 70, 30) == ["a" * 30, "a" * 30, "a" * 10]
 
@@ -238,9 +241,9 @@ def test_the_executive_summary_says_what_the_numbers_say(programme):
     assert data["total"].avg_overall == pytest.approx(28 / 7)
     summary = narrative.executive_summary(data)
     assert summary["tools"] == [
-        "Dailies and proxies 1.0.0 succeeded in 100% of 6 runs, up from 67% in 0.9.0; partners rated it 4.3/5 "
-        "(n = 6) and reported 17.5 hours saved.",
-        "Shot detection and cut list 1.0.0 succeeded in 100% of 1 run (a small sample); partners rated it 2.0/5 "
+        "Dailies and proxies 1.0.0 succeeded in 100% of 6 finished runs, up from 67% in 0.9.0; partners rated it "
+        "4.3/5 (n = 6) and reported 17.5 hours saved.",
+        "Shot detection and cut list 1.0.0 succeeded in 100% of 1 finished run (a small sample); partners rated it 2.0/5 "
         "(n = 1, a small sample) and reported \u22122.6 hours saved (time lost).",
     ]
     assert summary["overview"] == [
