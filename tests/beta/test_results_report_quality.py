@@ -243,8 +243,8 @@ def test_the_executive_summary_says_what_the_numbers_say(programme):
     assert summary["tools"] == [
         "Dailies and proxies 1.0.0 succeeded in 100% of 6 finished runs, up from 67% in 0.9.0; partners rated it "
         "4.3/5 (n = 6) and reported 17.5 hours saved.",
-        "Shot detection and cut list 1.0.0 succeeded in 100% of 1 finished run (a small sample); partners rated it 2.0/5 "
-        "(n = 1, a small sample) and reported \u22122.6 hours saved (time lost).",
+        "Shot detection and cut list 1.0.0 succeeded in 100% of 1 finished run (a small sample); partners rated it "
+        "2.0/5 (n = 1, a small sample) and reported \u22122.6 hours saved (time lost).",
     ]
     assert summary["overview"] == [
         "1 studio ran the tools 10 times; 90% of 10 runs that finished succeeded, and 7 feedback reports gave a "
