@@ -8,7 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from beta.errors import ResultsReportError
-from beta.models import FeedbackReport, ResultsReport
+from beta.models import FeedbackReport, ResultsExport, ResultsReport
 from beta.results.selectors import Filters, default_period
 from portal.errors import PermissionDeniedError
 from portal.models import User
@@ -99,3 +99,22 @@ def _enqueue(report_id: int) -> None:
 
 def results_report_progress(report_id: int, progress: int, stage: str) -> None:
     ResultsReport.objects.filter(pk=report_id).update(progress=progress, stage=stage[:200], updated_at=timezone.now())
+
+
+def results_export_request(*, actor: User, dataset: str, params: dict, filename: str, rows: int) -> ResultsExport:
+    """Ask a worker to build a large XLSX export (above RESULTS_XLSX_WORKER_ROWS rows); enqueued after commit."""
+    if actor is None or not actor.is_studio_staff:
+        raise PermissionDeniedError("Only studio staff export results.")
+    with transaction.atomic():
+        export = ResultsExport.objects.create(
+            requested_by=actor, dataset=dataset, params=params, filename=filename[:200], rows_expected=rows,
+            stage="Waiting for a worker",
+        )
+        transaction.on_commit(lambda: _enqueue_export(export.pk))
+    return export
+
+
+def _enqueue_export(export_id: int) -> None:
+    from beta.results.tasks import build_results_export
+
+    build_results_export.apply_async(args=(export_id,), queue="default")

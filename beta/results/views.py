@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from assets.storage import content_disposition, get_store
 from beta.errors import ResultsReportError
-from beta.models import FeedbackReport, ResultsReport
+from beta.models import FeedbackReport, ResultsExport, ResultsReport
 from beta.results import charts, exports, selectors, services
 from portal.decorators import staff_required
 from portal.models import AuditEvent
@@ -90,17 +90,24 @@ def quote_toggle(request):
 def export(request):
     dataset, fmt = request.GET.get("dataset", ""), request.GET.get("format", "csv")
     if dataset not in exports.DATASETS or fmt not in exports.FORMATS:
-        return HttpResponseBadRequest("Unknown export: choose a dataset and csv or xlsx.")
+        return HttpResponseBadRequest("Unknown export: choose a dataset and csv, csv-excel or xlsx.")
     params = request.GET.copy()
-    built = exports.build_export(dataset, user=request.user, params=params)
     filename = exports.filename_for(dataset, fmt, params)
+    rows = exports.builds_in_worker(dataset, user=request.user, params=params) if fmt == "xlsx" else None
+    built = None if rows is not None else exports.build_export(dataset, user=request.user, params=params)
     audit_record(
         action=AuditEvent.Action.DATA_EXPORTED, request=request,
         detail={"dataset": dataset, "format": fmt, "filters": {k: v for k, v in params.items()
                                                                 if k not in ("dataset", "format")}},
     )
-    if fmt == "csv":
-        return exports.csv_response(built, filename)
+    if rows is not None:  # too large to build while the browser waits: a worker builds it, its page follows
+        job = services.results_export_request(
+            actor=request.user, dataset=dataset, filename=filename, rows=rows,
+            params={k: v for k, v in params.items() if k != "format"},
+        )
+        return redirect("beta:results-export-detail", resultsexport_id=job.pk)
+    if fmt in ("csv", "csv-excel"):
+        return exports.csv_response(built, filename, bom=fmt == "csv-excel")
     return exports.xlsx_response(built, filename)
 
 
@@ -210,3 +217,50 @@ def report_pdf(request, resultsreport_id):
 def report_html(request, resultsreport_id):
     report = _report(resultsreport_id)
     return _download(request, report, report.html_key, f"greenlight-results-{report.pk}.html", "text/html")
+
+
+def _export(resultsexport_id) -> ResultsExport:
+    return get_object_or_404(ResultsExport.objects.select_related("requested_by"), pk=resultsexport_id)
+
+
+@staff_required
+@require_GET
+def export_detail(request, resultsexport_id):
+    export_job = _export(resultsexport_id)
+    back = reverse("beta:results-dashboard")
+    query = selectors.Filters.from_params(export_job.params).query()
+    return render(request, "beta/results_dashboard/export_detail.html", {
+        "export": export_job, "label": exports.DATASETS.get(export_job.dataset, export_job.dataset),
+        "back_url": f"{back}?{query}" if query else back,
+    })
+
+
+@staff_required
+@require_GET
+def export_live(request, resultsexport_id):
+    return render(request, "beta/results_dashboard/_export_status.html", {"export": _export(resultsexport_id)})
+
+
+@staff_required
+@require_GET
+def export_download(request, resultsexport_id):
+    export_job = _export(resultsexport_id)
+    if export_job.status != ResultsExport.Status.SUCCEEDED or not export_job.file_key:
+        raise Http404
+    store = get_store()
+    url = store.download_url(export_job.file_key, filename=export_job.filename, content_type=exports.FORMATS["xlsx"])
+    if url:
+        response = redirect(url)
+    else:
+        try:
+            stream = store.open(export_job.file_key)
+        except OSError as exc:
+            raise Http404 from exc
+        response = FileResponse(stream, content_type=exports.FORMATS["xlsx"])
+        response["Content-Disposition"] = content_disposition("attachment", export_job.filename)
+        response["Cache-Control"] = "no-store"
+    audit_record(
+        action=AuditEvent.Action.DATA_EXPORTED, request=request, target=export_job,
+        detail={"dataset": export_job.dataset, "format": "xlsx", "built_by": "worker"},
+    )
+    return response
