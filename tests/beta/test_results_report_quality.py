@@ -8,6 +8,7 @@ import re
 import xml.etree.ElementTree as ET
 from datetime import timedelta
 from decimal import Decimal
+from pathlib import Path
 
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
@@ -21,6 +22,7 @@ from beta.results import report as report_builder
 from tests.factories import CohortFactory, MembershipFactory, OrganizationFactory, StaffFactory
 
 pytestmark = pytest.mark.django_db
+ARTIFACTS = Path(__file__).resolve().parents[1] / "browser" / "artifacts"
 SVG = "{http://www.w3.org/2000/svg}"
 
 QUOTES = {
@@ -288,7 +290,10 @@ def test_quotes_in_japanese_chinese_korean_and_french_print_with_real_glyphs(pro
                                                                                        quote=text)
     # ... the report prints to PDF ...
     html = report_builder.render_report_html(_report(programme))
-    document = pdfium.PdfDocument(weasyprint.HTML(string=html).write_pdf())
+    pdf = weasyprint.HTML(string=html).write_pdf()
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    (ARTIFACTS / "results-report-quotes.pdf").write_bytes(pdf)  # for a person to look at
+    document = pdfium.PdfDocument(pdf)
     try:
         text = "".join(document[i].get_textpage().get_text_range() for i in range(len(document)))
         fonts = [pair for i in range(len(document)) for pair in _font_names(document[i])]
