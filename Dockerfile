@@ -17,7 +17,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 # Runtime libraries for the media pipeline: libomp5 + libvulkan1 for the
 # upscaler. ffmpeg itself ships inside the imageio-ffmpeg wheel.
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends libomp5 libvulkan1 libgl1 libglib2.0-0 libxcb1 libpango-1.0-0 libpangoft2-1.0-0 \
+    && apt-get install -y --no-install-recommends libomp5 libvulkan1 libgl1 libglib2.0-0 libxcb1 libpango-1.0-0 libpangoft2-1.0-0 fonts-noto-cjk \
     && rm -rf /var/lib/apt/lists/*
 
 # Unprivileged runtime user. Code stays root-owned (read-only to the app);

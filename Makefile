@@ -29,7 +29,7 @@ install-dev: $(VENV)/.installed-dev
 # Debian packages some features need, installed when we can (root with apt); otherwise the features say what is missing.
 # Runtime: libomp5 + libvulkan1 (Real-ESRGAN upscaling), Pango (PDF reports). Tests add Chromium (browser tests) and
 # espeak-ng (speech for the transcription tests).
-RUNTIME_DEBS := libomp5 libvulkan1 libpango-1.0-0 libpangoft2-1.0-0
+RUNTIME_DEBS := libomp5 libvulkan1 libpango-1.0-0 libpangoft2-1.0-0 fonts-noto-cjk
 TEST_DEBS := $(RUNTIME_DEBS) chromium espeak-ng
 
 define apt_install

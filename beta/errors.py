@@ -23,3 +23,7 @@ class FeedbackError(PortalError):
     def __init__(self, message: str = "", errors: dict[str, str] | None = None):
         self.errors = dict(errors or {})
         super().__init__(message or " ".join(self.errors.values()) or "This feedback cannot be saved.")
+
+
+class ResultsReportError(PortalError):
+    """A results report could not be changed or built (already built, or a period that ends before it starts)."""

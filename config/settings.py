@@ -520,6 +520,8 @@ SPECTACULAR_SETTINGS = {
 RESULTS_DASHBOARD_CACHE_SECONDS = env.int("RESULTS_DASHBOARD_CACHE_SECONDS", default=60)
 # PostgreSQL work_mem for the dashboard's two grouped queries only (SET LOCAL), so their sorts stay in memory.
 RESULTS_DASHBOARD_WORK_MEM = env.str("RESULTS_DASHBOARD_WORK_MEM", default="32MB")
+# XLSX exports with more rows than this are built by a worker (a progress page, then a download); CSV always streams.
+RESULTS_XLSX_WORKER_ROWS = env.int("RESULTS_XLSX_WORKER_ROWS", default=50000)
 
 # --- Demo -------------------------------------------------------------------
 DEMO_PASSWORD = env.str("DEMO_PASSWORD", default="greenlight-demo")

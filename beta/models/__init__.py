@@ -11,7 +11,7 @@ from beta.models.feedback import (
     FeedbackTag,
 )
 from beta.models.jobs import Job, JobInput, JobOutput, ToolSwitch, WorkerHeartbeat
-from beta.models.reports import ResultsReport
+from beta.models.reports import ResultsExport, ResultsReport
 from beta.models.surveys import Question, Survey, SurveyAnswer, SurveyAssignment, SurveyResponse
 
 __all__ = [
@@ -28,6 +28,7 @@ __all__ = [
     "JobInput",
     "JobOutput",
     "Question",
+    "ResultsExport",
     "ResultsReport",
     "Survey",
     "SurveyAnswer",

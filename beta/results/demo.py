@@ -31,7 +31,7 @@ from beta.models import (
     SurveyAssignment,
     SurveyResponse,
 )
-from portal.models import Membership, Organization, User
+from portal.models import Cohort, Membership, Organization, User
 
 SURVEY_TITLE = "Mid-beta check-in"
 COMPARISON_TITLE = "Dailies review copy: which one would you send to the director?"
@@ -176,6 +176,9 @@ def seed_results_demo(*, video, stdout=None) -> dict:
     reviewer = _user("reviewer@greenlight.test")
     admin = _user("admin@greenlight.test")
     nl_owner = _user("owner@northlight.test")
+    # The cohort's window covers the earlier runs below (a report's period defaults to the cohort windows).
+    earliest = now - timedelta(days=max(row[4] for row in HISTORY) + 2)
+    Cohort.objects.filter(pk=northlight.cohort_id, opens_at__gt=earliest).update(opens_at=earliest)
 
     # A second dailies run at another quality, so the comparison has two real outputs of the same input.
     baseline = (

@@ -17,7 +17,7 @@ import csv
 import json
 import os
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -33,9 +33,12 @@ from portal.models import Cohort
 CHUNK = 2000
 FORMATS = {
     "csv": "text/csv; charset=utf-8",
+    "csv-excel": "text/csv; charset=utf-8",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
 FORMULA_FIRST = frozenset("=+-@\t\r")
+#: Excel opens a CSV as UTF-8 only when it starts with a byte-order mark (else accents and CJK text are garbled).
+BOM = "\ufeff"
 
 
 @dataclass
@@ -45,13 +48,14 @@ class Export:
     rows: Iterable[list]
 
 
-def cell(value):
-    """One value as both formats write it: numbers stay numbers, datetimes are UTC, text that a spreadsheet would
-    run as a formula is defused with a leading apostrophe (partners write the free text). Called once per cell of
-    100,000-row exports, so the common types are tested first."""
+def cell(value, *, defuse: bool = True):
+    """One value as both formats write it: numbers stay numbers, datetimes are UTC. In CSV (`defuse`), text that a
+    spreadsheet would run as a formula is defused with a leading apostrophe (partners write the free text); XLSX
+    writes text as a string cell, which no spreadsheet evaluates, so it keeps the text as written. Called once per
+    cell of 100,000-row exports, so the common types are tested first."""
     kind = type(value)
     if kind is str:
-        return "'" + value if value[:1] in FORMULA_FIRST else value
+        return "'" + value if defuse and value[:1] in FORMULA_FIRST else value
     if kind is int or kind is float:
         return value
     if value is None:
@@ -65,7 +69,7 @@ def cell(value):
     if isinstance(value, (list, dict)):
         value = json.dumps(value, ensure_ascii=False, sort_keys=True)
     text = str(value)
-    return "'" + text if text[:1] in FORMULA_FIRST else text
+    return "'" + text if defuse and text[:1] in FORMULA_FIRST else text
 
 
 def _batched(iterator: Iterator, size: int) -> Iterator[list]:
@@ -81,13 +85,16 @@ FEEDBACK_HEADER = [
 ]  # fmt: skip
 
 
-def feedback_rows(*, user, params, anonymise: bool) -> Iterator[list]:
+def _feedback_queryset(*, user, params):
     from beta.feedback.selectors import feedback_inbox
 
+    return feedback_inbox(user=user, params=params).prefetch_related(None)
+
+
+def feedback_rows(*, user, params, anonymise: bool) -> Iterator[list]:
     labels = studio_labels(anonymise=anonymise)
     reports = (
-        feedback_inbox(user=user, params=params)
-        .prefetch_related(None)
+        _feedback_queryset(user=user, params=params)
         .values_list(
             "id", "submitted_at", "organization_id", "organization__cohort__name", "tool_slug", "tool_version",
             "job_id", "author__email", "status", "overall_rating", "quality_rating", "usefulness_rating",
@@ -124,15 +131,20 @@ JOBS_HEADER = [
 ]  # fmt: skip
 
 
-def job_rows(*, filters: Filters, params) -> Iterator[list]:
+def _jobs_queryset(*, filters: Filters, params):
     from beta.models import Job
 
-    labels = studio_labels(anonymise=filters.anonymise)
     jobs = filters.jobs(Job.objects.all())
     if params.get("status") in Job.Status.values:
         jobs = jobs.filter(status=params["status"])
     if str(params.get("studio", "")).isdigit():
         jobs = jobs.filter(organization_id=int(params["studio"]))
+    return jobs
+
+
+def job_rows(*, filters: Filters, params) -> Iterator[list]:
+    labels = studio_labels(anonymise=filters.anonymise)
+    jobs = _jobs_queryset(filters=filters, params=params)
     rows = jobs.order_by("-queued_at", "-id").values_list(
         "id", "queued_at", "started_at", "finished_at", "organization_id", "organization__cohort__name", "tool_slug",
         "tool_version", "status", "attempts", "compute_seconds", "submitted_by__email", "error",
@@ -151,11 +163,16 @@ SURVEY_HEADER = [
 ]  # fmt: skip
 
 
-def survey_rows(*, filters: Filters, params) -> Iterator[list]:
-    labels = studio_labels(anonymise=filters.anonymise)
+def _answers_queryset(*, filters: Filters, params):
     answers = filters.answers()
     if str(params.get("survey", "")).isdigit():
         answers = answers.filter(question__survey_id=int(params["survey"]))
+    return answers
+
+
+def survey_rows(*, filters: Filters, params) -> Iterator[list]:
+    labels = studio_labels(anonymise=filters.anonymise)
+    answers = _answers_queryset(filters=filters, params=params)
     rows = answers.order_by("response__survey_id", "response_id", "question__position", "question_id").values_list(
         "response_id", "question__survey__title", "response__submitted_at", "response__organization_id",
         "response__organization__cohort__name", "response__respondent__email", "question__position",
@@ -217,12 +234,34 @@ def build_export(dataset: str, *, user, params) -> Export:
     raise KeyError(dataset)
 
 
+def count_rows(dataset: str, *, user, params) -> int:
+    """How many rows an export of this dataset would have (one COUNT query), to choose where an XLSX is built."""
+    filters = Filters.from_params(params)
+    querysets = {
+        "feedback": lambda: _feedback_queryset(user=user, params=params),
+        "jobs": lambda: _jobs_queryset(filters=filters, params=params),
+        "survey-responses": lambda: _answers_queryset(filters=filters, params=params),
+        "comparisons": filters.votes,
+    }
+    return querysets[dataset]().order_by().count()
+
+
+def builds_in_worker(dataset: str, *, user, params) -> int | None:
+    """The row count when an XLSX export is above RESULTS_XLSX_WORKER_ROWS (a worker builds it), else None."""
+    from django.conf import settings
+
+    rows = count_rows(dataset, user=user, params=params)
+    return rows if rows > settings.RESULTS_XLSX_WORKER_ROWS else None
+
+
 def filename_for(dataset: str, fmt: str, params) -> str:
     cohort = ""
     filters = Filters.from_params(params)
     if filters.cohort_id:
         name = Cohort.objects.filter(pk=filters.cohort_id).values_list("name", flat=True).first() or ""
         cohort = "-" + "".join(c if c.isalnum() else "-" for c in name.lower()).strip("-")
+    if fmt == "csv-excel":
+        return f"greenlight-{dataset}{cohort}-{timezone.localdate():%Y%m%d}-excel.csv"
     return f"greenlight-{dataset}{cohort}-{timezone.localdate():%Y%m%d}.{fmt}"
 
 
@@ -239,24 +278,27 @@ def _csv_value(value):
     return value.isoformat(sep=" ") if type(value) is datetime else value
 
 
-def csv_lines(export: Export) -> Iterator[str]:
+def csv_lines(export: Export, *, bom: bool = False) -> Iterator[str]:
     writer = csv.writer(_Line())
-    yield writer.writerow(export.header)
+    yield (BOM if bom else "") + writer.writerow(export.header)
     for row in export.rows:
         yield writer.writerow(list(map(_csv_value, row)))
 
 
-def csv_response(export: Export, filename: str) -> StreamingHttpResponse:
+def csv_response(export: Export, filename: str, *, bom: bool = False) -> StreamingHttpResponse:
+    """Streamed row by row; `bom` (the "for Excel" variant) starts it with a UTF-8 byte-order mark."""
     from assets.storage import content_disposition
 
-    response = StreamingHttpResponse(csv_lines(export), content_type=FORMATS["csv"])
+    response = StreamingHttpResponse(csv_lines(export, bom=bom), content_type=FORMATS["csv"])
     response["Content-Disposition"] = content_disposition("attachment", filename)
     response["Cache-Control"] = "no-store"
     return response
 
 
-def write_xlsx(export: Export, path: str) -> int:
-    """Write the export to an XLSX file in constant memory; returns the number of data rows."""
+def write_xlsx(export: Export, path: str, progress: Callable[[int], None] | None = None) -> int:
+    """Write the export to an XLSX file in constant memory; returns the number of data rows. Text goes in with
+    `write_string`, so "=1+1" is a string cell (never a formula) and needs no apostrophe. `progress` is called with
+    the rows written so far every CHUNK rows."""
     import xlsxwriter
 
     workbook = xlsxwriter.Workbook(path, {
@@ -271,13 +313,15 @@ def write_xlsx(export: Export, path: str) -> int:
     count = 0
     for count, row in enumerate(export.rows, start=1):
         for col, raw in enumerate(row):
-            value = cell(raw)
+            value = cell(raw, defuse=False)
             if isinstance(value, datetime):
                 sheet.write_datetime(count, col, value, when)
             elif isinstance(value, (int, float)):
                 sheet.write_number(count, col, value)
             elif value != "":
                 sheet.write_string(count, col, value)
+        if progress is not None and count % CHUNK == 0:
+            progress(count)
     workbook.close()
     return count
 
@@ -292,3 +336,63 @@ def xlsx_response(export: Export, filename: str) -> FileResponse:
     finally:
         os.unlink(handle.name)  # the open handle keeps the bytes until the response closes it
     return FileResponse(stream, as_attachment=True, filename=filename, content_type=FORMATS["xlsx"])
+
+
+# --- Large XLSX exports, built by a worker ----------------------------------------------------------------------------
+#: Like the reports: the programme's files, never under a studio's `orgs/` prefix.
+EXPORT_PREFIX = "staff/results-exports/"
+
+
+def _claim_export(export_id: int):
+    from django.db import transaction
+
+    from beta.models import ResultsExport
+
+    with transaction.atomic():
+        export = ResultsExport.objects.select_for_update().filter(pk=export_id).first()
+        if export is None or export.status not in (ResultsExport.Status.QUEUED, ResultsExport.Status.RUNNING):
+            return None
+        export.status = ResultsExport.Status.RUNNING
+        export.started_at = export.started_at or timezone.now()
+        export.progress, export.stage, export.error = 2, "Reading the rows", ""
+        export.save(update_fields=["status", "started_at", "progress", "stage", "error", "updated_at"])
+    return export
+
+
+def results_export_build(*, export_id: int) -> str:
+    """Build one large XLSX export: rows → workbook (constant memory, progress every CHUNK rows) → storage. A
+    missing or finished export is a no-op."""
+    import secrets
+    from pathlib import Path
+
+    from assets.storage import get_store
+    from beta.models import ResultsExport
+
+    export = _claim_export(export_id)
+    if export is None:
+        return "skipped"
+    rows = ResultsExport.objects.filter(pk=export_id)
+    expected = max(export.rows_expected, 1)
+
+    def progress(written: int) -> None:
+        rows.update(rows_written=written, progress=min(95, 2 + 90 * written // expected),
+                    stage=f"Writing rows ({written:,} of about {expected:,})", updated_at=timezone.now())
+
+    try:
+        built = build_export(export.dataset, user=export.requested_by, params=export.params)
+        key = f"{EXPORT_PREFIX}{export.pk}-{secrets.token_hex(8)}/{export.filename}"
+        with tempfile.TemporaryDirectory(prefix="gl-export-") as tmp:
+            path = Path(tmp) / export.filename
+            written = write_xlsx(built, str(path), progress)
+            rows.update(progress=96, stage="Storing the workbook", rows_written=written, updated_at=timezone.now())
+            get_store().put_file(path, key, FORMATS["xlsx"])
+    except Exception as exc:
+        import logging
+
+        logging.getLogger(__name__).exception("results export %s failed", export_id)
+        rows.update(status=ResultsExport.Status.FAILED, error=f"The export could not be built: {exc}"[:2000],
+                    stage="Failed", finished_at=timezone.now(), updated_at=timezone.now())
+        return "failed"
+    rows.update(status=ResultsExport.Status.SUCCEEDED, progress=100, stage="Ready", file_key=key,
+                finished_at=timezone.now(), updated_at=timezone.now())
+    return "succeeded"

@@ -18,7 +18,8 @@ from django.utils import timezone
 from assets.storage import get_store
 from beta.models import ResultsReport
 from beta.results import charts
-from beta.results.selectors import Filters, dashboard, quotes
+from beta.results.narrative import executive_summary
+from beta.results.selectors import Filters, dashboard, period_text, quotes
 from beta.results.services import results_report_progress
 
 logger = logging.getLogger(__name__)
@@ -59,11 +60,7 @@ def scope_text(filters: Filters) -> str:
         parts.append(f"Tool: {filters.tool}{' ' + filters.version if filters.version else ''}")
     elif filters.version:
         parts.append(f"Version: {filters.version}")
-    if filters.date_from or filters.date_to:
-        start = filters.date_from.strftime("%-d %B %Y") if filters.date_from else "the start"
-        end = filters.date_to.strftime("%-d %B %Y") if filters.date_to else "today"
-        parts.append(f"From {start} to {end}")
-    return " · ".join(parts) or "Every cohort, tool and date of the beta."
+    return " · ".join(parts) or "Every cohort and tool of the beta."
 
 
 def _drop_links(data: dict) -> None:
@@ -78,20 +75,47 @@ def _drop_links(data: dict) -> None:
         category["link"] = ""
 
 
+def report_filters(report: ResultsReport) -> Filters:
+    """The dashboard's filters saved with the report, with the report's period as their dates."""
+    params = {**report.options, "anonymise": "1" if report.anonymise else ""}
+    params["date_from"] = report.period_start.isoformat() if report.period_start else ""
+    params["date_to"] = report.period_end.isoformat() if report.period_end else ""
+    return Filters.from_params(params)
+
+
+def recommendation_blocks(text: str) -> list[dict]:
+    """Staff's recommendations as paragraphs and bulleted lists: a blank line starts a paragraph, a line starting
+    with "- " or "* " is a bullet. Plain text only (the template escapes it)."""
+    blocks: list[dict] = []
+    for chunk in (text or "").replace("\r\n", "\n").split("\n\n"):
+        lines = [line.strip() for line in chunk.split("\n") if line.strip()]
+        bullets = [line[2:].strip() for line in lines if line[:2] in ("- ", "* ")]
+        if lines and len(bullets) == len(lines):
+            blocks.append({"list": bullets})
+        elif lines:
+            blocks.append({"text": " ".join(lines)})
+    return blocks
+
+
 def report_context(report: ResultsReport) -> dict:
-    """Everything the report template needs, from the report's options (the dashboard's filters)."""
-    filters = Filters.from_params({**report.options, "anonymise": "1" if report.anonymise else ""})
+    """Everything the report template needs, from the report's options (the dashboard's filters) and period."""
+    filters = report_filters(report)
     data = dashboard(filters)
     _drop_links(data)
+    period = period_text(filters.date_from, filters.date_to)
     chosen = quotes(filters, data["labels"])["chosen"]
-    tools = [{"row": row, "charts": charts.tool_charts(row, f"tool-{i}")} for i, row in enumerate(data["tools"])]
+    tools = [{"row": row, "charts": charts.tool_charts(row, f"tool-{i}", period=period)}
+             for i, row in enumerate(data["tools"])]
     return {
         "report": report,
         "filters": filters,
+        "period": period,
         "scope_text": scope_text(filters),
         "comparison_votes": sum(c.n for c in data["comparisons"]),
         "data": data,
-        "charts": charts.dashboard_charts(data, prefix="report"),
+        "summary": executive_summary(data),
+        "recommendations": recommendation_blocks(report.recommendations),
+        "charts": charts.dashboard_charts(data, prefix="report", period=period),
         "tool_sections": tools,
         "quotes": chosen,
         "generated_at": timezone.now(),

@@ -36,6 +36,7 @@ from beta.models import (
     Survey,
     SurveyAnswer,
 )
+from beta.results import numbers
 from portal.models import Cohort, Organization
 
 RATINGS = (1, 2, 3, 4, 5)
@@ -45,7 +46,7 @@ FIT_LABELS = dict(FeedbackReport.ProductionFit.choices)
 
 
 # --- Filters ----------------------------------------------------------------------------------------------------------
-def _parse_date(value) -> date | None:
+def parse_date(value) -> date | None:
     try:
         return date.fromisoformat(value) if value else None
     except (TypeError, ValueError):
@@ -76,8 +77,8 @@ class Filters:
             cohort_id=_parse_int(params.get("cohort")),
             tool=(params.get("tool") or "").strip()[:60],
             version=(params.get("version") or "").strip()[:40],
-            date_from=_parse_date(params.get("date_from")),
-            date_to=_parse_date(params.get("date_to")),
+            date_from=parse_date(params.get("date_from")),
+            date_to=parse_date(params.get("date_to")),
             anonymise=str(params.get("anonymise", "")).lower() in ("1", "true", "on", "yes"),
         )
 
@@ -451,19 +452,17 @@ def category_totals(filters: Filters, rows: list[Row]) -> list[dict]:
 
 
 def _percent(value: float | None) -> str:
-    return "\u2013" if value is None else f"{value * 100:.0f}%"
+    return numbers.percent(value)
 
 
 def _seconds(value: float | None) -> str:
-    from beta.results.charts import fmt_seconds
-
-    return fmt_seconds(value)
+    return numbers.seconds(value)
 
 
 def _interval_text(p, low, high) -> str:
     if p is None:
-        return "\u2013"
-    return f"{p * 100:.0f}% (95% CI {low * 100:.0f}\u2013{high * 100:.0f}%)"
+        return numbers.DASH
+    return f"{numbers.percent(p)} (95% CI {numbers.percent(low)}\u2013{numbers.percent(high)})"
 
 
 @dataclass
@@ -485,8 +484,8 @@ class NpsResult:
     @property
     def text(self) -> str:
         if self.score is None:
-            return "\u2013"
-        return f"{self.score:+.0f} (95% CI {self.low:+.0f} to {self.high:+.0f})"
+            return numbers.DASH
+        return f"{numbers.nps(self.score)} (95% CI {numbers.nps(self.low)} to {numbers.nps(self.high)})"
 
 
 def nps_results(filters: Filters) -> list[NpsResult]:
@@ -601,10 +600,10 @@ def filter_choices(filters: Filters | None = None) -> dict:
     tools and any switched in the tools table; the catalogue's versions, plus the version in the current filter (an
     older version stays selectable through its link)."""
     from beta import tools as catalogue
-    from beta.models import Tool
+    from beta.models import ToolSwitch
 
     names = {tool.slug: tool.name for tool in catalogue.all_tools()}
-    slugs = set(names) | set(Tool.objects.values_list("slug", flat=True))
+    slugs = set(names) | set(ToolSwitch.objects.values_list("slug", flat=True))
     versions = {tool.version for tool in catalogue.all_tools() if getattr(tool, "version", "")}
     if filters is not None and filters.version:
         versions.add(filters.version)
@@ -667,3 +666,43 @@ def dashboard(filters: Filters, *, cached: bool = False) -> dict:
         "surveys": survey_results(filters, labels),
         "comparisons": comparison_results(filters),
     }
+
+
+# --- The period the numbers cover -------------------------------------------------------------------------------------
+def cohort_window(cohort_id: int | None = None) -> tuple[date | None, date | None]:
+    """The selected cohort's window, or every cohort's (earliest opening to latest closing), as local dates."""
+    from django.db.models import Max, Min
+
+    cohorts = Cohort.objects.filter(pk=cohort_id) if cohort_id else Cohort.objects.all()
+    window = cohorts.aggregate(start=Min("opens_at"), end=Max("closes_at"))
+    return (
+        timezone.localdate(window["start"]) if window["start"] else None,
+        timezone.localdate(window["end"]) if window["end"] else None,
+    )
+
+
+def default_period(filters: Filters) -> tuple[date | None, date | None]:
+    """A report's period unless staff change it: the filters' dates where set, else the cohort windows."""
+    start, end = cohort_window(filters.cohort_id)
+    return filters.date_from or start, filters.date_to or end
+
+
+def _day(value: date) -> str:
+    return f"{value.day} {value:%B %Y}"
+
+
+def period_text(start: date | None, end: date | None) -> str:
+    """The period in words: "1-31 May 2025" (an en dash), "7 April to 12 May 2025", or an open end."""
+    if start and end:
+        if start == end:
+            return _day(start)
+        if (start.year, start.month) == (end.year, end.month):
+            return f"{start.day}\u2013{end.day} {end:%B %Y}"
+        if start.year == end.year:
+            return f"{start.day} {start:%B} to {_day(end)}"
+        return f"{_day(start)} to {_day(end)}"
+    if start:
+        return f"From {_day(start)}"
+    if end:
+        return f"Up to {_day(end)}"
+    return "All dates"

@@ -12,7 +12,8 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from assets.storage import content_disposition, get_store
-from beta.models import FeedbackReport, ResultsReport
+from beta.errors import ResultsReportError
+from beta.models import FeedbackReport, ResultsExport, ResultsReport
 from beta.results import charts, exports, selectors, services
 from portal.decorators import staff_required
 from portal.models import AuditEvent
@@ -30,6 +31,7 @@ def _export_links(filters: selectors.Filters) -> list[dict]:
         links.append({
             "label": label,
             "csv": f"{base}?dataset={dataset}&format=csv" + (f"&{query}" if query else ""),
+            "csv_excel": f"{base}?dataset={dataset}&format=csv-excel" + (f"&{query}" if query else ""),
             "xlsx": f"{base}?dataset={dataset}&format=xlsx" + (f"&{query}" if query else ""),
         })
     return links
@@ -51,7 +53,9 @@ def dashboard(request):
     context = {
         "filters": filters,
         "data": data,
-        "charts": charts.dashboard_charts(data, prefix="dash"),
+        "period": selectors.period_text(filters.date_from, filters.date_to),
+        "charts": charts.dashboard_charts(
+            data, prefix="dash", period=selectors.period_text(filters.date_from, filters.date_to)),
         "choices": selectors.filter_choices(filters),
         "exports": _export_links(filters),
         "query": filters.query(),
@@ -88,17 +92,24 @@ def quote_toggle(request):
 def export(request):
     dataset, fmt = request.GET.get("dataset", ""), request.GET.get("format", "csv")
     if dataset not in exports.DATASETS or fmt not in exports.FORMATS:
-        return HttpResponseBadRequest("Unknown export: choose a dataset and csv or xlsx.")
+        return HttpResponseBadRequest("Unknown export: choose a dataset and csv, csv-excel or xlsx.")
     params = request.GET.copy()
-    built = exports.build_export(dataset, user=request.user, params=params)
     filename = exports.filename_for(dataset, fmt, params)
+    rows = exports.builds_in_worker(dataset, user=request.user, params=params) if fmt == "xlsx" else None
+    built = None if rows is not None else exports.build_export(dataset, user=request.user, params=params)
     audit_record(
         action=AuditEvent.Action.DATA_EXPORTED, request=request,
         detail={"dataset": dataset, "format": fmt, "filters": {k: v for k, v in params.items()
                                                                 if k not in ("dataset", "format")}},
     )
-    if fmt == "csv":
-        return exports.csv_response(built, filename)
+    if rows is not None:  # too large to build while the browser waits: a worker builds it, its page follows
+        job = services.results_export_request(
+            actor=request.user, dataset=dataset, filename=filename, rows=rows,
+            params={k: v for k, v in params.items() if k != "format"},
+        )
+        return redirect("beta:results-export-detail", resultsexport_id=job.pk)
+    if fmt in ("csv", "csv-excel"):
+        return exports.csv_response(built, filename, bom=fmt == "csv-excel")
     return exports.xlsx_response(built, filename)
 
 
@@ -110,7 +121,7 @@ def report_create(request):
         actor=request.user, filters=filters, title=request.POST.get("title", ""),
         show_names=request.POST.get("show_names") == "1",
     )
-    messages.success(request, "The report is being built by a worker; this page follows its progress.")
+    messages.success(request, "Check the period and write the recommendations, then build the report.")
     return redirect("beta:results-report", resultsreport_id=report.pk)
 
 
@@ -118,16 +129,54 @@ def _report(resultsreport_id) -> ResultsReport:
     return get_object_or_404(ResultsReport.objects.select_related("requested_by"), pk=resultsreport_id)
 
 
-@staff_required
-@require_GET
-def report_detail(request, resultsreport_id):
-    report = _report(resultsreport_id)
+def _report_page(request, report: ResultsReport, *, form_values: dict | None = None, error: str = "", status=200):
     back = reverse("beta:results-dashboard")
-    query = selectors.Filters.from_params(report.options).query()
+    filters = selectors.Filters.from_params(report.options)
+    query = filters.query()
+    window = selectors.cohort_window(filters.cohort_id)
     return render(request, "beta/results_dashboard/report_detail.html", {
         "report": report, "back_url": f"{back}?{query}" if query else back,
         "reports": list(ResultsReport.objects.select_related("requested_by")[:20]),
-    })
+        "period": selectors.period_text(report.period_start, report.period_end),
+        "cohort_window": selectors.period_text(*window) if any(window) else "",
+        "values": form_values or {
+            "title": report.title, "recommendations": report.recommendations,
+            "period_start": report.period_start.isoformat() if report.period_start else "",
+            "period_end": report.period_end.isoformat() if report.period_end else "",
+        },
+        "error": error,
+    }, status=status)
+
+
+@staff_required
+@require_GET
+def report_detail(request, resultsreport_id):
+    return _report_page(request, _report(resultsreport_id))
+
+
+@staff_required
+@require_POST
+def report_update(request, resultsreport_id):
+    """Save a draft's title, period and recommendations; with `action=build`, then ask a worker to build it."""
+    report = _report(resultsreport_id)
+    values = {key: request.POST.get(key, "") for key in ("title", "period_start", "period_end", "recommendations")}
+    dates = {key: selectors.parse_date(values[key]) for key in ("period_start", "period_end")}
+    try:
+        for key, parsed in dates.items():
+            if values[key] and parsed is None:
+                raise ResultsReportError("Enter the period's dates as YYYY-MM-DD.")
+        services.results_report_update(
+            actor=request.user, report_id=report.pk, title=values["title"], period_start=dates["period_start"],
+            period_end=dates["period_end"], recommendations=values["recommendations"],
+        )
+    except ResultsReportError as exc:
+        return _report_page(request, report, form_values=values, error=str(exc), status=400)
+    if request.POST.get("action") == "build":
+        services.results_report_submit(actor=request.user, report_id=report.pk)
+        messages.success(request, "The report is being built by a worker; this page follows its progress.")
+    else:
+        messages.success(request, "Draft saved.")
+    return redirect("beta:results-report", resultsreport_id=report.pk)
 
 
 @staff_required
@@ -170,3 +219,50 @@ def report_pdf(request, resultsreport_id):
 def report_html(request, resultsreport_id):
     report = _report(resultsreport_id)
     return _download(request, report, report.html_key, f"greenlight-results-{report.pk}.html", "text/html")
+
+
+def _export(resultsexport_id) -> ResultsExport:
+    return get_object_or_404(ResultsExport.objects.select_related("requested_by"), pk=resultsexport_id)
+
+
+@staff_required
+@require_GET
+def export_detail(request, resultsexport_id):
+    export_job = _export(resultsexport_id)
+    back = reverse("beta:results-dashboard")
+    query = selectors.Filters.from_params(export_job.params).query()
+    return render(request, "beta/results_dashboard/export_detail.html", {
+        "export": export_job, "label": exports.DATASETS.get(export_job.dataset, export_job.dataset),
+        "back_url": f"{back}?{query}" if query else back,
+    })
+
+
+@staff_required
+@require_GET
+def export_live(request, resultsexport_id):
+    return render(request, "beta/results_dashboard/_export_status.html", {"export": _export(resultsexport_id)})
+
+
+@staff_required
+@require_GET
+def export_download(request, resultsexport_id):
+    export_job = _export(resultsexport_id)
+    if export_job.status != ResultsExport.Status.SUCCEEDED or not export_job.file_key:
+        raise Http404
+    store = get_store()
+    url = store.download_url(export_job.file_key, filename=export_job.filename, content_type=exports.FORMATS["xlsx"])
+    if url:
+        response = redirect(url)
+    else:
+        try:
+            stream = store.open(export_job.file_key)
+        except OSError as exc:
+            raise Http404 from exc
+        response = FileResponse(stream, content_type=exports.FORMATS["xlsx"])
+        response["Content-Disposition"] = content_disposition("attachment", export_job.filename)
+        response["Cache-Control"] = "no-store"
+    audit_record(
+        action=AuditEvent.Action.DATA_EXPORTED, request=request, target=export_job,
+        detail={"dataset": export_job.dataset, "format": "xlsx", "built_by": "worker"},
+    )
+    return response

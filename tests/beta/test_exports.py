@@ -9,6 +9,7 @@ from decimal import Decimal
 import openpyxl
 import pytest
 from django.http import FileResponse, StreamingHttpResponse
+from django.urls import reverse
 from django.utils import timezone
 
 from beta.models import (
@@ -108,6 +109,8 @@ def same_cell(csv_value: str, xlsx_value) -> bool:
         return csv_value == xlsx_value.isoformat(sep=" ")
     if isinstance(xlsx_value, (int, float)):
         return float(csv_value) == float(xlsx_value)
+    if str(xlsx_value)[:1] in exports.FORMULA_FIRST:  # CSV defuses with an apostrophe; XLSX has a string cell
+        return csv_value == "'" + str(xlsx_value)
     return csv_value == str(xlsx_value)
 
 
@@ -149,8 +152,13 @@ def test_feedback_export_has_the_reports_and_their_fields(staff_client, data):
     # A formula a partner typed is defused, in both formats.
     evil = next(r for r in by_id.values() if "HYPERLINK" in r["text"])
     assert evil["text"].startswith("'=")
-    sheet = read_xlsx(staff_client.get(URL, {"dataset": "feedback", "format": "xlsx"}))
-    assert any(isinstance(c, str) and c.startswith("'=HYPERLINK") for row in sheet for c in row)
+    # In XLSX it is a text cell (never a formula), shown as written: no apostrophe to be seen.
+    content = b"".join(staff_client.get(URL, {"dataset": "feedback", "format": "xlsx"}).streaming_content)
+    book = openpyxl.load_workbook(io.BytesIO(content))
+    cells = [c for row in book.active.iter_rows(min_row=2) for c in row if isinstance(c.value, str)
+             and "HYPERLINK" in c.value]
+    assert [(c.value, c.data_type) for c in cells] == [('=HYPERLINK("http://evil.example","click")', "s")]
+    book.close()
 
 
 def test_feedback_export_applies_the_inbox_filters(staff_client, data):
@@ -244,3 +252,83 @@ def test_cells_are_typed_and_utc():
     assert exports.cell(None) == ""
     assert exports.cell("+44 20 7946 0000") == "'+44 20 7946 0000"
     assert exports.cell({"height": 360}) == '{"height": 360}'
+
+
+def test_csv_for_excel_is_the_same_csv_with_a_byte_order_mark(staff_client, data):
+    plain = b"".join(staff_client.get(URL, {"dataset": "feedback", "format": "csv"}).streaming_content)
+    response = staff_client.get(URL, {"dataset": "feedback", "format": "csv-excel"})
+    excel = b"".join(response.streaming_content)
+    assert excel.startswith(b"\xef\xbb\xbf")
+    assert not plain.startswith(b"\xef\xbb\xbf")
+    assert excel[3:] == plain
+    assert "-excel.csv" in response["Content-Disposition"]
+    assert "\u201cexactly\u201d" in excel.decode("utf-8-sig")
+    page = staff_client.get("/staff/results/").content.decode()
+    assert "format=csv-excel" in page
+    assert "CSV for Excel" in page
+
+
+def test_small_xlsx_exports_are_built_at_once_and_large_ones_by_a_worker(staff_client, data, settings):
+    from beta.models import ResultsExport
+
+    settings.RESULTS_XLSX_WORKER_ROWS = 100
+    small = staff_client.get(URL, {"dataset": "jobs", "format": "xlsx"})
+    assert isinstance(small, FileResponse)
+    assert len(read_xlsx(small)) == Job.objects.count() + 1
+    settings.RESULTS_XLSX_WORKER_ROWS = 2
+    response = staff_client.get(URL, {"dataset": "jobs", "format": "xlsx"})
+    export = ResultsExport.objects.get()
+    assert response.url == reverse("beta:results-export-detail", kwargs={"resultsexport_id": export.pk})
+    assert (export.dataset, export.rows_expected, export.status) == ("jobs", Job.objects.count(), "queued")
+    page = staff_client.get(response.url).content.decode()
+    assert 'hx-trigger="every 1s"' in page
+    download = reverse("beta:results-export-download", kwargs={"resultsexport_id": export.pk})
+    assert staff_client.get(download).status_code == 404  # not built yet
+    # CSV stays streamed whatever the size.
+    streamed = staff_client.get(URL, {"dataset": "jobs", "format": "csv"})
+    assert isinstance(streamed, StreamingHttpResponse)
+    assert len(read_csv(streamed)) == Job.objects.count() + 1
+
+
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True)
+def test_a_large_xlsx_is_built_by_a_real_worker_with_every_row(celery_worker_process, client, settings):
+    from beta.models import ResultsExport
+    from tests.conftest import wait_for
+
+    # Given more jobs than the (lowered) threshold, one with text a spreadsheet would run ...
+    settings.RESULTS_XLSX_WORKER_ROWS = 50
+    studio = OrganizationFactory(name="Worker Export Films")
+    Job.objects.bulk_create([
+        Job(organization=studio, tool_slug="dailies", tool_version="1.0.0", status="failed",
+            error="=1+1" if i == 0 else f"error {i}")
+        for i in range(exports.CHUNK + 120)
+    ])
+    staff = StaffFactory()
+    client.force_login(staff)
+    # ... asking for the XLSX leads to the export's page, and a real worker builds it ...
+    response = client.get(URL, {"dataset": "jobs", "format": "xlsx"})
+    export = ResultsExport.objects.get()
+    assert response.status_code == 302
+    assert response.url == reverse("beta:results-export-detail", kwargs={"resultsexport_id": export.pk})
+    wait_for(lambda: ResultsExport.objects.get(pk=export.pk).status in ("succeeded", "failed"), timeout=120,
+             message="the worker to build the export")
+    export.refresh_from_db()
+    assert export.status == "succeeded", export.error
+    assert (export.progress, export.rows_written) == (100, Job.objects.count())
+    assert export.file_key.startswith("staff/results-exports/")
+    live = client.get(reverse("beta:results-export-live", kwargs={"resultsexport_id": export.pk})).content.decode()
+    assert "Download the XLSX" in live
+    assert "hx-trigger" not in live
+    # ... and the download opens in openpyxl with every row, the formula-like text as a string cell.
+    download = client.get(reverse("beta:results-export-download", kwargs={"resultsexport_id": export.pk}))
+    book = openpyxl.load_workbook(io.BytesIO(b"".join(download.streaming_content)))
+    sheet = book.active
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0] == tuple(exports.JOBS_HEADER)
+    assert len(rows) == Job.objects.count() + 1 == exports.CHUNK + 121
+    assert {row[0] for row in rows[1:]} == set(Job.objects.values_list("id", flat=True))
+    formula_like = [c for row in sheet.iter_rows(min_row=2) for c in row if c.value == "=1+1"]
+    assert [c.data_type for c in formula_like] == ["s"]
+    book.close()
+    assert AuditEvent.objects.filter(action=AuditEvent.Action.DATA_EXPORTED, actor=staff).count() == 2

@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from beta.models import ResultsReport
 from beta.results import report as report_builder
-from beta.results import services
+from beta.results import selectors, services
 from beta.results.selectors import Filters
 from portal.models import AuditEvent, Organization, User
 from tests.conftest import wait_for
@@ -38,13 +38,22 @@ def test_the_pdf_report_is_built_by_a_worker_for_the_demo_data(celery_worker_pro
     assert set(names) == {"Northlight Pictures", "Harbour Lane Films"}
     client.force_login(User.objects.get(email="reviewer@greenlight.test"))
 
-    # ... a reviewer asks for the report, and its page follows the worker's progress.
+    # ... a reviewer starts a report (a draft with the cohort's window as its period), writes recommendations and
+    # asks for the build; its page follows the worker's progress.
     response = client.post(reverse("beta:results-report-create"), {"title": "May results (demo)"})
     report = ResultsReport.objects.get()
     assert response.url == reverse("beta:results-report", kwargs={"resultsreport_id": report.pk})
     assert report.anonymise
+    assert report.status == "draft"
+    assert report.period_start is not None
+    assert report.period_end is not None
     page = client.get(response.url).content.decode()
     assert "May results (demo)" in page
+    client.post(reverse("beta:results-report-edit", kwargs={"resultsreport_id": report.pk}), {
+        "title": "May results (demo)", "period_start": report.period_start.isoformat(),
+        "period_end": report.period_end.isoformat(), "action": "build",
+        "recommendations": "Roll Dailies 1.0 out to every studio.\n\n- Add a sensitivity control to shot detection",
+    })
     wait_for(lambda: ResultsReport.objects.get(pk=report.pk).status in ("succeeded", "failed"), timeout=120,
              message="the worker to build the report")
     report.refresh_from_db()
@@ -76,10 +85,17 @@ def test_the_pdf_report_is_built_by_a_worker_for_the_demo_data(celery_worker_pro
     assert "Dailies and proxies" in text
     assert "This is the dailies workflow we have wanted for years" in text.replace("\r\n", " ").replace("\n", " ")
     assert "nearest-rank" in html
+    flat = " ".join(text.split())
+    period = selectors.period_text(report.period_start, report.period_end)
+    assert period in flat  # on the cover and in the chart titles
+    assert "Executive summary" in flat
+    assert "Roll Dailies 1.0 out to every studio." in flat
+    assert "Dailies and proxies 1.0.0 succeeded in" in flat
     assert AuditEvent.objects.filter(action=AuditEvent.Action.DATA_EXPORTED, target_id=str(report.pk)).count() == 2
 
-    # The first two pages as PNG, for a person to look at.
+    # The first two pages as PNG, for a person to look at (and the PDF itself).
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    (ARTIFACTS / "results-report.pdf").write_bytes(pdf)
     document = pdfium.PdfDocument(pdf)
     try:
         assert len(document) >= 3
