@@ -8,6 +8,8 @@ import math
 import shutil
 import tempfile
 import unicodedata
+import uuid
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
@@ -567,10 +569,15 @@ def asset_create_from_file(
     sidecar: Path | None = None,
     make_previews: bool = True,
     web_ready: bool = False,
+    asset_uuid: uuid.UUID | None = None,
+    link: Callable[[Asset], None] | None = None,
 ) -> Asset:
     """Store a file a tool made as an asset of the studio (verified here: the portal made it), with previews.
 
     The provenance sidecar, when given, is stored next to the original as `provenance.json`.
+    With `asset_uuid` (deterministic per job and output) this is create-or-replace: the bytes go to the same keys
+    and the same row is updated, so storing again after a dead attempt leaves one asset, not two. `link(asset)` runs
+    in the transaction that saves the row (a job links its output there), so no output row exists unlinked.
     """
     from assets.media import MediaError, probe
 
@@ -578,21 +585,20 @@ def asset_create_from_file(
     with path.open("rb") as fh:
         for chunk in iter(lambda: fh.read(1024 * 1024), b""):
             digest.update(chunk)
-    asset = Asset(
-        organization=organization,
-        uploaded_by=created_by,
-        kind=kind,
-        original_filename=display_filename(filename),
-        declared_content_type=content_type,
-        content_type=content_type,
-        size_bytes=path.stat().st_size,
-        sha256=digest.hexdigest(),
-        origin="output",
-        part_size=0,
-        status=Asset.Status.READY,
-        ready_at=timezone.now(),
-        previews=Asset.Previews.PENDING if make_previews and kind in ("video", "image") else Asset.Previews.NONE,
-    )
+    asset = Asset.objects.filter(uuid=asset_uuid).first() if asset_uuid else None
+    if asset is None:
+        asset = Asset(organization=organization, uuid=asset_uuid or uuid.uuid4())
+    asset.uploaded_by = created_by
+    asset.kind = kind
+    asset.original_filename = display_filename(filename)
+    asset.declared_content_type = asset.content_type = content_type
+    asset.size_bytes = path.stat().st_size
+    asset.sha256 = digest.hexdigest()
+    asset.origin = "output"
+    asset.part_size = 0
+    asset.status = Asset.Status.READY
+    asset.ready_at = timezone.now()
+    asset.previews = Asset.Previews.PENDING if make_previews and kind in ("video", "image") else Asset.Previews.NONE
     asset.storage_key = keys.original_key(asset)
     if kind in ("video", "audio", "image"):
         try:
@@ -611,8 +617,26 @@ def asset_create_from_file(
     store.put_file(path, asset.storage_key, content_type, kms_key_id=organization.kms_key_id)
     if sidecar is not None:
         store.put_file(sidecar, keys.provenance_key(asset), "application/json", kms_key_id=organization.kms_key_id)
-    asset.save()
+    with transaction.atomic():
+        asset.save()
+        if link is not None:
+            link(asset)
     if asset.previews == Asset.Previews.PENDING:
         _make_renditions(asset, path, web_ready=web_ready)
         asset.refresh_from_db()
     return asset
+
+
+def outputs_purge(*, queryset) -> int:
+    """Delete the tool outputs of `queryset` with their bytes (a tombstone row stays), each under its row lock with
+    the queryset's conditions checked again. The caller (beta's sweep) says which outputs are orphans."""
+    removed = 0
+    for asset_id in list(queryset.exclude(status=Asset.Status.DELETED).values_list("pk", flat=True)):
+        with transaction.atomic():
+            # `of`: lock the asset row only (PostgreSQL refuses FOR UPDATE on the nullable side of an outer join).
+            locked = queryset.select_for_update(of=("self",)).filter(pk=asset_id).first()
+            if locked is None or locked.status == Asset.Status.DELETED:
+                continue
+            _purge(Asset.objects.filter(pk=locked.pk), keys.asset_prefix(locked), get_store())
+            removed += 1
+    return removed

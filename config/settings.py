@@ -177,9 +177,10 @@ CELERY_QUEUE_NAMES = ("default", "cpu", "gpu", "external")
 WORKER_HEARTBEAT_SECONDS = env.int("WORKER_HEARTBEAT_SECONDS", default=60)
 
 # --- Jobs ---------------------------------------------------------------------
-# A running job's worker writes a heartbeat this often; a job silent for JOB_HEARTBEAT_TIMEOUT is orphaned.
+# A running job's worker writes a heartbeat this often. JOB_HEARTBEAT_TIMEOUT is the job's lease: a running job
+# silent for longer is taken back by the sweeper and sent again, whatever the broker's own bookkeeping says.
 JOB_HEARTBEAT_SECONDS = env.int("JOB_HEARTBEAT_SECONDS", default=5)
-JOB_HEARTBEAT_TIMEOUT = env.int("JOB_HEARTBEAT_TIMEOUT", default=60)
+JOB_HEARTBEAT_TIMEOUT = env.int("JOB_HEARTBEAT_TIMEOUT", default=3 * JOB_HEARTBEAT_SECONDS)
 # A job whose worker died this many times (e.g. a tool that crashes its process) is failed, not retried again.
 JOB_MAX_DELIVERIES = env.int("JOB_MAX_DELIVERIES", default=3)
 # Retries of errors a tool marks transient, with exponential backoff from JOB_RETRY_BACKOFF seconds.
