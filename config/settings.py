@@ -189,6 +189,10 @@ JOB_RETRY_BACKOFF = env.int("JOB_RETRY_BACKOFF", default=10)
 # A queued job sent to the broker but absent from it for this long is sent again by the sweeper.
 JOB_DISPATCH_GRACE_SECONDS = env.int("JOB_DISPATCH_GRACE_SECONDS", default=60)
 JOB_SWEEP_SECONDS = env.int("JOB_SWEEP_SECONDS", default=30)
+# An upload stuck in "verifying" (its verification lost with the broker, or its worker gone) with no sign of life for
+# this long is queued for verification again by a sweep running every ASSET_VERIFY_SWEEP_SECONDS.
+ASSET_VERIFY_LEASE_SECONDS = env.int("ASSET_VERIFY_LEASE_SECONDS", default=120)
+ASSET_VERIFY_SWEEP_SECONDS = env.int("ASSET_VERIFY_SWEEP_SECONDS", default=60)
 # Diagnostic tools (no-op, fail, crash, slow) for the pipeline's own tests and for operators.
 ENABLE_DIAGNOSTIC_TOOLS = env.bool("ENABLE_DIAGNOSTIC_TOOLS", default=False)
 # Upscaling refuses pictures above this many pixels (default: a DCI 4K frame, 4096 x 2160).
