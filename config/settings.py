@@ -173,7 +173,7 @@ CELERY_LONGEST_TASK_SECONDS = env.int("CELERY_LONGEST_TASK_SECONDS", default=6 *
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_LONGEST_TASK_SECONDS + 60 * 60}
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
-CELERY_QUEUE_NAMES = ("default", "cpu", "gpu", "external")
+CELERY_QUEUE_NAMES = ("default", "cpu", "gpu", "external", "webhooks")
 WORKER_HEARTBEAT_SECONDS = env.int("WORKER_HEARTBEAT_SECONDS", default=60)
 
 # --- Jobs ---------------------------------------------------------------------
@@ -204,6 +204,7 @@ WEBHOOKS_ALLOW_HTTP = env.bool("WEBHOOKS_ALLOW_HTTP", default=False)
 # Networks (CIDR) webhooks may call although not public, e.g. 127.0.0.0/8 for a local receiver. Empty: public only.
 # Cloud metadata addresses are refused whatever this says.
 WEBHOOKS_ALLOW_PRIVATE_TARGETS = env.list("WEBHOOKS_ALLOW_PRIVATE_TARGETS", default=[])
+# The TOTAL time of one delivery attempt (connect, TLS, send and the answer together), not a per-read timeout.
 WEBHOOKS_TIMEOUT_SECONDS = env.int("WEBHOOKS_TIMEOUT_SECONDS", default=10)
 WEBHOOKS_CONNECT_TIMEOUT_SECONDS = env.int("WEBHOOKS_CONNECT_TIMEOUT_SECONDS", default=3)
 WEBHOOKS_RESPONSE_MAX_BYTES = env.int("WEBHOOKS_RESPONSE_MAX_BYTES", default=4096)
@@ -211,7 +212,9 @@ WEBHOOKS_RESPONSE_MAX_BYTES = env.int("WEBHOOKS_RESPONSE_MAX_BYTES", default=409
 WEBHOOKS_DISABLE_AFTER_HOURS = env.int("WEBHOOKS_DISABLE_AFTER_HOURS", default=24)
 # After a secret rotation the old secret keeps signing (alongside the new one) for this long.
 WEBHOOKS_SECRET_ROTATION_GRACE_HOURS = env.int("WEBHOOKS_SECRET_ROTATION_GRACE_HOURS", default=24)
-WEBHOOKS_QUEUE = env.str("WEBHOOKS_QUEUE", default="external")
+WEBHOOKS_QUEUE = env.str("WEBHOOKS_QUEUE", default="webhooks")
+# Every webhook task (attempts, the due sweep, the purge) goes to the webhooks queue, whoever sends it.
+CELERY_TASK_ROUTES = {"webhooks.tasks.*": {"queue": WEBHOOKS_QUEUE}}
 WEBHOOKS_SWEEP_SECONDS = env.int("WEBHOOKS_SWEEP_SECONDS", default=30)
 # Finished deliveries (and their attempts) are kept this many days in the endpoints' delivery logs, then purged.
 WEBHOOKS_LOG_RETENTION_DAYS = env.int("WEBHOOKS_LOG_RETENTION_DAYS", default=30)
