@@ -9,6 +9,7 @@ The sweeper re-sends what the broker lost and takes back jobs whose worker died.
 from __future__ import annotations
 
 import logging
+import os
 import socket
 import tempfile
 import threading
@@ -542,8 +543,6 @@ def _pause_for_drill(job: Job, name: str) -> None:
     """With ENABLE_DIAGNOSTIC_TOOLS and the drill variable set to a folder, wait in the storing stage (an output
     stored, the job not finished) while `<folder>/job-<id>.pause` exists, so a test can kill the worker right there.
     The worker process announces itself in `<folder>/job-<id>.storing` (its pid and the output's name)."""
-    import os
-
     folder = os.environ.get(STORING_PAUSE_ENV)
     if not (settings.ENABLE_DIAGNOSTIC_TOOLS and folder):
         return
