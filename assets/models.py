@@ -63,6 +63,8 @@ class Asset(TimeStamped):
     upload_id = models.CharField(max_length=1024, blank=True)
     part_size = models.PositiveBigIntegerField(default=0)
     uploaded_at = models.DateTimeField(null=True, blank=True)
+    #: while verifying: when verification was last queued, or last showed signs of life (the sweeper's lease)
+    verify_heartbeat_at = models.DateTimeField(null=True, blank=True)
     ready_at = models.DateTimeField(null=True, blank=True)
     deleted_at = models.DateTimeField(null=True, blank=True)
 

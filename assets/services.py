@@ -7,13 +7,16 @@ import logging
 import math
 import shutil
 import tempfile
+import time
 import unicodedata
+import uuid
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Sum
+from django.db.models import Q, Sum
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 
@@ -32,6 +35,7 @@ Action = AuditEvent.Action
 MAX_PARTS = 10_000
 MIN_PART_SIZE = 5 * 1024**2
 MAX_URL_BATCH = 100
+VERIFY_DEFERRED_MESSAGE = "Received; checking will start shortly."
 
 
 # --- Helpers ----------------------------------------------------------------------------------------------------------
@@ -171,9 +175,18 @@ def asset_upload_write_part(*, asset: Asset, part_number: int, stream, length: i
 
 
 def asset_upload_complete(*, actor: User, asset: Asset, request=None) -> Asset:
-    """Join the stored parts, then verify in a worker. Missing parts must be sent first."""
+    """Join the stored parts, then verify in a worker. Missing parts must be sent first.
+
+    Idempotent: completing an upload already completed returns its state (verifying, ready or rejected) and does
+    nothing else. The join is committed before verification is queued; when the broker cannot be reached the upload
+    stays `verifying` and the verify sweep (`assets_verify_resend`) queues it once the broker is back. The returned
+    asset's `verify_queued` says whether verification was queued now (False: the broker was down; None: nothing to do).
+    """
     with transaction.atomic():
         asset = Asset.objects.select_for_update().select_related("organization").get(pk=asset.pk)
+        if asset.status != Asset.Status.UPLOADING and asset.uploaded_at is not None:
+            asset.verify_queued = None
+            return asset  # completed before (a retried request): its state, unchanged
         _uploading(asset)
         store = get_store()
         parts = sorted(store.multipart_list_parts(asset.storage_key, asset.upload_id), key=lambda p: p.part_number)
@@ -184,9 +197,9 @@ def asset_upload_complete(*, actor: User, asset: Asset, request=None) -> Asset:
             raise UploadStateError(f"Part {missing[0] if missing else 1} has not arrived yet; resume the upload.")
         store.multipart_complete(asset.storage_key, asset.upload_id, parts)
         asset.status = Asset.Status.VERIFYING
-        asset.uploaded_at = timezone.now()
+        asset.uploaded_at = asset.verify_heartbeat_at = timezone.now()
         asset.upload_id = ""
-        asset.save(update_fields=["status", "uploaded_at", "upload_id", "updated_at"])
+        asset.save(update_fields=["status", "uploaded_at", "verify_heartbeat_at", "upload_id", "updated_at"])
         audit_record(
             action=Action.ASSET_UPLOADED,
             actor=actor,
@@ -196,14 +209,45 @@ def asset_upload_complete(*, actor: User, asset: Asset, request=None) -> Asset:
             detail={"size": asset.size_bytes, "kind": asset.kind},
         )
         asset_id = asset.pk
-        transaction.on_commit(lambda: _enqueue_verify(asset_id))
+        asset.verify_queued = None
+
+        def enqueue():
+            asset.verify_queued = _enqueue_verify(asset_id)
+
+        transaction.on_commit(enqueue)
     return asset
 
 
-def _enqueue_verify(asset_id: int) -> None:
+def _enqueue_verify(asset_id: int) -> bool:
+    """Queue the verification; False (logged, not raised) when the broker cannot be reached: the sweep retries."""
+    from kombu.exceptions import OperationalError
+
     from assets.tasks import verify_asset
 
-    verify_asset.apply_async(args=(asset_id,), queue="cpu")
+    try:
+        verify_asset.apply_async(args=(asset_id,), queue="cpu")
+    except (OperationalError, OSError):
+        logger.warning("verification not queued: broker unreachable; the verify sweep will queue it",
+                       extra={"asset": asset_id})
+        return False
+    return True
+
+
+def assets_verify_resend(*, now=None) -> int:
+    """Sweep (the outbox idea): queue verification again for uploads stuck in `verifying` with no sign of life for
+    ASSET_VERIFY_LEASE_SECONDS (queued while the broker was down, lost with Redis, or their worker died)."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(seconds=settings.ASSET_VERIFY_LEASE_SECONDS)
+    stuck = Asset.objects.filter(status=Asset.Status.VERIFYING).filter(
+        Q(verify_heartbeat_at__lt=cutoff) | Q(verify_heartbeat_at__isnull=True)
+    )
+    queued = 0
+    for asset_id in list(stuck.values_list("pk", flat=True)):
+        if not _enqueue_verify(asset_id):
+            break  # the broker is still down: the next sweep tries again
+        Asset.objects.filter(pk=asset_id, status=Asset.Status.VERIFYING).update(verify_heartbeat_at=now)
+        queued += 1
+    return queued
 
 
 def asset_upload_abort(*, actor: User, asset: Asset, request=None) -> Asset:
@@ -245,20 +289,26 @@ _KIND_WORDS = {
 
 
 def asset_verify(*, asset_id: int) -> Asset | None:
-    """In a worker: size, type by content, SHA-256 from the stored bytes, media probe; then the previews."""
+    """In a worker: size, type by content, SHA-256 from the stored bytes, media probe; then the previews.
+
+    Safe to run twice (a re-queued verification, a duplicate message): it beats `verify_heartbeat_at` while it reads
+    the bytes, so the sweep leaves it alone, and only the first to finish changes the asset's state.
+    """
     from assets.detect import detect
     from assets.media import MediaError, check_image_pixels, probe
 
     asset = Asset.objects.select_related("organization").filter(pk=asset_id).first()
     if asset is None or asset.status != Asset.Status.VERIFYING:
         return asset  # deleted meanwhile, or already verified by an earlier delivery
+    beat = _VerifyBeat(asset.pk)
+    beat()
     store = get_store()
     stored = store.size(asset.storage_key)
     if stored is None:
-        _reject(asset, "The upload did not arrive in storage. Please upload the file again.")
+        _reject_verifying(asset, "The upload did not arrive in storage. Please upload the file again.")
         return asset
     if stored != asset.size_bytes:
-        _reject(
+        _reject_verifying(
             asset,
             f"The upload is incomplete: {human_size(stored)} arrived of "
             f"{human_size(asset.size_bytes)}. Please upload the file again.",
@@ -267,17 +317,17 @@ def asset_verify(*, asset_id: int) -> Asset | None:
     with tempfile.TemporaryDirectory(prefix="gl-verify-") as tmp:
         local = Path(tmp) / "original"
         digest = hashlib.sha256()
-        copy_to_file(store, asset.storage_key, local, on_chunk=digest.update)
+        copy_to_file(store, asset.storage_key, local, on_chunk=lambda chunk: (digest.update(chunk), beat()))
         found = detect(local, filename=asset.original_filename)
         if found.kind is None or found.kind not in settings.ASSET_ALLOWED_KINDS:
-            _reject(
+            _reject_verifying(
                 asset,
                 f"The content of {asset.original_filename} is not something the beta takes ({found.label}).",
             )
             return asset
         text_kinds = {"script", "document"}
         if found.kind != asset.kind and not {found.kind, asset.kind} <= text_kinds:
-            _reject(
+            _reject_verifying(
                 asset,
                 f"{asset.original_filename} is named like {_KIND_WORDS[asset.kind]}, but its content is "
                 f"something else ({found.label}).",
@@ -292,7 +342,7 @@ def asset_verify(*, asset_id: int) -> Asset | None:
                         local, max_pixels=settings.ASSET_MAX_IMAGE_PIXELS, probed=info
                     )
             except MediaError as exc:
-                _reject(asset, str(exc))
+                _reject_verifying(asset, str(exc))
                 return asset
         asset.kind = found.kind
         asset.content_type = found.content_type
@@ -305,12 +355,38 @@ def asset_verify(*, asset_id: int) -> Asset | None:
         asset.status = Asset.Status.READY
         asset.ready_at = timezone.now()
         asset.previews = Asset.Previews.PENDING if found.kind in ("video", "image") else Asset.Previews.NONE
-        asset.save()
-        publish("asset.ready", organization_id=asset.organization_id, data=_event_data(asset))
+        with transaction.atomic():
+            if not Asset.objects.select_for_update().filter(pk=asset.pk, status=Asset.Status.VERIFYING).exists():
+                return asset  # another delivery finished first
+            asset.save()
+            publish("asset.ready", organization_id=asset.organization_id, data=_event_data(asset))
         if asset.previews == Asset.Previews.PENDING:
             _make_renditions(asset, local)
             asset.refresh_from_db()
     return asset
+
+
+class _VerifyBeat:
+    """Marks a verification alive (at most every 10 s) so the verify sweep does not queue it again meanwhile."""
+
+    def __init__(self, asset_id: int):
+        self.asset_id = asset_id
+        self.last = 0.0
+
+    def __call__(self) -> None:
+        now = time.monotonic()
+        if now - self.last >= 10:
+            self.last = now
+            Asset.objects.filter(pk=self.asset_id, status=Asset.Status.VERIFYING).update(
+                verify_heartbeat_at=timezone.now()
+            )
+
+
+def _reject_verifying(asset: Asset, reason: str) -> None:
+    """Reject, unless another delivery of the verification has already decided."""
+    with transaction.atomic():
+        if Asset.objects.select_for_update().filter(pk=asset.pk, status=Asset.Status.VERIFYING).exists():
+            _reject(asset, reason)
 
 
 RENDITIONS = {
@@ -603,10 +679,15 @@ def asset_create_from_file(
     sidecar: Path | None = None,
     make_previews: bool = True,
     web_ready: bool = False,
+    asset_uuid: uuid.UUID | None = None,
+    link: Callable[[Asset], None] | None = None,
 ) -> Asset:
     """Store a file a tool made as an asset of the studio (verified here: the portal made it), with previews.
 
     The provenance sidecar, when given, is stored next to the original as `provenance.json`.
+    With `asset_uuid` (deterministic per job and output) this is create-or-replace: the bytes go to the same keys
+    and the same row is updated, so storing again after a dead attempt leaves one asset, not two. `link(asset)` runs
+    in the transaction that saves the row (a job links its output there), so no output row exists unlinked.
     """
     from assets.media import MediaError, probe
 
@@ -614,21 +695,20 @@ def asset_create_from_file(
     with path.open("rb") as fh:
         for chunk in iter(lambda: fh.read(1024 * 1024), b""):
             digest.update(chunk)
-    asset = Asset(
-        organization=organization,
-        uploaded_by=created_by,
-        kind=kind,
-        original_filename=display_filename(filename),
-        declared_content_type=content_type,
-        content_type=content_type,
-        size_bytes=path.stat().st_size,
-        sha256=digest.hexdigest(),
-        origin="output",
-        part_size=0,
-        status=Asset.Status.READY,
-        ready_at=timezone.now(),
-        previews=Asset.Previews.PENDING if make_previews and kind in ("video", "image") else Asset.Previews.NONE,
-    )
+    asset = Asset.objects.filter(uuid=asset_uuid).first() if asset_uuid else None
+    if asset is None:
+        asset = Asset(organization=organization, uuid=asset_uuid or uuid.uuid4())
+    asset.uploaded_by = created_by
+    asset.kind = kind
+    asset.original_filename = display_filename(filename)
+    asset.declared_content_type = asset.content_type = content_type
+    asset.size_bytes = path.stat().st_size
+    asset.sha256 = digest.hexdigest()
+    asset.origin = "output"
+    asset.part_size = 0
+    asset.status = Asset.Status.READY
+    asset.ready_at = timezone.now()
+    asset.previews = Asset.Previews.PENDING if make_previews and kind in ("video", "image") else Asset.Previews.NONE
     asset.storage_key = keys.original_key(asset)
     if kind in ("video", "audio", "image"):
         try:
@@ -647,8 +727,26 @@ def asset_create_from_file(
     store.put_file(path, asset.storage_key, content_type, kms_key_id=organization.kms_key_id)
     if sidecar is not None:
         store.put_file(sidecar, keys.provenance_key(asset), "application/json", kms_key_id=organization.kms_key_id)
-    asset.save()
+    with transaction.atomic():
+        asset.save()
+        if link is not None:
+            link(asset)
     if asset.previews == Asset.Previews.PENDING:
         _make_renditions(asset, path, web_ready=web_ready)
         asset.refresh_from_db()
     return asset
+
+
+def outputs_purge(*, queryset) -> int:
+    """Delete the tool outputs of `queryset` with their bytes (a tombstone row stays), each under its row lock with
+    the queryset's conditions checked again. The caller (beta's sweep) says which outputs are orphans."""
+    removed = 0
+    for asset_id in list(queryset.exclude(status=Asset.Status.DELETED).values_list("pk", flat=True)):
+        with transaction.atomic():
+            # `of`: lock the asset row only (PostgreSQL refuses FOR UPDATE on the nullable side of an outer join).
+            locked = queryset.select_for_update(of=("self",)).filter(pk=asset_id).first()
+            if locked is None or locked.status == Asset.Status.DELETED:
+                continue
+            _purge(Asset.objects.filter(pk=locked.pk), keys.asset_prefix(locked), get_store())
+            removed += 1
+    return removed
