@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('assets', '0003_asset_origin'),
+        ('assets', '0004_asset_live_library_index'),
     ]
 
     operations = [

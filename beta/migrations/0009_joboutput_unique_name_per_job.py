@@ -6,8 +6,8 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('assets', '0003_asset_origin'),
-        ('beta', '0006_feedback_inbox_order'),
+        ('assets', '0005_asset_verify_heartbeat'),
+        ('beta', '0008_results_report_period_recommendations_and_large_exports'),
     ]
 
     operations = [
