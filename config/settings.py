@@ -59,9 +59,11 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "api",
     "webhooks",
+    "ops",
 ]
 
 MIDDLEWARE = [
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",  # first: times the whole request
     "config.requestid.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -73,6 +75,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "portal.middleware.AccessGateMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",  # last: sees the view's name and status
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -402,7 +405,7 @@ if not DEBUG:
     SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=60 * 60 * 24 * 365)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
     SECURE_HSTS_PRELOAD = env.bool("DJANGO_SECURE_HSTS_PRELOAD", default=True)
-SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
 
 # --- Logging ----------------------------------------------------------------
 LOG_FORMAT = env.str("LOG_FORMAT", default="text" if DEBUG else "json")
@@ -472,6 +475,15 @@ SPECTACULAR_SETTINGS = {
 RESULTS_DASHBOARD_CACHE_SECONDS = env.int("RESULTS_DASHBOARD_CACHE_SECONDS", default=60)
 # PostgreSQL work_mem for the dashboard's two grouped queries only (SET LOCAL), so their sorts stay in memory.
 RESULTS_DASHBOARD_WORK_MEM = env.str("RESULTS_DASHBOARD_WORK_MEM", default="32MB")
+
+# --- Metrics (ops/, docs/operations.md) ----------------------------------------------
+# Bearer token Prometheus sends to GET /metrics; unset: /metrics answers 404.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+# A Celery worker serves its own metrics on this port (0: off); scraped inside the cluster only.
+METRICS_WORKER_PORT = env.int("METRICS_WORKER_PORT", default=0)
+METRICS_WORKER_ADDR = env.str("METRICS_WORKER_ADDR", default="0.0.0.0")  # noqa: S104 - a pod's own interface
+# Seconds between beat's samples of bytes stored per studio.
+METRICS_STORAGE_SAMPLE_SECONDS = env.int("METRICS_STORAGE_SAMPLE_SECONDS", default=300)
 
 # --- Demo -------------------------------------------------------------------
 DEMO_PASSWORD = env.str("DEMO_PASSWORD", default="greenlight-demo")
