@@ -175,6 +175,11 @@ CELERY_LONGEST_TASK_SECONDS = env.int("CELERY_LONGEST_TASK_SECONDS", default=6 *
 # A late-acked message is redelivered after the visibility timeout: it must exceed the longest job.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_LONGEST_TASK_SECONDS + 60 * 60}
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# Celery 5.5+ soft shutdown: on a cold shutdown (SIGQUIT, or SIGTERM with REMAP_SIGTERM=SIGQUIT as on Kubernetes)
+# running tasks get this many seconds to finish; then they are stopped and, being acks_late, go back to the queue.
+# Kubernetes' terminationGracePeriodSeconds must exceed it (deploy/kubernetes, README "Operations"). 0: off.
+CELERY_WORKER_SOFT_SHUTDOWN_TIMEOUT = env.float("CELERY_WORKER_SOFT_SHUTDOWN_TIMEOUT", default=0.0)
+CELERY_WORKER_ENABLE_SOFT_SHUTDOWN_ON_IDLE = CELERY_WORKER_SOFT_SHUTDOWN_TIMEOUT > 0  # requeues countdown retries
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_QUEUE_NAMES = ("default", "cpu", "gpu", "external")
 WORKER_HEARTBEAT_SECONDS = env.int("WORKER_HEARTBEAT_SECONDS", default=60)
