@@ -24,6 +24,7 @@ from assets import keys
 from assets.errors import AssetError, UploadRefusedError, UploadStateError
 from assets.models import Asset, DeletionReceipt, Rendition
 from assets.storage import StoredPart, copy_to_file, get_store, hash_key
+from ops import metrics
 from portal.cohorts import cohort_window
 from portal.errors import PermissionDeniedError
 from portal.events import publish
@@ -268,6 +269,7 @@ def _reject(asset: Asset, reason: str) -> None:
     asset.rejection_reason = reason
     asset.previews = Asset.Previews.NONE
     asset.save(update_fields=["status", "rejection_reason", "previews", "updated_at"])
+    metrics.upload_verified(asset)
     audit_record(action=Action.ASSET_REJECTED, organization=asset.organization, target=asset, detail={"reason": reason})
     publish("asset.rejected", organization_id=asset.organization_id, data=_event_data(asset, reason=reason))
 
@@ -359,6 +361,7 @@ def asset_verify(*, asset_id: int) -> Asset | None:
             if not Asset.objects.select_for_update().filter(pk=asset.pk, status=Asset.Status.VERIFYING).exists():
                 return asset  # another delivery finished first
             asset.save()
+            metrics.upload_verified(asset)
             publish("asset.ready", organization_id=asset.organization_id, data=_event_data(asset))
         if asset.previews == Asset.Previews.PENDING:
             _make_renditions(asset, local)

@@ -51,3 +51,14 @@ def task_ids_in_broker(queues=None, *, unacked: bool = True) -> set[str]:
             if task_id := _task_id(raw):
                 found.add(task_id)
     return found
+
+
+def queue_lengths(queues=None) -> dict[str, int]:
+    """Messages waiting in each queue (priority sub-lists included), for metrics and autoscaling checks."""
+    queues = queues or settings.CELERY_QUEUE_NAMES
+    lengths: dict[str, int] = {}
+    with _client() as client:
+        for queue in queues:
+            keys = [queue, *client.scan_iter(match=f"{queue}{PRIORITY_SEPARATOR}*")]
+            lengths[queue] = sum(client.llen(key) for key in keys)
+    return lengths

@@ -35,6 +35,7 @@ from beta.models import Job, JobInput, JobOutput, ToolSwitch, WorkerHeartbeat
 from beta.results import cache as results_cache
 from beta.tool_settings import ToolSettings, render_template
 from beta.tools.base import JobCanceled, ToolContext, ToolError, ToolInput
+from ops import metrics as ops_metrics
 from portal.cohorts import cohort_window
 from portal.errors import PermissionDeniedError
 from portal.events import publish
@@ -332,6 +333,7 @@ def _finish(job: Job, status: str, *, error: str = "", stage: str = "") -> None:
         job.compute_seconds = (now - job.started_at).total_seconds()
     _log(job, f"{Status(status).label}{': ' + error if error else ''}")
     job.save()
+    ops_metrics.job_finished(job)
     publish(f"job.{status}", organization_id=job.organization_id, data=_event_data(job, status, error=error))
     job_id = job.pk
     transaction.on_commit(jobs_dispatch)
@@ -691,6 +693,7 @@ def _tool_failed(job: Job, exc: ToolError, retry) -> str:
             locked.stage = f"Retrying in {countdown} s"
             _log(locked, f"{exc} (will retry in {countdown} s)")
             locked.save()
+            ops_metrics.job_retried(locked)
         else:
             _finish(locked, Status.FAILED, error=str(exc))
             return "failed"
@@ -782,6 +785,7 @@ def jobs_sweep() -> dict:
             locked.dispatched_at = now
             locked.save(update_fields=["celery_task_id", "dispatched_at", "log", "updated_at"])
             transaction.on_commit(lambda locked=locked: _send(locked))
+            ops_metrics.job_resent(locked)
             resent += 1
     return {"resent": resent, "dispatched": jobs_dispatch(), "orphans_removed": job_outputs_purge_orphans(now=now)}
 

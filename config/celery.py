@@ -42,6 +42,9 @@ def _declare_queues() -> None:
             "options": {"queue": settings.WEBHOOKS_QUEUE, "expires": float(settings.WEBHOOKS_SWEEP_SECONDS)},
         },
         "webhooks-purge-deliveries": {"task": "webhooks.tasks.purge_deliveries", "schedule": 24 * 60 * 60.0},
+        "metrics-sample-storage": {
+            "task": "ops.tasks.sample_storage", "schedule": float(settings.METRICS_STORAGE_SAMPLE_SECONDS),
+        },
     }
 
 

@@ -61,9 +61,11 @@ INSTALLED_APPS = [
     "api",
     "webhooks",
     "csp",
+    "ops",
 ]
 
 MIDDLEWARE = [
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",  # first: times the whole request
     "config.requestid.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -77,6 +79,7 @@ MIDDLEWARE = [
     "portal.middleware.AccessGateMiddleware",
     "portal.security.SignedInNoStoreMiddleware",
     "csp.middleware.CSPMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",  # last: sees the view's name and status
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -176,6 +179,11 @@ CELERY_LONGEST_TASK_SECONDS = env.int("CELERY_LONGEST_TASK_SECONDS", default=6 *
 # A late-acked message is redelivered after the visibility timeout: it must exceed the longest job.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_LONGEST_TASK_SECONDS + 60 * 60}
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# Celery 5.5+ soft shutdown: on a cold shutdown (SIGQUIT, or SIGTERM with REMAP_SIGTERM=SIGQUIT as on Kubernetes)
+# running tasks get this many seconds to finish; then they are stopped and, being acks_late, go back to the queue.
+# Kubernetes' terminationGracePeriodSeconds must exceed it (deploy/kubernetes, README "Operations"). 0: off.
+CELERY_WORKER_SOFT_SHUTDOWN_TIMEOUT = env.float("CELERY_WORKER_SOFT_SHUTDOWN_TIMEOUT", default=0.0)
+CELERY_WORKER_ENABLE_SOFT_SHUTDOWN_ON_IDLE = CELERY_WORKER_SOFT_SHUTDOWN_TIMEOUT > 0  # requeues countdown retries
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_QUEUE_NAMES = ("default", "cpu", "gpu", "external", "webhooks")
 WORKER_HEARTBEAT_SECONDS = env.int("WORKER_HEARTBEAT_SECONDS", default=60)
@@ -424,7 +432,7 @@ if not DEBUG:
     SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=60 * 60 * 24 * 365)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
     SECURE_HSTS_PRELOAD = env.bool("DJANGO_SECURE_HSTS_PRELOAD", default=True)
-SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
 # Content-Security-Policy (django-csp): scripts only from our own static files (no inline script, no eval), no
 # framing. Inline style *attributes* stay allowed (style-src-attr): progress bars and chart bars set their width from
 # data, also in htmx swaps; a style attribute cannot run script. <style> elements are not allowed.
@@ -530,6 +538,15 @@ RESULTS_DASHBOARD_CACHE_SECONDS = env.int("RESULTS_DASHBOARD_CACHE_SECONDS", def
 RESULTS_DASHBOARD_WORK_MEM = env.str("RESULTS_DASHBOARD_WORK_MEM", default="32MB")
 # XLSX exports with more rows than this are built by a worker (a progress page, then a download); CSV always streams.
 RESULTS_XLSX_WORKER_ROWS = env.int("RESULTS_XLSX_WORKER_ROWS", default=50000)
+
+# --- Metrics (ops/, docs/operations.md) ----------------------------------------------
+# Bearer token Prometheus sends to GET /metrics; unset: /metrics answers 404.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+# A Celery worker serves its own metrics on this port (0: off); scraped inside the cluster only.
+METRICS_WORKER_PORT = env.int("METRICS_WORKER_PORT", default=0)
+METRICS_WORKER_ADDR = env.str("METRICS_WORKER_ADDR", default="0.0.0.0")  # noqa: S104 - a pod's own interface
+# Seconds between beat's samples of bytes stored per studio.
+METRICS_STORAGE_SAMPLE_SECONDS = env.int("METRICS_STORAGE_SAMPLE_SECONDS", default=300)
 
 # --- Demo -------------------------------------------------------------------
 DEMO_PASSWORD = env.str("DEMO_PASSWORD", default="greenlight-demo")

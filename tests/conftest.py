@@ -91,6 +91,10 @@ def celery_worker_process(django_db_setup, django_db_blocker, tmp_path_factory):
     drill_dir = log.parent / "drill"
     drill_dir.mkdir()
     env["GREENLIGHT_DRILL_PAUSE_STORING"] = str(drill_dir)
+    # The worker serves its metrics (ops/worker_metrics.py), its prefork children summed through these files.
+    (log.parent / "prometheus").mkdir()
+    env |= {"PROMETHEUS_MULTIPROC_DIR": str(log.parent / "prometheus"), "METRICS_WORKER_PORT": str(free_port()),
+            "METRICS_WORKER_ADDR": "127.0.0.1"}
     from django.conf import settings
 
     queues = ",".join(settings.CELERY_QUEUE_NAMES)
@@ -130,6 +134,7 @@ def celery_worker_process(django_db_setup, django_db_blocker, tmp_path_factory):
     proc.log_path = log
     proc.bedrock_stub_file = bedrock_stub_file
     proc.drill_dir = drill_dir
+    proc.metrics_url = f"http://127.0.0.1:{env['METRICS_WORKER_PORT']}/metrics"
     proc.hostname = f"test-{os.getpid()}@{socket.gethostname()}"
     yield proc
     proc.terminate()

@@ -230,3 +230,12 @@ def test_published_ports():
 
     assert targets("web") == {8000}
     assert targets("mailpit") == {8025, 1025}
+
+
+def test_third_party_images_are_pinned_to_a_version():
+    services = rendered("gpu")["services"]
+    for name in INFRA_SERVICES:
+        image = services[name]["image"]
+        repository, _, tag = image.rpartition(":")
+        assert repository, f"{name}: {image} has no tag"
+        assert tag not in ("latest", ""), f"{name}: {image} is not pinned"

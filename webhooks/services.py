@@ -20,6 +20,7 @@ from django.db import transaction
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
+from ops import metrics
 from portal.errors import PermissionDeniedError
 from portal.events import EVENT_TYPES, Event
 from portal.models import Membership, Organization, User
@@ -330,6 +331,7 @@ def delivery_attempt(*, delivery_id: int, now: datetime | None = None) -> Webhoo
                 if delay <= COUNTDOWN_MAX_SECONDS:
                     countdown = delay
         delivery.save(update_fields=["status", "delivered_at", "next_attempt_at"])
+        metrics.webhook_attempted(delivery=delivery, attempt=attempt, now=now)
         if countdown is not None and delivery.status == Status.PENDING:
             transaction.on_commit(lambda: _enqueue(delivery.pk, countdown))
     if disabled is not None:
