@@ -21,6 +21,7 @@ import time
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
 from typing import IO
 
@@ -104,6 +105,7 @@ class MediaInfo:
     has_video: bool
     has_audio: bool
     is_still: bool = False
+    timecode: str | None = None  # the start timecode the file carries (HH:MM:SS:FF, ';' for drop-frame), if any
 
 
 @functools.cache
@@ -198,6 +200,7 @@ def parse_probe_output(text: str) -> MediaInfo:
         has_video=video is not None,
         has_audio=bool(audio_codec),
         is_still=is_still,
+        timecode=None if is_still else (m.group(1) if (m := _TIMECODE.search(text)) else None),
     )
 
 
@@ -254,6 +257,23 @@ def timecode(seconds: float, fps: float) -> str:
     frames = frame % base
     total_seconds = frame // base
     return f"{total_seconds // 3600:02d}:{total_seconds // 60 % 60:02d}:{total_seconds % 60:02d}:{frames:02d}"
+
+
+#: The NTSC rates a probe reports rounded (23.98, 29.97, 59.94): the player counts frames at the exact fraction.
+_NTSC_BASES = (24, 30, 48, 60, 120)
+
+
+def exact_frame_rate(fps: float | None) -> tuple[int, int]:
+    """The frame rate as (numerator, denominator): 23.98 -> (24000, 1001), 25 -> (25, 1); (0, 1) when unknown."""
+    if not fps or fps <= 0 or not math.isfinite(fps):
+        return 0, 1
+    for base in _NTSC_BASES:
+        if abs(fps - base * 1000 / 1001) < 0.006:
+            return base * 1000, 1001
+    if abs(fps - round(fps)) < 0.001:
+        return round(fps), 1
+    rate = Fraction(fps).limit_denominator(1001)
+    return rate.numerator, rate.denominator
 
 
 # Renditions ----------------------------------------------------------------------------------------------------------
