@@ -59,8 +59,8 @@ def notes_list_response(request, report, *, errors=None, editable=False):
 
 @login_required
 @require_POST
-def note_reply(request, note_id):
-    note = _note(request, note_id)
+def note_reply(request, feedbacknote_id):
+    note = _note(request, feedbacknote_id)
     errors = None
     try:
         feedback_services.feedback_note_reply(
@@ -79,9 +79,9 @@ def note_reply(request, note_id):
 
 @login_required
 @require_GET
-def note_frame(request, note_id):
+def note_frame(request, feedbacknote_id):
     """The note's frame with its drawing burnt in (PNG): the notes list's thumbnail."""
-    note = _note(request, note_id)
+    note = _note(request, feedbacknote_id)
     png = export.note_frame_png(note)
     if png is None:
         raise Http404
