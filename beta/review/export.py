@@ -32,10 +32,12 @@ def _media_key(asset) -> str:
 
 
 def extract_frame(path: Path, frame: int, rate: float, *, width: int = PDF_FRAME_WIDTH) -> Image.Image:
-    """Frame `frame` (0 = first) of a video file, by an accurate seek to the frame's centre."""
+    """Frame `frame` (0 = first) of a video file, by an accurate seek."""
     command = [
         ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-protocol_whitelist", "file",
-        "-ss", f"{(frame + 0.5) / rate:.6f}", "-i", f"file:{path.resolve()}",
+        # ffmpeg's accurate seek starts at the first frame whose time is at or after -ss: a quarter frame before
+        # frame N's start is after frame N - 1's, so N is the frame it starts at.
+        "-ss", f"{max(0.0, (frame - 0.25) / rate):.6f}", "-i", f"file:{path.resolve()}",
         "-frames:v", "1", "-vf", f"scale='min({width},iw)':-2", "-f", "image2pipe", "-c:v", "png", "pipe:1",
     ]  # fmt: skip
     try:

@@ -158,7 +158,8 @@ export class ReviewPlayer {
     if (this.hasRVFC) {
       const tick = (now, meta) => {
         this.presented = Math.max(0, Math.round(meta.mediaTime * this.rate));
-        if (this.pending === null || this.presented === this.pending) {
+        // A frame presented while a seek is in flight is stale unless it is the one sought.
+        if (this.pending === null || this.presented === this.pending || !v.seeking) {
           this.pending = null;
           this.frame = this.presented;
           this.onFrame();
@@ -243,7 +244,10 @@ export class ReviewPlayer {
     this.shuttle = 0;
     if (this.video && !this.video.paused) {
       this.video.pause();
-      this.seekFrame(this.hasRVFC && this.presented !== null ? this.presented : this.fromTime());
+      let at = this.hasRVFC && this.presented !== null ? this.presented : this.fromTime();
+      const [a, b] = this.range();
+      if (this.loop && (at < a || at > b)) at = a;  // a loop never stops outside its range
+      this.seekFrame(at);
     }
     this.update();
   }
