@@ -371,7 +371,7 @@ def _clean_note_time(seconds, frame, frame_out, rate: float | None, errors: dict
         except (TypeError, ValueError):
             errors["seconds"] = "Pause the player where the note belongs (a time of 0 or more seconds)."
             return None, None, None
-        frame = math.floor(seconds * rate + 1e-6) if rate else None
+        frame = math.floor((seconds + 0.0005) * rate) if rate else None  # times come to the millisecond
     if frame_out is not None and (frame is None or frame_out < frame):
         errors["frame_out"] = "The out point must be at or after the in point."
     elif frame_out == frame:

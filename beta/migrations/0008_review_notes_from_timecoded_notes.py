@@ -26,7 +26,8 @@ def forwards(apps, schema_editor):
         note.author_id = note.report.author_id
         rate = _rate(note.output.asset.fps if note.output_id else None)
         if rate and note.frame is None:
-            note.frame = math.floor(note.seconds * rate + 1e-6)
+            # times were kept to the millisecond: half of one is the rounding, not another frame
+            note.frame = math.floor((note.seconds + 0.0005) * rate)
         batch.append(note)
         if len(batch) >= 500:
             FeedbackNote.objects.bulk_update(batch, ["author", "frame"])
