@@ -12,6 +12,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from assets.models import Asset, Rendition
@@ -49,7 +50,8 @@ def _side(comparison: Comparison, vote, side: str, name: str) -> dict:
     (the player is told `blind`, so no id or file name reaches the page)."""
     asset = services.output_for_side(comparison, vote, side).asset
     kind = asset.kind if asset.kind in MEDIA_KINDS else "file"
-    return {"side": side, "name": name, "kind": kind, "asset": asset}
+    src = reverse(f"beta:comparison-side-{side}", args=[comparison.pk])
+    return {"side": side, "name": name, "kind": kind, "asset": asset, "src": src}
 
 
 @partner_required

@@ -305,6 +305,7 @@ export class ReviewPlayer {
       bar.style.width = (Math.max(0, b - a) / span * 100) + "%";
     }
     this.paintOverlay();
+    r.dispatchEvent(new CustomEvent("rp:state", { detail: { frame: this.frame, shuttle: this.shuttle } }));
   }
 
   paintOverlay() {
