@@ -400,7 +400,7 @@ export class ReviewPlayer {
     this.video.muted = !this.video.muted;
     const b = this.root.querySelector("[data-act=mute]");
     b.setAttribute("aria-pressed", String(this.video.muted));
-    b.textContent = this.video.muted ? "🔇" : "🔈";
+    b.textContent = this.video.muted ? "Muted" : "Sound";
   }
 
   setZoom(z) {
