@@ -52,6 +52,9 @@ class Asset(TimeStamped):
     width = models.PositiveIntegerField(null=True, blank=True)
     height = models.PositiveIntegerField(null=True, blank=True)
     fps = models.FloatField(null=True, blank=True)
+    timecode_start = models.CharField(
+        max_length=11, blank=True, help_text="Source timecode of the first frame, from the probe (';': drop-frame)."
+    )
     video_codec = models.CharField(max_length=60, blank=True)
     audio_codec = models.CharField(max_length=60, blank=True)
     storage_key = models.CharField(max_length=500, blank=True)

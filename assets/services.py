@@ -353,6 +353,7 @@ def asset_verify(*, asset_id: int) -> Asset | None:
         if info is not None:
             asset.duration_seconds = info.duration
             asset.width, asset.height, asset.fps = info.width, info.height, info.fps
+            asset.timecode_start = info.timecode or ""
             asset.video_codec, asset.audio_codec = info.video_codec[:60], info.audio_codec[:60]
         asset.status = Asset.Status.READY
         asset.ready_at = timezone.now()
@@ -725,6 +726,7 @@ def asset_create_from_file(
                 info.height,
                 info.fps,
             )
+            asset.timecode_start = info.timecode or ""
             asset.video_codec, asset.audio_codec = info.video_codec[:60], info.audio_codec[:60]
     store = get_store()
     store.put_file(path, asset.storage_key, content_type, kms_key_id=organization.kms_key_id)

@@ -4,6 +4,7 @@ from beta import views
 from beta.comparisons import views as comparison_views
 from beta.feedback import views as feedback_views
 from beta.results import views as results_views
+from beta.review.urls import urlpatterns as review_urlpatterns
 from beta.surveys import views as survey_views
 
 app_name = "beta"
@@ -90,3 +91,6 @@ urlpatterns += [
     path("staff/results/reports/<int:resultsreport_id>/report.html", results_views.report_html,
          name="results-report-html"),
 ]
+
+# The review room: notes for the player, threads, export, compare.
+urlpatterns += review_urlpatterns

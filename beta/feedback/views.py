@@ -22,6 +22,7 @@ from assets.models import Asset
 from beta import tools as catalogue
 from beta.errors import FeedbackError
 from beta.models import FeedbackAttachment, FeedbackNote, FeedbackReport, FeedbackTag, Job
+from beta.review import selectors as review_selectors
 from portal import selectors as portal_selectors
 from portal.cohorts import cohort_window
 from portal.decorators import partner_required, staff_required
@@ -91,7 +92,7 @@ def _answers(report: FeedbackReport, content: dict | None = None) -> dict:
     }
 
 
-def _player_context(report: FeedbackReport) -> dict:
+def _player_context(request, report: FeedbackReport) -> dict:
     outputs = []
     for output in selectors.video_outputs(report.job):
         kinds = {r.kind for r in output.asset.renditions.all()}
@@ -102,7 +103,11 @@ def _player_context(report: FeedbackReport) -> dict:
         )
         poster = reverse("assets:rendition", args=[output.asset_id, "poster"]) if "poster" in kinds else ""
         outputs.append({"output": output, "src": src, "poster": poster})
-    return {"video_outputs": outputs, "notes": selectors.report_notes(report)}
+    return {
+        "video_outputs": outputs,
+        "notes": review_selectors.notes_for_page(request.user, report),
+        "is_staff_viewer": request.user.is_studio_staff,
+    }
 
 
 def _run_context(report: FeedbackReport) -> dict:
@@ -138,7 +143,7 @@ def _form_context(request, report: FeedbackReport, *, values: dict, errors: dict
         "next_revision": report.revision + 1,
         "membership": portal_selectors.membership_for_user(request.user),
         **_run_context(report),
-        **_player_context(report),
+        **_player_context(request, report),
     }
 
 
@@ -187,7 +192,12 @@ def feedback_draft(request, report_id):
 
 def _notes_response(request, report: FeedbackReport, *, errors: dict | None = None):
     """The notes list for htmx (errors are answered with 200 too: htmx swaps only successful answers)."""
-    context = {"report": report, "notes": selectors.report_notes(report), "note_errors": errors or {}, "editable": True}
+    context = {
+        "report": report,
+        "notes": review_selectors.notes_for_page(request.user, report),
+        "note_errors": errors or {},
+        "editable": True,
+    }
     return render(request, "beta/feedback/_notes.html", context)
 
 
@@ -202,6 +212,9 @@ def feedback_note_add(request, report_id):
             seconds=request.POST.get("seconds"),
             text=request.POST.get("text", ""),
             output=request.POST.get("output") or None,
+            frame=request.POST.get("frame") or None,
+            frame_out=request.POST.get("frame_out") or None,
+            drawing=request.POST.get("drawing") or None,
         )
     except FeedbackError as exc:
         if _is_htmx(request):
@@ -299,7 +312,7 @@ def feedback_detail(request, report_id):
         "is_author": report.author_id == request.user.pk,
         "read_only": cohort_window(report.organization).read_only,
         **_run_context(report),
-        **_player_context(report),
+        **_player_context(request, report),
     }
     return render(request, "beta/feedback/detail.html", context)
 
@@ -329,7 +342,7 @@ def _staff_detail(request, report: FeedbackReport, *, triage_form=None, body_err
         "body_errors": body_errors or {},
         "inbox_url": reverse("beta:feedback-inbox"),
         **_run_context(report),
-        **_player_context(report),
+        **_player_context(request, report),
     }
     return render(request, "beta/feedback/staff_detail.html", context, status=status)
 
