@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from fractions import Fraction
+
 from django.db.models import Prefetch, Q
 
 from assets.media import exact_frame_rate
 from beta.models import FeedbackNote, FeedbackNoteReply, FeedbackReport
-from beta.tools.dailies import TimecodeRate, frames_to_timecode, supports_drop_frame, timecode_to_frames
+from media.timecode import Rate, frames_to_timecode, supports_drop_frame, timecode_to_frames
 
 
 def visible_notes(user):
@@ -23,12 +25,13 @@ def visible_notes(user):
     )
 
 
-def _rate(asset) -> TimecodeRate | None:
+def _rate(asset) -> Rate | None:
     num, den = exact_frame_rate(asset.fps if asset else None)
     if not num:
         return None
     start = (asset.timecode_start or "").strip()
-    return TimecodeRate(num / den, drop_frame=";" in start and supports_drop_frame(num / den))
+    rate = Fraction(num, den)
+    return Rate(rate, drop_frame=";" in start and supports_drop_frame(rate))
 
 
 def note_timecodes(note: FeedbackNote) -> tuple[str, str]:
