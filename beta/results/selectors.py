@@ -601,10 +601,10 @@ def filter_choices(filters: Filters | None = None) -> dict:
     tools and any switched in the tools table; the catalogue's versions, plus the version in the current filter (an
     older version stays selectable through its link)."""
     from beta import tools as catalogue
-    from beta.models import Tool
+    from beta.models import ToolSwitch
 
     names = {tool.slug: tool.name for tool in catalogue.all_tools()}
-    slugs = set(names) | set(Tool.objects.values_list("slug", flat=True))
+    slugs = set(names) | set(ToolSwitch.objects.values_list("slug", flat=True))
     versions = {tool.version for tool in catalogue.all_tools() if getattr(tool, "version", "")}
     if filters is not None and filters.version:
         versions.add(filters.version)
