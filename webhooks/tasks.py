@@ -1,5 +1,4 @@
-from celery import shared_task
-
+from portal.typed_tasks import shared_task
 from webhooks import services
 
 
