@@ -35,7 +35,9 @@ class ProblemSerializer(serializers.Serializer):
     title = serializers.CharField()
     status = serializers.IntegerField()
     detail = serializers.CharField()
-    errors = ProblemErrorSerializer(many=True, required=False)
+    # A declared field: DRF's metaclass moves it into _declared_fields, so `Serializer.errors` stays the property; the
+    # stubs see a class attribute replacing it.
+    errors = ProblemErrorSerializer(many=True, required=False)  # type: ignore[assignment]
 
 
 class ProblemTypeSerializer(serializers.Serializer):
@@ -183,7 +185,9 @@ class JobSerializer(serializers.ModelSerializer):
     inputs = JobInputSerializer(source="job_inputs", many=True)
     outputs = JobOutputSerializer(source="job_outputs", many=True)
     submitted_by = serializers.SerializerMethodField()
-    retry_of = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
+    retry_of: "serializers.PrimaryKeyRelatedField[Job]" = serializers.PrimaryKeyRelatedField(
+        read_only=True, allow_null=True
+    )
     url = serializers.SerializerMethodField()
 
     class Meta:

@@ -108,7 +108,7 @@ class RenditionInline(admin.TabularInline):
     model = Rendition
     extra = 0
     can_delete = False
-    fields = ["kind", "content_type", "size", "width", "height", "created_at"]
+    fields = ("kind", "content_type", "size", "width", "height", "created_at")
     readonly_fields = fields
 
     @admin.display(description="Size", ordering="size_bytes")
@@ -250,7 +250,7 @@ class DeletionReceiptAdmin(ReadOnlyAdmin):
     list_filter = ["scope"]
     search_fields = ["organization_name", "uuid", "requested_by_email"]
     date_hierarchy = "created_at"
-    fields = [
+    fields = (
         "uuid",
         "organization",
         "organization_name",
@@ -264,7 +264,7 @@ class DeletionReceiptAdmin(ReadOnlyAdmin):
         "completed_at",
         "created_at",
         "download",
-    ]
+    )
     readonly_fields = fields
 
     @admin.display(description="Studio", ordering="organization_name")
@@ -300,7 +300,7 @@ class OffboardingStudioAdmin(ConfirmActionMixin, admin.ModelAdmin):
     list_filter = ["is_active", "cohort"]
     search_fields = ["name", "slug"]
     list_select_related = ["cohort"]
-    fields = ["name", "slug", "is_active", "cohort", "asset_count", "asset_bytes"]
+    fields = ("name", "slug", "is_active", "cohort", "asset_count", "asset_bytes")
     readonly_fields = fields
     actions = ["offboard_selected"]
 

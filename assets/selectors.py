@@ -1,6 +1,8 @@
 """Reads about assets."""
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from django.db.models import Prefetch, Q, QuerySet
 
@@ -33,10 +35,10 @@ def unfinished_uploads(*, user) -> QuerySet[Asset]:
 
 
 # Tools that used an asset are told to the data-use statement by the programme (beta), which registers a provider.
-_usage_providers = []
+_usage_providers: list[Callable[[Asset], list[dict[str, Any]]]] = []
 
 
-def register_usage_provider(provider) -> None:
+def register_usage_provider(provider: Callable[[Asset], list[dict[str, Any]]]) -> None:
     """`provider(asset) -> list[dict(tool, when, run_url)]`; the beta app registers one for its jobs."""
     _usage_providers.append(provider)
 

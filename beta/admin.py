@@ -75,7 +75,7 @@ class JobOutputInline(admin.TabularInline):
     model = JobOutput
     extra = 0
     can_delete = False
-    fields = ["role", "label", "asset_link", "provenance_embedded", "provenance_key"]
+    fields = ("role", "label", "asset_link", "provenance_embedded", "provenance_key")
     readonly_fields = fields
 
     def has_add_permission(self, request, obj=None):
@@ -93,7 +93,7 @@ class JobInputInline(admin.TabularInline):
     model = JobInput
     extra = 0
     can_delete = False
-    fields = ["position", "asset", "sha256"]
+    fields = ("position", "asset", "sha256")
     readonly_fields = fields
 
     def has_add_permission(self, request, obj=None):

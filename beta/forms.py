@@ -157,10 +157,10 @@ class ToolRunForm(forms.Form):
     def chosen_asset_ids(self) -> set[int]:
         """What to show as ticked: what was sent (even if invalid), else the only file when there is one."""
         if self.is_bound:
-            chosen = set()
+            chosen: set[int] = set()
             for value in self.data.getlist("assets") if hasattr(self.data, "getlist") else []:
-                if parse_id(value) is not None:
-                    chosen.add(parse_id(value))
+                if (asset_id := parse_id(value)) is not None:
+                    chosen.add(asset_id)
             return chosen
         if len(self.asset_options) == 1 and self.tool.min_inputs > 0:
             return {self.asset_options[0].pk}

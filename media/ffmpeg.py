@@ -35,7 +35,7 @@ TIMED_OUT = "Processing this file took too long and was stopped. Please try agai
 @functools.cache
 def ffmpeg_exe() -> str:
     """The ffmpeg binary (imageio-ffmpeg's own, or the one named by IMAGEIO_FFMPEG_EXE)."""
-    return imageio_ffmpeg.get_ffmpeg_exe()
+    return str(imageio_ffmpeg.get_ffmpeg_exe())
 
 
 def input_args(path: Path) -> list[str]:
@@ -131,7 +131,7 @@ def last_lines(text: str, count: int = 5) -> str:
 # Internals -----------------------------------------------------------------------------------------------------------
 
 
-def _start(args: Sequence[str], stderr: IO[str]) -> subprocess.Popen:
+def _start(args: Sequence[str], stderr: IO[str]) -> subprocess.Popen[str]:
     try:
         return subprocess.Popen(  # noqa: S603 (a list of our own arguments, no shell)
             command(args), stdout=subprocess.PIPE, stderr=stderr, text=True, errors="replace"
@@ -173,7 +173,7 @@ def _fraction(line: str, duration: float | None) -> float:
     return min(max(int(value) / 1_000_000 / duration, 0.0), 0.999)
 
 
-def _stop(process: subprocess.Popen, reader: threading.Thread) -> None:
+def _stop(process: subprocess.Popen[str], reader: threading.Thread) -> None:
     if process.poll() is None:
         process.kill()
         process.wait()

@@ -13,6 +13,9 @@ from fractions import Fraction
 from pathlib import Path
 
 import av
+from av.container import InputContainer
+from av.stream import Stream
+from av.video.stream import VideoStream
 
 from media.errors import MediaError
 
@@ -82,13 +85,13 @@ def source_timecode(path: Path, *, timeout: float = PROBE_TIMEOUT) -> str | None
 # Steps ---------------------------------------------------------------------------------------------------------------
 
 
-def _describe(container) -> MediaInfo:
+def _describe(container: InputContainer) -> MediaInfo:
     demuxer = container.format.name.split(",")[0]
     if demuxer in PLAYLIST_DEMUXERS:
         raise MediaError(UNREADABLE, detail=f"refused the {demuxer} demuxer: a playlist refers to other files")
     streams = [_stream_info(stream) for stream in container.streams]
-    video = next((s for s in container.streams if s.type == "video" and not _attached(s)), None)
-    audio = next((s for s in container.streams if s.type == "audio" and _codec_name(s)), None)
+    video = next((s for s in container.streams.video if not _attached(s)), None)
+    audio = next((s for s in container.streams.audio if _codec_name(s)), None)
     if video is None and audio is None:
         raise MediaError(UNREADABLE, detail=f"no video or audio stream ({demuxer})")
     duration = _duration(container)
@@ -113,7 +116,7 @@ def _describe(container) -> MediaInfo:
     return info
 
 
-def _add_picture(info: MediaInfo, container, video, *, still: bool) -> None:
+def _add_picture(info: MediaInfo, container: InputContainer, video: VideoStream, *, still: bool) -> None:
     info.video_codec = _codec_name(video)
     context = video.codec_context
     width, height = (context.width or None, context.height or None) if context is not None else (None, None)
@@ -128,13 +131,13 @@ def _add_picture(info: MediaInfo, container, video, *, still: bool) -> None:
         info.fps = float(info.rate) if info.rate else None
 
 
-def _stream_info(stream) -> StreamInfo:
+def _stream_info(stream: Stream) -> StreamInfo:
     return StreamInfo(
         index=stream.index, kind=stream.type, codec=_codec_name(stream), attached_picture=_attached(stream)
     )
 
 
-def _codec_name(stream) -> str:
+def _codec_name(stream: Stream) -> str:
     context = stream.codec_context
     if context is None:
         return ""
@@ -142,11 +145,11 @@ def _codec_name(stream) -> str:
     return "" if name == "none" else name
 
 
-def _attached(stream) -> bool:
+def _attached(stream: Stream) -> bool:
     return bool(stream.disposition & av.stream.Disposition.attached_pic)
 
 
-def _duration(container) -> float | None:
+def _duration(container: InputContainer) -> float | None:
     """The container's duration as `ffmpeg -i` prints it: to the nearest hundredth of a second."""
     if container.duration is None or container.duration < 0:
         return None
@@ -157,7 +160,7 @@ def _is_still(demuxer: str, duration: float | None) -> bool:
     return demuxer in STILL_DEMUXERS or (demuxer == "gif" and duration is None)
 
 
-def _quarter_turn(container, video) -> bool:
+def _quarter_turn(container: InputContainer, video: VideoStream) -> bool:
     """Whether the picture is displayed turned by 90 or 270 degrees (a display matrix, as phones write)."""
     try:
         frame = next(container.decode(video))
@@ -167,7 +170,7 @@ def _quarter_turn(container, video) -> bool:
     return round(abs(float(rotation))) % 180 == 90
 
 
-def _timecode(container) -> str | None:
+def _timecode(container: InputContainer) -> str | None:
     """The first timecode tag: the file's own, else the first stream's that has one (a tmcd track's)."""
     for metadata in [container.metadata, *(stream.metadata for stream in container.streams)]:
         value = (metadata.get("timecode") or "").strip()

@@ -55,15 +55,17 @@ def supports_drop_frame(fps: float | Fraction) -> bool:
     return rate.denominator == 1001 and rate.numerator % 30000 == 0
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class Rate:
     """How a clip counts timecode: its exact frame rate and drop-frame or not. `fps` may be given as a float."""
 
     fps: Fraction
     drop_frame: bool = False
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "fps", as_rate(self.fps))
+    def __init__(self, fps: float | str | Fraction, drop_frame: bool = False) -> None:
+        # Written out (not the dataclass's own) so that the field is always a Fraction while a float is accepted.
+        object.__setattr__(self, "fps", as_rate(fps))
+        object.__setattr__(self, "drop_frame", drop_frame)
         if self.drop_frame and not supports_drop_frame(self.fps):
             raise ValueError(f"drop-frame timecode does not exist at {float(self.fps):g} fps")
 
@@ -88,7 +90,7 @@ def timecode_to_frames(text: str, rate: Rate) -> int:
     match = TIMECODE.match(text.strip())
     if match is None:
         raise ValueError(f"{text!r} is not a timecode of the form HH:MM:SS:FF")
-    hours, minutes, seconds, _, frames = (int(g) if g.isdigit() else g for g in match.groups())
+    hours, minutes, seconds, frames = (int(match.group(i)) for i in (1, 2, 3, 5))
     if minutes > 59 or seconds > 59 or frames >= rate.base:
         raise ValueError(f"{text} is not a valid timecode at {rate.base} frames per second")
     total_minutes = hours * 60 + minutes

@@ -143,7 +143,7 @@ class InviteAdmin(admin.ModelAdmin):
     search_fields = ["email", "organization__name"]
     list_select_related = ["organization", "invited_by"]
     exclude = ["token_hash"]  # never shown: only its hash is stored, and even that is nobody's business
-    readonly_fields = [
+    readonly_fields = (
         "email",
         "organization",
         "role",
@@ -157,7 +157,7 @@ class InviteAdmin(admin.ModelAdmin):
         "revoked_at",
         "created_at",
         "updated_at",
-    ]
+    )
     fields = readonly_fields
     actions = ["resend_selected", "revoke_selected"]
     change_list_template = "portal/staff/admin_invite_change_list.html"

@@ -10,6 +10,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -32,11 +34,12 @@ EVENT_TYPES = (
 class Event:
     type: str
     organization_id: int
-    data: dict
-    occurred_at: object = field(default_factory=timezone.now)
+    data: dict[str, Any]
+    occurred_at: datetime = field(default_factory=timezone.now)
 
 
-Subscriber = Callable[[Event], None]
+#: called with each event after commit; what it returns is not used
+Subscriber = Callable[[Event], object]
 _subscribers: list[Subscriber] = []
 
 
@@ -45,13 +48,13 @@ def subscribe(subscriber: Subscriber) -> None:
         _subscribers.append(subscriber)
 
 
-def publish(event_type: str, *, organization_id: int, data: dict) -> None:
+def publish(event_type: str, *, organization_id: int, data: dict[str, Any]) -> None:
     """Announce an event of a studio once the current transaction commits (at once outside a transaction)."""
     if event_type not in EVENT_TYPES:
         raise ValueError(f"unknown event type {event_type!r}")
     event = Event(type=event_type, organization_id=organization_id, data=data)
 
-    def deliver():
+    def deliver() -> None:
         for subscriber in list(_subscribers):
             try:
                 subscriber(event)

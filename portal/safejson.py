@@ -8,6 +8,8 @@ server error) before any serializer sees it, and a few hundred deep is work for 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
+from typing import Any, NoReturn
 
 from django.conf import settings
 
@@ -20,12 +22,13 @@ class JsonLimitError(ValueError):
         self.too_large = too_large
 
 
-def depth(value) -> int:
+def depth(value: object) -> int:
     """How many containers deep `value` is (a scalar is 0, `[]` is 1), without recursion."""
     deepest = 0
-    stack = [(value, 1)]
+    stack: list[tuple[object, int]] = [(value, 1)]
     while stack:
         item, level = stack.pop()
+        children: Iterable[object]
         if isinstance(item, dict):
             children = item.values()
         elif isinstance(item, list):
@@ -37,7 +40,7 @@ def depth(value) -> int:
     return deepest
 
 
-def loads_limited(raw: bytes | str, *, max_bytes: int | None = None, max_depth: int | None = None):
+def loads_limited(raw: bytes | str, *, max_bytes: int | None = None, max_depth: int | None = None) -> Any:
     """The parsed JSON of `raw`, or JsonLimitError. Limits default to DATA_UPLOAD_MAX_MEMORY_SIZE and JSON_MAX_DEPTH."""
     max_bytes = settings.DATA_UPLOAD_MAX_MEMORY_SIZE if max_bytes is None else max_bytes
     max_depth = settings.JSON_MAX_DEPTH if max_depth is None else max_depth
@@ -57,5 +60,5 @@ def loads_limited(raw: bytes | str, *, max_bytes: int | None = None, max_depth: 
     return data
 
 
-def _refuse_constant(name: str):
+def _refuse_constant(name: str) -> NoReturn:
     raise ValueError(f"{name} is not JSON")

@@ -295,7 +295,7 @@ def invite_revoke(*, actor: User, invite: Invite, request=None) -> Invite:
     return invite
 
 
-_NOT_PENDING_MESSAGES = {
+_NOT_PENDING_MESSAGES: dict[str, str] = {  # keyed by Invite.Status, read with the row's plain str
     Invite.Status.ACCEPTED: "This invite has already been used. If it was you, sign in.",
     Invite.Status.REVOKED: "This invite was withdrawn by the studio. Ask them for a new one.",
     Invite.Status.EXPIRED: "This invite has expired. Ask the person who invited you to resend it.",

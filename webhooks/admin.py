@@ -1,6 +1,9 @@
 """Webhooks in the Django admin: records to look at (owners manage endpoints on their page; secrets never shown)."""
 
+from typing import TYPE_CHECKING
+
 from django.contrib import admin
+from django.http import HttpRequest
 
 from portal.admin import ReadOnlyAdmin
 from webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
@@ -15,14 +18,21 @@ class WebhookEndpointAdmin(ReadOnlyAdmin):
     exclude = ["secret", "previous_secret"]
 
 
-class WebhookAttemptInline(admin.TabularInline):
+_ATTEMPT_FIELDS = ("number", "attempted_at", "status_code", "duration_ms", "error", "response_excerpt")
+
+if TYPE_CHECKING:  # the admin's classes take type parameters only in django-stubs, not at run time
+    _AttemptInlineBase = admin.TabularInline[WebhookAttempt, WebhookDelivery]
+else:
+    _AttemptInlineBase = admin.TabularInline
+
+
+class WebhookAttemptInline(_AttemptInlineBase):
     model = WebhookAttempt
     extra = 0
     can_delete = False
-    fields = ["number", "attempted_at", "status_code", "duration_ms", "error", "response_excerpt"]
-    readonly_fields = fields
+    fields = readonly_fields = _ATTEMPT_FIELDS
 
-    def has_add_permission(self, request, obj=None):
+    def has_add_permission(self, request: HttpRequest, obj: WebhookDelivery | None = None) -> bool:
         return False
 
 

@@ -1,5 +1,7 @@
 """Webhook endpoints of a studio, the messages sent to them and every attempt to deliver one."""
 
+from __future__ import annotations
+
 from django.conf import settings
 from django.db import models
 
@@ -7,8 +9,8 @@ from portal.models import Organization, TimeStamped
 from portal.tenancy import TenantQuerySet
 
 
-class WebhookEndpointQuerySet(TenantQuerySet):
-    def subscribed_to(self, event_type: str):
+class WebhookEndpointQuerySet(TenantQuerySet["WebhookEndpoint"]):
+    def subscribed_to(self, event_type: str) -> list[WebhookEndpoint]:
         # events is a JSON list; filtering in Python keeps this portable across SQLite and PostgreSQL
         return [endpoint for endpoint in self.filter(enabled=True) if event_type in (endpoint.events or [])]
 
@@ -50,7 +52,7 @@ class WebhookEndpoint(TimeStamped):
         return f"{self.secret[:10]}…" if self.secret else ""
 
 
-class WebhookDeliveryQuerySet(TenantQuerySet):
+class WebhookDeliveryQuerySet(TenantQuerySet["WebhookDelivery"]):
     organization_lookup = "endpoint__organization"
 
 
@@ -92,7 +94,7 @@ class WebhookDelivery(models.Model):
         return f"{self.event_type} {self.message_id}"
 
 
-class WebhookAttemptQuerySet(TenantQuerySet):
+class WebhookAttemptQuerySet(TenantQuerySet["WebhookAttempt"]):
     organization_lookup = "delivery__endpoint__organization"
 
 

@@ -69,7 +69,7 @@ class Response:
 
 
 @lru_cache(maxsize=8)
-def _allowed_networks(spec: tuple[str, ...]) -> tuple:
+def _allowed_networks(spec: tuple[str, ...]) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
     return tuple(ipaddress.ip_network(n.strip(), strict=False) for n in spec if n.strip())
 
 
@@ -104,7 +104,7 @@ def address_refusal(address: str) -> str | None:
     return _plain_refusal(ip)
 
 
-def _plain_refusal(ip) -> str | None:
+def _plain_refusal(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str | None:
     if ip in METADATA_ADDRESSES:
         return "the cloud metadata address"
     allowed = _allowed_networks(tuple(settings.WEBHOOKS_ALLOW_PRIVATE_TARGETS))
@@ -158,7 +158,7 @@ def resolve(host: str, port: int) -> tuple[str, ...]:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (OSError, UnicodeError) as exc:
         raise UnsafeTargetError(f"The host “{host}” could not be found.") from exc
-    addresses = tuple(dict.fromkeys(info[4][0] for info in infos))
+    addresses = tuple(dict.fromkeys(str(info[4][0]) for info in infos))  # an IPv4 or IPv6 address: a str
     if not addresses:
         raise UnsafeTargetError(f"The host “{host}” could not be found.")
     return addresses

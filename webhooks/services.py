@@ -11,12 +11,14 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
+from django.http import HttpRequest
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
@@ -70,7 +72,7 @@ def validate_url(url: str) -> str:
     return url
 
 
-def validate_events(events) -> list[str]:
+def validate_events(events: object) -> list[str]:
     """The subscribed event types, de-duplicated, in the catalogue's order."""
     if isinstance(events, str) or not isinstance(events, list | tuple) or not events:
         raise EndpointValidationError(
@@ -83,7 +85,7 @@ def validate_events(events) -> list[str]:
     return [e for e in EVENT_TYPES if e in events]
 
 
-def _clean_description(description) -> str:
+def _clean_description(description: object) -> str:
     description = str(description or "").strip()
     if len(description) > 200:
         raise EndpointValidationError(
@@ -93,7 +95,7 @@ def _clean_description(description) -> str:
 
 
 def _audit(
-    action: str, *, user: User, endpoint: WebhookEndpoint, request: Any = None,
+    action: str, *, user: User, endpoint: WebhookEndpoint, request: HttpRequest | None = None,
     detail: dict[str, Any] | None = None,
 ) -> None:
     audit_record(
@@ -104,13 +106,14 @@ def _audit(
 
 # --- Endpoints --------------------------------------------------------------------------------------------------------
 def endpoint_create(
-    *, user: User, organization: Organization, url: str, events: list[str], description: str = "", request=None
+    *, user: User, organization: Organization, url: str, events: list[str], description: str = "",
+    request: HttpRequest | None = None,
 ) -> tuple[WebhookEndpoint, str]:
     """Add an endpoint for the studio. Returns it and its signing secret, which is shown this once."""
     _require_owner(user, organization)
     errors: dict[str, list[str]] = {}
-    clean = {}
-    checks = (
+    clean: dict[str, Any] = {}
+    checks: tuple[tuple[str, Callable[[Any], object], object], ...] = (
         ("url", validate_url, url),
         ("events", validate_events, events),
         ("description", _clean_description, description),
@@ -132,15 +135,19 @@ def endpoint_create(
     return endpoint, secret
 
 
-def endpoint_update(*, user: User, endpoint: WebhookEndpoint, request=None, **fields) -> WebhookEndpoint:
+def endpoint_update(
+    *, user: User, endpoint: WebhookEndpoint, request: HttpRequest | None = None, **fields: object
+) -> WebhookEndpoint:
     """Change an endpoint's url, events, description or enabled. Enabling again clears its failure record."""
     _require_owner(user, endpoint.organization_id)
     unknown = set(fields) - set(EDITABLE_FIELDS)
     if unknown:
         raise WebhookError(f"These cannot be changed: {', '.join(sorted(unknown))}.")
     errors: dict[str, list[str]] = {}
-    clean = {}
-    checks = {"url": validate_url, "events": validate_events, "description": _clean_description, "enabled": bool}
+    clean: dict[str, object] = {}
+    checks: dict[str, Callable[[Any], object]] = {
+        "url": validate_url, "events": validate_events, "description": _clean_description, "enabled": bool,
+    }
     for field, value in fields.items():
         try:
             clean[field] = checks[field](value)
@@ -164,7 +171,7 @@ def endpoint_update(*, user: User, endpoint: WebhookEndpoint, request=None, **fi
     return endpoint
 
 
-def endpoint_delete(*, user: User, endpoint: WebhookEndpoint, request=None) -> None:
+def endpoint_delete(*, user: User, endpoint: WebhookEndpoint, request: HttpRequest | None = None) -> None:
     """Remove an endpoint with its delivery log; pending deliveries are dropped."""
     _require_owner(user, endpoint.organization_id)
     with transaction.atomic():
@@ -173,7 +180,7 @@ def endpoint_delete(*, user: User, endpoint: WebhookEndpoint, request=None) -> N
         endpoint.delete()
 
 
-def endpoint_rotate_secret(*, user: User, endpoint: WebhookEndpoint, request=None) -> str:
+def endpoint_rotate_secret(*, user: User, endpoint: WebhookEndpoint, request: HttpRequest | None = None) -> str:
     """A new signing secret, shown this once. The old one stays valid (both signatures are sent) for a grace period,
     so a receiver can switch without dropping messages."""
     _require_owner(user, endpoint.organization_id)
@@ -190,7 +197,9 @@ def endpoint_rotate_secret(*, user: User, endpoint: WebhookEndpoint, request=Non
     return secret
 
 
-def endpoint_send_test(*, user: User, endpoint: WebhookEndpoint, request=None) -> WebhookDelivery:
+def endpoint_send_test(
+    *, user: User, endpoint: WebhookEndpoint, request: HttpRequest | None = None
+) -> WebhookDelivery:
     """Send a `webhook.test` message now (retried like any other), to check the receiver and its signature check."""
     _require_owner(user, endpoint.organization_id)
     with transaction.atomic():
@@ -223,7 +232,9 @@ def _links(event_type: str, data: dict[str, Any]) -> dict[str, Any]:
     return links
 
 
-def _delivery_create(endpoint: WebhookEndpoint, event_type: str, occurred_at: datetime, data: dict[str, Any]):
+def _delivery_create(
+    endpoint: WebhookEndpoint, event_type: str, occurred_at: datetime, data: dict[str, Any]
+) -> WebhookDelivery:
     data = dict(data)
     if "links" not in data:
         data["links"] = _links(event_type, data)
@@ -300,6 +311,7 @@ def delivery_attempt(*, delivery_id: int, now: datetime | None = None) -> Webhoo
     claimed = _claim(delivery_id, now)
     if claimed is None:
         return None
+    delivery: WebhookDelivery | None  # re-read under a lock below, and gone if the endpoint was deleted meanwhile
     delivery, number, headers = claimed
     result = safety.post(delivery.endpoint.url, body_of(delivery), headers)  # outside any transaction
     excerpt = result.body.decode("utf-8", "replace")[: WebhookAttempt.RESPONSE_EXCERPT_CHARS]

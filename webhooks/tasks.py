@@ -1,6 +1,6 @@
-from celery import shared_task
 from django.conf import settings
 
+from portal.typed_tasks import shared_task
 from webhooks import services
 
 

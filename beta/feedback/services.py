@@ -335,10 +335,11 @@ def _note_limit(report: FeedbackReport, output: JobOutput | None) -> float:
 
 
 def _note_output(report: FeedbackReport, output_id) -> JobOutput | None:
-    if parse_id(output_id) is None:
+    output_pk = parse_id(output_id)
+    if output_pk is None:
         return None
     return (
-        JobOutput.objects.filter(job_id=report.job_id, pk=parse_id(output_id), asset__kind=Asset.Kind.VIDEO)
+        JobOutput.objects.filter(job_id=report.job_id, pk=output_pk, asset__kind=Asset.Kind.VIDEO)
         .select_related("asset")
         .first()
     )

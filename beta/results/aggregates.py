@@ -13,6 +13,8 @@ runs (4 MB, PostgreSQL's default, spilled).
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models.functions import TruncWeek
@@ -148,6 +150,7 @@ def run_panel(filters, labels: dict[int, str]) -> dict:
 
     def row_for(values: dict) -> Row:
         grouping, table = values["grouping"], tables[values["grouping"]]
+        key: tuple[Any, ...]
         if grouping == BY_TOOL:
             key = (values["tool_slug"], values["tool_version"])
             label = f"{tool_names.get(key[0], key[0])} {key[1]}"

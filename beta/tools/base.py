@@ -50,7 +50,7 @@ class ToolContext:
     #: pipeline passes `beta.tool_settings.ToolSettings()`. Tools never import Django's settings themselves.
     settings: Mapping[str, Any] = field(default_factory=dict)
     #: render_template(name, context) -> HTML, for a tool whose report is a portal template (script breakdown)
-    render_template: Callable[[str, dict], str] | None = None
+    render_template: Callable[[str, dict[str, Any]], str] | None = None
 
 
 @dataclass

@@ -23,7 +23,7 @@ import fcntl
 import io
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, fields, replace
 from functools import cache
 from pathlib import Path
@@ -108,18 +108,18 @@ def configuration_problem(cfg: BedrockConfig, *, needs_output_bucket: bool = Fal
 
 
 # --- Clients ----------------------------------------------------------------------------------------------------------
-def runtime_client(cfg: BedrockConfig):
+def runtime_client(cfg: BedrockConfig) -> Any:
     """The bedrock-runtime client for the configured region and endpoint (one per configuration and process)."""
     return _client("bedrock-runtime", cfg)
 
 
-def output_bucket_client(cfg: BedrockConfig):
+def output_bucket_client(cfg: BedrockConfig) -> Any:
     """An S3 client for the bucket Nova Reel writes to (same credentials and region as Bedrock)."""
     return _client("s3", cfg)
 
 
 @cache
-def _client(service: str, cfg: BedrockConfig):
+def _client(service: str, cfg: BedrockConfig) -> Any:
     import boto3
     from botocore.config import Config
 
@@ -152,13 +152,14 @@ def clear_clients() -> None:
 
 
 # --- Calls ------------------------------------------------------------------------------------------------------------
-def call(cfg: BedrockConfig, operation: str, **params) -> dict:
+def call(cfg: BedrockConfig, operation: str, **params: Any) -> dict[str, Any]:
     """Call a bedrock-runtime operation (its boto3 name), mapping its errors to ToolError / TransientToolError."""
     client = runtime_client(cfg)
     if cfg.stub_file:
         _stub_next(cfg.stub_file, client, operation, params)
     try:
-        return getattr(client, operation)(**params)
+        response: dict[str, Any] = getattr(client, operation)(**params)
+        return response
     except AWS_ERRORS as exc:
         raise _tool_error(exc, service="Amazon Bedrock") from exc
 
@@ -239,7 +240,7 @@ TIMESTAMP_FIELDS = ("submitTime", "lastModifiedTime", "endTime")
 
 
 @contextlib.contextmanager
-def _stub_file(stub_file: str, write: bool):
+def _stub_file(stub_file: str, write: bool) -> Iterator[tuple[Any, Any]]:
     path = Path(stub_file)
     if not path.exists():
         yield None, None
@@ -252,12 +253,12 @@ def _stub_file(stub_file: str, write: bool):
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def _stub_read(stub_file: str) -> dict:
+def _stub_read(stub_file: str) -> dict[str, Any]:
     with _stub_file(stub_file, write=False) as (_, data):
         return data or {}
 
 
-def _stub_next(stub_file: str, client, operation: str, params: dict) -> None:
+def _stub_next(stub_file: str, client: Any, operation: str, params: dict[str, Any]) -> None:
     """Take the next canned answer from the shared file into the client's Stubber, and record the call."""
     with _stub_file(stub_file, write=True) as (handle, data):
         if handle is None or not data.get("responses"):
@@ -281,7 +282,7 @@ def _stub_next(stub_file: str, client, operation: str, params: dict) -> None:
     stubber.add_response(operation, stub_response(operation, entry.get("response") or {}))
 
 
-def stub_response(operation: str, response: dict) -> dict:
+def stub_response(operation: str, response: dict[str, Any]) -> dict[str, Any]:
     """A JSON-friendly canned response made into what botocore returns (a streaming body, datetimes)."""
     from botocore.response import StreamingBody
 

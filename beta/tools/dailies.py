@@ -12,6 +12,7 @@ import logging
 import math
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from beta.tools.base import Progress, Tool, ToolContext, ToolError, ToolInput, ToolOutput, ToolResult
 from beta.tools.common import (
@@ -126,7 +127,9 @@ class DailiesTool(Tool):
         "additionalProperties": False,
     }
 
-    def run(self, inputs: list[ToolInput], params: dict, progress: Progress, context: ToolContext) -> ToolResult:
+    def run(
+        self, inputs: list[ToolInput], params: dict[str, Any], progress: Progress, context: ToolContext
+    ) -> ToolResult:
         params = {**self.defaults(), **params}
         source = inputs[0]
         logs: list[str] = []
@@ -147,7 +150,7 @@ class DailiesTool(Tool):
     # Steps -----------------------------------------------------------------------------------------------------------
 
     @staticmethod
-    def _plan(info: MediaInfo, source: ToolInput, params: dict, logs: list[str]) -> Plan:
+    def _plan(info: MediaInfo, source: ToolInput, params: dict[str, Any], logs: list[str]) -> Plan:
         """Settle the timecode (the file's own, else the parameter) and the proxy's size (never upscaled)."""
         fps = info.fps or source.fps or FALLBACK_FPS
         if not info.fps:
@@ -163,7 +166,7 @@ class DailiesTool(Tool):
         width = _even(height * (info.width or 16) / (info.height or 9))
         return Plan(fps=fps, start_tc=start_tc, rate=rate, tc_from=tc_from, height=height, width=width)
 
-    def _filters(self, plan: Plan, params: dict, context: ToolContext) -> list[str]:
+    def _filters(self, plan: Plan, params: dict[str, Any], context: ToolContext) -> list[str]:
         """Scale, conform the rate, then draw the watermark and the running timecode."""
         filters = [
             f"scale=w='max(2,trunc(oh*dar/2)*2)':h='min({plan.height},trunc(ih/2)*2)'",
@@ -189,7 +192,7 @@ class DailiesTool(Tool):
         proxy_path: Path,
         filters: list[str],
         plan: Plan,
-        params: dict,
+        params: dict[str, Any],
         duration: float | None,
         progress: Progress,
         context: ToolContext,
@@ -240,7 +243,7 @@ class DailiesTool(Tool):
     def _result(
         made: MediaInfo,
         plan: Plan,
-        params: dict,
+        params: dict[str, Any],
         duration: float | None,
         proxy_path: Path,
         poster_path: Path,

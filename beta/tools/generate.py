@@ -50,7 +50,7 @@ REEL_SECONDS_OF_WORK_PER_SECOND = 15  # about 90 s for a 6-second clip, 14-17 mi
 def _ffmpeg() -> str:
     import imageio_ffmpeg
 
-    return imageio_ffmpeg.get_ffmpeg_exe()
+    return str(imageio_ffmpeg.get_ffmpeg_exe())
 
 
 def _to_png(source: Path, destination: Path, video_filter: str) -> None:
@@ -75,7 +75,7 @@ def _canvas_input(image: ToolInput, work: Path) -> str:
     return bedrock.b64(png.read_bytes())
 
 
-def _reel_input(image: ToolInput, work: Path) -> dict:
+def _reel_input(image: ToolInput, work: Path) -> dict[str, Any]:
     """The first frame for Nova Reel: exactly 1280x720, so the image is fitted and letterboxed."""
     width, height = REEL_SIZE
     png = work / "reel-first-frame.png"
@@ -141,7 +141,7 @@ class GenerateImageTool(_BedrockTool):
         "additionalProperties": False,
     }
 
-    def request_body(self, inputs: list[ToolInput], params: dict, work: Path) -> dict:
+    def request_body(self, inputs: list[ToolInput], params: dict[str, Any], work: Path) -> dict[str, Any]:
         width, height = (int(n) for n in params["size"].split("x"))
         config = {
             "numberOfImages": params["number_of_images"], "width": width, "height": height,
@@ -157,7 +157,9 @@ class GenerateImageTool(_BedrockTool):
             text["style"] = params["style"]
         return {"taskType": "TEXT_IMAGE", "textToImageParams": text, "imageGenerationConfig": config}
 
-    def run(self, inputs: list[ToolInput], params: dict, progress: Progress, context: ToolContext) -> ToolResult:
+    def run(
+        self, inputs: list[ToolInput], params: dict[str, Any], progress: Progress, context: ToolContext
+    ) -> ToolResult:
         cfg = self._check_configured(context.settings)
         params = {**self.defaults(), **params}
         body = self.request_body(inputs, params, context.work_dir)
@@ -227,7 +229,7 @@ class GenerateVideoTool(_BedrockTool):
         "additionalProperties": False,
     }
 
-    def model_input(self, inputs: list[ToolInput], params: dict, model_id: str, work: Path) -> dict:
+    def model_input(self, inputs: list[ToolInput], params: dict[str, Any], model_id: str, work: Path) -> dict[str, Any]:
         duration = params["duration_seconds"]
         video = {"durationSeconds": duration, "fps": 24, "dimension": f"{REEL_SIZE[0]}x{REEL_SIZE[1]}",
                  "seed": params["seed"]}
@@ -246,7 +248,9 @@ class GenerateVideoTool(_BedrockTool):
         return {"taskType": "MULTI_SHOT_AUTOMATED", "multiShotAutomatedParams": {"text": params["prompt"]},
                 "videoGenerationConfig": video}
 
-    def run(self, inputs: list[ToolInput], params: dict, progress: Progress, context: ToolContext) -> ToolResult:
+    def run(
+        self, inputs: list[ToolInput], params: dict[str, Any], progress: Progress, context: ToolContext
+    ) -> ToolResult:
         cfg = self._check_configured(context.settings)
         params = {**self.defaults(), **params}
         if not context.storage_prefix:
@@ -270,11 +274,15 @@ class GenerateVideoTool(_BedrockTool):
             "invocation_arn": arn, "bucket": cfg.output_bucket, "prefix": prefix, "started": time.time(), "polls": 0,
         }))
 
-    def _pending(self, cfg, summary: dict, state: dict) -> dict:
+    def _pending(
+        self, cfg: bedrock.BedrockConfig, summary: dict[str, Any], state: dict[str, Any]
+    ) -> dict[str, Any]:
         return {**state, "summary": summary, "poll_after": cfg.poll_seconds,
                 "stage": "Amazon Nova Reel is making the video"}
 
-    def poll(self, state: dict, params: dict, progress: Progress, context: ToolContext) -> ToolResult:
+    def poll(
+        self, state: dict[str, Any], params: dict[str, Any], progress: Progress, context: ToolContext
+    ) -> ToolResult:
         cfg = self._check_configured(context.settings)
         params = {**self.defaults(), **params}
         summary = dict(state.get("summary") or {})

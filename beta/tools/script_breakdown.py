@@ -294,7 +294,7 @@ class _Builder:
         self.speaker: str | None = None  # the character whose speech we are in
         self.previous_type = None
 
-    def add(self, element) -> None:
+    def add(self, element: Any) -> None:  # screenplay-tools' elements are untyped
         kind = element.type
         if not self._handle(kind, element):
             return  # printed nothing: the speech and the previous element stay as they were
@@ -302,7 +302,7 @@ class _Builder:
             self.speaker = None
         self.previous_type = kind
 
-    def _handle(self, kind, element) -> bool:
+    def _handle(self, kind: Any, element: Any) -> bool:
         """Count one element; False when it prints nothing."""
         T = self.T
         speech_part = kind in (T.DIALOGUE, T.PARENTHETICAL)
@@ -328,7 +328,7 @@ class _Builder:
             return False
         return True
 
-    def _speech_line(self, kind, element) -> None:
+    def _speech_line(self, kind: Any, element: Any) -> None:
         dialogue = kind == self.T.DIALOGUE
         width = DIALOGUE_WIDTH if dialogue else PARENTHETICAL_WIDTH
         body = element.text.strip("\n") if dialogue else f"({element.text.strip()})"
@@ -337,7 +337,7 @@ class _Builder:
         if dialogue and self.speaker:
             self.speech_counts[self.speaker][1] += lines
 
-    def _cue(self, element) -> None:
+    def _cue(self, element: Any) -> None:
         dual = bool(element.is_dual_dialogue)
         self.counter.start_speech(dual=dual)
         name = character_name(element.name)
@@ -354,7 +354,7 @@ class _Builder:
                 if name not in names:
                     names.append(name)
 
-    def _heading(self, element) -> None:
+    def _heading(self, element: Any) -> None:
         self.counter.end_speech()
         heading = " ".join(element.text.split())
         int_ext, location, time_of_day = split_heading(heading)
@@ -367,7 +367,7 @@ class _Builder:
         self.counter.scene = scene
         self.counter.add(1 + printed_lines(heading, ACTION_WIDTH))
 
-    def _action(self, element) -> bool:
+    def _action(self, element: Any) -> bool:
         body = element.text.strip("\n")
         if not body.strip():
             return False  # a line holding only a note or boneyard
@@ -520,7 +520,7 @@ def strip_colour(scene: Scene) -> str:
 
 
 def report_html(
-    breakdown: Breakdown, *, studio_name: str, source_name: str, render: Callable[[str, dict], str] | None
+    breakdown: Breakdown, *, studio_name: str, source_name: str, render: Callable[[str, dict[str, Any]], str] | None
 ) -> str:
     """The stripboard report, a self-contained HTML page (no external files), also the source of the PDF.
 

@@ -253,7 +253,7 @@ class ShotDetectTool(Tool):
         stem: str,
         context: ToolContext,
         reporter: _Reporter,
-    ) -> tuple[list[ToolOutput], list[dict]]:
+    ) -> tuple[list[ToolOutput], list[dict[str, Any]]]:
         """A thumbnail of each shot's middle frame, and the shot list's rows for the job page."""
         outputs: list[ToolOutput] = []
         shot_rows = []
@@ -287,7 +287,7 @@ class ShotDetectTool(Tool):
         return outputs
 
 
-def _shot_row(shot: Shot, start: int, rate: Rate, fps: float) -> dict:
+def _shot_row(shot: Shot, start: int, rate: Rate, fps: float) -> dict[str, Any]:
     return {
         "number": shot.number,
         "start_tc": frames_to_timecode(start + shot.start_frame, rate),

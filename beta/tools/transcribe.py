@@ -19,7 +19,7 @@ import logging
 import math
 import re
 import wave
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -372,7 +372,7 @@ class TranscribeTool(Tool):
     # Steps -----------------------------------------------------------------------------------------------------------
 
     @staticmethod
-    def _timecode(info: MediaInfo, params: dict, logs: list[str]) -> tuple[str, Rate, str]:
+    def _timecode(info: MediaInfo, params: dict[str, Any], logs: list[str]) -> tuple[str, Rate, str]:
         """The start timecode and rate: the picture's own rate, else FALLBACK_FPS for a sound file."""
         if info.has_video and not info.is_still and info.fps:
             fps = info.fps
@@ -396,7 +396,10 @@ class TranscribeTool(Tool):
             raise ToolError("This file's sound track is empty.")
         return audio
 
-    def _header(self, source: ToolInput, loaded, duration: float, start_tc: str, tc_from: str, rate: Rate) -> dict:
+    def _header(
+        self, source: ToolInput, loaded: whisper_model.LoadedModel, duration: float, start_tc: str, tc_from: str,
+        rate: Rate,
+    ) -> dict[str, Any]:
         return {
             "tool": self.slug,
             "tool_version": self.version,
@@ -417,7 +420,7 @@ class TranscribeTool(Tool):
         }
 
     @staticmethod
-    def _write(stem: str, transcript: dict, cues: list[Cue], context: ToolContext) -> list[ToolOutput]:
+    def _write(stem: str, transcript: dict[str, Any], cues: list[Cue], context: ToolContext) -> list[ToolOutput]:
         """The JSON transcript, SRT and WebVTT files."""
         json_path = context.work_dir / f"{stem}_transcript.json"
         srt_path = context.work_dir / f"{stem}.en.srt"
@@ -472,8 +475,10 @@ class TranscribeTool(Tool):
         return segments
 
 
-def _segment_entry(number: int, segment: Segment, tc, word_timings: bool) -> dict:
-    entry = {
+def _segment_entry(
+    number: int, segment: Segment, tc: Callable[[float], str], word_timings: bool
+) -> dict[str, Any]:
+    entry: dict[str, Any] = {
         "id": number,
         "start": segment.start,
         "end": segment.end,

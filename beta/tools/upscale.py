@@ -19,7 +19,7 @@ from __future__ import annotations
 import os
 import time
 import warnings
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -48,7 +48,7 @@ def max_pixels(settings: Mapping[str, Any]) -> int:
     return int(settings.get("UPSCALE_MAX_PIXELS", DEFAULT_MAX_PIXELS))
 
 
-def _network():
+def _network() -> Any:
     """The Real-ESRGAN network on the CPU, loaded once per worker process (loading takes a fraction of a second)."""
     global _model
     if _model is None:
@@ -93,7 +93,7 @@ def exif_orientation(path: Path) -> int:
     return value if isinstance(value, int) and 1 <= value <= 8 else 1
 
 
-def apply_orientation(image, orientation: int):
+def apply_orientation(image: Any, orientation: int) -> Any:
     """Turn the pixels upright as EXIF orientation 1 to 8 asks (OpenCV does not, when reading them unchanged)."""
     import cv2
 
@@ -114,7 +114,7 @@ def apply_orientation(image, orientation: int):
     return image
 
 
-def read_image(path: Path):
+def read_image(path: Path) -> tuple[Any, Any]:
     """The picture as 8-bit BGR (and an 8-bit alpha plane or None), upright, as OpenCV decodes it."""
     import cv2
     import numpy as np
@@ -139,7 +139,7 @@ def read_image(path: Path):
     return np.ascontiguousarray(image), alpha
 
 
-def upscale_bgr(image, on_tile=None):
+def upscale_bgr(image: Any, on_tile: Callable[[int, int], None] | None = None) -> Any:
     """Real-ESRGAN x2 of an 8-bit BGR array, tile by tile; `on_tile(done, total)` after each (may raise)."""
     import numpy as np
 
@@ -159,7 +159,7 @@ def upscale_bgr(image, on_tile=None):
     return out
 
 
-def write_png(path: Path, image) -> None:
+def write_png(path: Path, image: Any) -> None:
     import cv2
 
     ok, encoded = cv2.imencode(".png", image, [cv2.IMWRITE_PNG_COMPRESSION, 3])
@@ -185,7 +185,9 @@ class UpscaleTool(Tool):
     time_limit = 35 * 60
     cost_factor = 1.0
 
-    def run(self, inputs: list[ToolInput], params: dict, progress: Progress, context: ToolContext) -> ToolResult:
+    def run(
+        self, inputs: list[ToolInput], params: dict[str, Any], progress: Progress, context: ToolContext
+    ) -> ToolResult:
         import cv2
 
         source = inputs[0]
