@@ -16,6 +16,10 @@ class AssetQuerySet(TenantQuerySet):
 class Asset(TimeStamped):
     """A file a partner studio uploaded: footage, a still, audio, a script or a document. The studio's property."""
 
+    #: Not a field: set by `asset_upload_complete` on the instance it returns (True: verification queued now; False:
+    #: the broker was down and the verify sweep will queue it; None: nothing to do).
+    verify_queued: bool | None = None
+
     class Kind(models.TextChoices):
         VIDEO = "video", "Video"
         IMAGE = "image", "Image"

@@ -319,7 +319,12 @@ def asset_verify(*, asset_id: int) -> Asset | None:
     with tempfile.TemporaryDirectory(prefix="gl-verify-") as tmp:
         local = Path(tmp) / "original"
         digest = hashlib.sha256()
-        copy_to_file(store, asset.storage_key, local, on_chunk=lambda chunk: (digest.update(chunk), beat()))
+
+        def read(chunk: bytes) -> None:
+            digest.update(chunk)
+            beat()
+
+        copy_to_file(store, asset.storage_key, local, on_chunk=read)
         found = detect(local, filename=asset.original_filename)
         if found.kind is None or found.kind not in settings.ASSET_ALLOWED_KINDS:
             _reject_verifying(

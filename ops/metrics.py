@@ -91,8 +91,9 @@ def webhook_attempted(*, delivery, attempt, now) -> None:
     outcome = {"succeeded": "delivered", "failed": "gave_up"}.get(status, "retrying")
     WEBHOOK_ATTEMPTS.labels(outcome).inc()
     WEBHOOK_ATTEMPT_DURATION.observe(attempt.duration_ms / 1000)
-    if outcome == "delivered" and delivery.created_at:
-        WEBHOOK_LATENCY.observe(max(_seconds(delivery.created_at, now), 0))
+    latency = _seconds(delivery.created_at, now) if delivery.created_at else None
+    if outcome == "delivered" and latency is not None:
+        WEBHOOK_LATENCY.observe(max(latency, 0.0))
 
 
 def upload_verified(asset) -> None:

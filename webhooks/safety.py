@@ -291,7 +291,9 @@ def post(url: str, body: bytes, headers: dict[str, str]) -> Response:
     return Response(status_code=None, body=b"", duration_ms=elapsed(), error=error)
 
 
-def _exchange(connection, target: Target, body: bytes, headers: dict, deadline: _Deadline) -> tuple[int, bytes]:
+def _exchange(
+    connection: http.client.HTTPConnection, target: Target, body: bytes, headers: dict[str, str], deadline: _Deadline
+) -> tuple[int, bytes]:
     """Send the request and read the status and at most WEBHOOKS_RESPONSE_MAX_BYTES of the answer, by the deadline."""
     connection.request("POST", target.path, body=body, headers=headers)
     response = connection.getresponse()

@@ -169,7 +169,7 @@ class FeedbackNote(TimeStamped):
 
     @property
     def by_staff(self) -> bool:
-        return bool(self.author_id) and self.author.is_studio_staff
+        return self.author is not None and self.author.is_studio_staff
 
     def __str__(self) -> str:
         return f"note at {self.seconds:.2f}s"

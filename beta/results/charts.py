@@ -196,10 +196,12 @@ def _is_small(n: int) -> bool:
 
 def _row_layout(labels: Sequence[list[str]], base: int, extra: Sequence[int] = ()) -> tuple[list[float], list[float]]:
     """Each row's top and height: tall enough for its wrapped label (and any extra lines of its value)."""
-    tops, heights, y = [], [], 0.0
+    tops: list[float] = []
+    heights: list[float] = []
+    y = 0.0
     for i, lines in enumerate(labels):
         more = extra[i] if i < len(extra) else 1
-        h = max(base, LINE_H * max(len(lines), more) + 12)
+        h = float(max(base, LINE_H * max(len(lines), more) + 12))
         tops.append(y)
         heights.append(h)
         y += h
@@ -224,14 +226,15 @@ def bar_chart(
     Signed values diverge from a zero line (a negative bar is drawn to its left); a rate or mean from fewer than
     SMALL_SAMPLE runs or answers (`mark_small`) is hatched and labelled "small sample"."""
     drawn = [b for b in bars if b.value is not None]
+    values = [b.value for b in drawn if b.value is not None]  # the same bars, typed as numbers
     if not drawn:
         return _empty(chart_id, title, empty, period)
     left, value_col, top = 200, 180, 12
-    low_value = min(0.0, min(b.value for b in drawn))
+    low_value = min(0.0, min(values))
     if maximum is not None and low_value >= 0:
         low_value, top_value, ticks = 0.0, maximum, _ticks(maximum)
     else:
-        low_value, top_value, ticks = signed_scale(low_value, max(0.0, max(b.value for b in drawn)), whole=whole)
+        low_value, top_value, ticks = signed_scale(low_value, max(0.0, max(values)), whole=whole)
         if maximum is not None:
             top_value = max(top_value, maximum)
     top_value = top_value if top_value > low_value else low_value + 1

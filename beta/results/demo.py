@@ -178,7 +178,8 @@ def seed_results_demo(*, video, stdout=None) -> dict:
     nl_owner = _user("owner@northlight.test")
     # The cohort's window covers the earlier runs below (a report's period defaults to the cohort windows).
     earliest = now - timedelta(days=max(row[4] for row in HISTORY) + 2)
-    Cohort.objects.filter(pk=northlight.cohort_id, opens_at__gt=earliest).update(opens_at=earliest)
+    if northlight.cohort_id is not None:
+        Cohort.objects.filter(pk=northlight.cohort_id, opens_at__gt=earliest).update(opens_at=earliest)
 
     # A second dailies run at another quality, so the comparison has two real outputs of the same input.
     baseline = (

@@ -55,7 +55,7 @@ def annotated_frames(notes: list[FeedbackNote], workdir: Path) -> dict[int, Imag
     local: dict[int, Path] = {}
     store = get_store()
     for note in notes:
-        if note.output_id is None or note.frame is None:
+        if note.output is None or note.frame is None:
             continue
         asset = note.output.asset
         num, den = exact_frame_rate(asset.fps)
@@ -91,7 +91,7 @@ def notes_csv(notes: list[FeedbackNote]) -> str:
     for note in notes:
         tc_in, tc_out = note_timecodes(note)
         writer.writerow([
-            note.pk, note.output.label if note.output_id else "", "" if note.frame is None else note.frame,
+            note.pk, note.output.label if note.output is not None else "", "" if note.frame is None else note.frame,
             "" if note.frame_out is None else note.frame_out, tc_in, tc_out,
             str(note.author) if note.author_id else "", "staff" if note.by_staff else "studio",
             note.created_at.isoformat(), _safe_cell(note.text), "yes" if note.drawing else "no",

@@ -36,9 +36,9 @@ def _rate(asset) -> Rate | None:
 
 def note_timecodes(note: FeedbackNote) -> tuple[str, str]:
     """The note's in and out as source timecode (the output's start timecode plus the frame)."""
-    asset = note.output.asset if note.output_id else None
+    asset = note.output.asset if note.output is not None else None
     rate = _rate(asset)
-    if rate is None or note.frame is None:
+    if asset is None or rate is None or note.frame is None:
         return "", ""
     try:
         start = timecode_to_frames(asset.timecode_start, rate) if asset.timecode_start else 0
@@ -60,12 +60,12 @@ def note_json(note: FeedbackNote) -> dict:
         "timecode": tc_in,
         "timecode_out": tc_out,
         "text": note.text,
-        "author": (note.author.full_name or note.author.email) if note.author_id else "",
+        "author": (note.author.full_name or note.author.email) if note.author is not None else "",
         "side": "staff" if note.by_staff else "studio",
         "drawing": note.drawing,
         "replies": [
             {"author": str(r.author) if r.author_id else "", "body": r.body, "internal": r.internal,
-             "side": "staff" if r.author_id and r.author.is_studio_staff else "studio"}
+             "side": "staff" if r.author is not None and r.author.is_studio_staff else "studio"}
             for r in note.replies.all()
         ],
     }
