@@ -21,7 +21,7 @@ from portal.cohorts import cohort_window
 from portal.decorators import admin_required, partner_required
 from portal.errors import PermissionDeniedError, PortalError
 from portal.safejson import loads_limited
-from portal.services import audit_record
+from portal.services.audit import audit_record
 from portal.tdm import not_for_training
 
 MAX_JSON_BYTES = 64 * 1024

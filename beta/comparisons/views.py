@@ -25,7 +25,7 @@ from beta.surveys.services import when
 from portal.decorators import partner_required, staff_required
 from portal.errors import PermissionDeniedError
 from portal.models import AuditEvent
-from portal.services import audit_record
+from portal.services.audit import audit_record
 from portal.tdm import not_for_training
 
 MEDIA_KINDS = {"video", "image", "audio"}

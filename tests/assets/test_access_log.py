@@ -10,7 +10,7 @@ from assets import keys
 from assets.models import Asset, Rendition
 from beta import services as beta_services
 from portal.models import AuditEvent
-from portal.services import audit_record
+from portal.services.audit import audit_record
 from tests.api.conftest import api_client
 from tests.factories import (
     ApiKeyFactory,

@@ -1,88 +1,36 @@
-"""Writes about people, studios and access. Each function checks its rules and writes atomically."""
+"""Invites: create, resend, revoke, accept, bulk CSV. Tokens exist once, hashed at rest."""
 
 from __future__ import annotations
 
 import csv
-import enum
 import hashlib
 import io
-import json
 import secrets
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMultiAlternatives
-from django.core.serializers.json import DjangoJSONEncoder
 from django.core.validators import validate_email
-from django.db import connection, transaction
-from django.db.models import Model
+from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.text import slugify
 
-from portal import audit_chain
-from portal.client_ip import client_ip
 from portal.errors import (
-    CohortError,
     InviteError,
     InviteFileError,
     InviteNotFoundError,
     InviteNotPendingError,
-    MembershipError,
     PermissionDeniedError,
     SeatLimitError,
-    StudioError,
 )
-from portal.models import (
-    AgreementAcceptance,
-    AgreementVersion,
-    AuditEvent,
-    Cohort,
-    Invite,
-    Membership,
-    Organization,
-    User,
-)
+from portal.models import AuditEvent, Cohort, Invite, Membership, Organization, User
+from portal.selectors import seats_used
+from portal.services.audit import audit_record
 
 Action = AuditEvent.Action
-
-
-# --- Audit ------------------------------------------------------------------------------------------------------------
-def audit_record(
-    *,
-    action: str,
-    actor: User | None = None,
-    organization: Organization | None = None,
-    target: Model | None = None,
-    request=None,
-    detail: dict | None = None,
-) -> AuditEvent:
-    """Write one line of the audit trail. Every audited action in the portal goes through here."""
-    if actor is None and request is not None and getattr(request, "user", None) is not None:
-        actor = request.user if request.user.is_authenticated else None
-    with transaction.atomic():
-        audit_chain.lock_chain_head(connection)
-        event = AuditEvent.objects.create(
-            action=action,
-            actor=actor,
-            actor_email=actor.email if actor else "",
-            organization=organization,
-            organization_name=organization.name if organization else "",
-            target_type=target._meta.label_lower if target is not None else "",
-            target_id=str(target.pk) if target is not None else "",
-            ip_address=client_ip(request),
-            # As the database gives it back (tuples become lists, keys strings), so the hash verifies later.
-            detail=json.loads(json.dumps(detail or {}, cls=DjangoJSONEncoder)),
-        )
-        # The id is known only after the insert; under the lock no other row can have come in between.
-        previous = AuditEvent.objects.filter(id__lt=event.id).order_by("-id").values_list("row_hash", flat=True)
-        event.prev_hash = previous.first() or audit_chain.GENESIS
-        event.row_hash = audit_chain.row_hash(event)
-        AuditEvent.objects.filter(id=event.id).update(prev_hash=event.prev_hash, row_hash=event.row_hash)
-    return event
 
 
 # --- Invites ----------------------------------------------------------------------------------------------------------
@@ -97,13 +45,6 @@ def _new_token() -> tuple[str, str]:
 
 def invite_url(token: str) -> str:
     return settings.SITE_URL + reverse("portal:invite", args=[token])
-
-
-def seats_used(organization: Organization) -> int:
-    return (
-        Membership.objects.filter(organization=organization).count()
-        + Invite.objects.filter(organization=organization).pending().count()
-    )
 
 
 def _can_invite(actor: User, organization: Organization) -> bool:
@@ -503,301 +444,3 @@ def invite_bulk_create(*, actor: User, data: bytes, request=None) -> BulkInviteR
     return result
 
 
-# --- Memberships ------------------------------------------------------------------------------------------------------
-def _require_owner_or_admin(actor: User, organization: Organization) -> None:
-    if actor.is_programme_admin:
-        return
-    if not Membership.objects.filter(user=actor, organization=organization, role=Membership.Role.OWNER).exists():
-        raise PermissionDeniedError("Only the studio's owners can manage its team.")
-
-
-def _other_owners(membership: Membership) -> int:
-    return (
-        Membership.objects.filter(organization_id=membership.organization_id, role=Membership.Role.OWNER)
-        .exclude(pk=membership.pk)
-        .count()
-    )
-
-
-def membership_change_role(*, actor: User, membership: Membership, role: str, request=None) -> Membership:
-    if role not in Membership.Role.values:
-        raise MembershipError(f"“{role}” is not a role.")
-    _require_owner_or_admin(actor, membership.organization)
-    with transaction.atomic():
-        Organization.objects.select_for_update().get(pk=membership.organization_id)
-        membership = Membership.objects.select_related("user", "organization").get(pk=membership.pk)
-        old = membership.role
-        if old == role:
-            return membership
-        if old == Membership.Role.OWNER and _other_owners(membership) == 0:
-            raise MembershipError("A studio needs at least one owner. Make someone else an owner first.")
-        membership.role = role
-        membership.save(update_fields=["role", "updated_at"])
-        audit_record(
-            action=Action.ROLE_CHANGED,
-            actor=actor,
-            organization=membership.organization,
-            target=membership,
-            request=request,
-            detail={"user": membership.user.email, "from": old, "to": role},
-        )
-    return membership
-
-
-def membership_remove(*, actor: User, membership: Membership, request=None) -> None:
-    """Remove a person from their studio and close their account (partner accounts exist only for a studio)."""
-    _require_owner_or_admin(actor, membership.organization)
-    with transaction.atomic():
-        Organization.objects.select_for_update().get(pk=membership.organization_id)
-        membership = Membership.objects.select_related("user", "organization").get(pk=membership.pk)
-        if membership.role == Membership.Role.OWNER and _other_owners(membership) == 0:
-            raise MembershipError("A studio needs at least one owner. Make someone else an owner first.")
-        user = membership.user
-        audit_record(
-            action=Action.MEMBERSHIP_REMOVED,
-            actor=actor,
-            organization=membership.organization,
-            target=membership,
-            request=request,
-            detail={"user": user.email, "role": membership.role},
-        )
-        membership.delete()
-        user.is_active = False
-        user.save(update_fields=["is_active"])
-
-
-# --- Agreement --------------------------------------------------------------------------------------------------------
-def agreement_accept(*, user: User, version: AgreementVersion, request=None) -> AgreementAcceptance:
-    acceptance, created = AgreementAcceptance.objects.get_or_create(
-        user=user,
-        version=version,
-        defaults={
-            "ip_address": client_ip(request),
-            "user_agent": (request.headers.get("User-Agent", "") if request is not None else "")[:400],
-        },
-    )
-    if created:
-        membership = Membership.objects.filter(user=user).select_related("organization").first()
-        audit_record(
-            action=Action.AGREEMENT_ACCEPTED,
-            actor=user,
-            organization=membership.organization if membership else None,
-            target=version,
-            request=request,
-            detail={"version": version.version},
-        )
-    return acceptance
-
-
-def agreement_publish(*, actor: User, version: AgreementVersion, request=None) -> AgreementVersion:
-    """Make a version current: everyone is asked to accept it again."""
-    if not actor.is_programme_admin:
-        raise PermissionDeniedError("Only programme admins can publish the agreement.")
-    version.published_at = timezone.now()
-    version.save(update_fields=["published_at", "updated_at"])
-    audit_record(
-        action=Action.AGREEMENT_PUBLISHED,
-        actor=actor,
-        target=version,
-        request=request,
-        detail={"version": version.version},
-    )
-    return version
-
-
-# --- Studios and cohorts (programme admins) ---------------------------------------------------------------------------
-
-
-class _Unset(enum.Enum):
-    """The default of an update keyword that was not given (None can be a real value, e.g. no cohort)."""
-
-    UNSET = enum.auto()
-
-
-_UNSET = _Unset.UNSET
-
-
-def _require_admin(actor: User) -> None:
-    if not actor.is_programme_admin:
-        raise PermissionDeniedError("Only programme admins can manage studios and cohorts.")
-
-
-def _audit_value(value):
-    """A field value as the audit trail keeps it (JSON: cohorts by name, times as ISO 8601)."""
-    if isinstance(value, Cohort):
-        return value.name
-    if isinstance(value, datetime):
-        return value.isoformat()
-    return value
-
-
-# --- Studios ----------------------------------------------------------------------------------------------------------
-def _apply_changes(instance, given: dict) -> dict:
-    """Set the given (not _UNSET) values that differ; return {field: [old, new]} for the audit trail."""
-    changes = {}
-    for field_name, new in given.items():
-        if new is _UNSET:
-            continue
-        old = getattr(instance, field_name)
-        if old != new:
-            changes[field_name] = [_audit_value(old), _audit_value(new)]
-            setattr(instance, field_name, new)
-    return changes
-
-
-def organization_create(
-    *,
-    actor: User,
-    name: str,
-    slug: str = "",
-    cohort: Cohort | None = None,
-    seat_limit: int = 10,
-    request=None,
-) -> Organization:
-    """Create a partner studio. The slug is made from the name when not given."""
-    _require_admin(actor)
-    name = (name or "").strip()
-    slug = slugify(slug or name)[:60]
-    if not name:
-        raise StudioError("A studio needs a name.")
-    if not slug:
-        raise StudioError("A studio needs a short name (slug) made of letters, digits or hyphens.")
-    if seat_limit < 1:
-        raise StudioError("A studio needs at least one seat.")
-    with transaction.atomic():
-        if Organization.objects.filter(name__iexact=name).exists():
-            raise StudioError(f"A studio called “{name}” already exists.")
-        if Organization.objects.filter(slug__iexact=slug).exists():
-            raise StudioError(f"The short name “{slug}” is taken by another studio.")
-        organization = Organization.objects.create(name=name, slug=slug, cohort=cohort, seat_limit=seat_limit)
-        audit_record(
-            action=Action.STUDIO_CREATED,
-            actor=actor,
-            organization=organization,
-            target=organization,
-            request=request,
-            detail={"name": name, "slug": slug, "seat_limit": seat_limit, "cohort": _audit_value(cohort)},
-        )
-    return organization
-
-
-def organization_update(
-    *,
-    actor: User,
-    organization: Organization,
-    seat_limit: int | _Unset = _UNSET,
-    cohort: Cohort | _Unset | None = _UNSET,
-    is_active: bool | _Unset = _UNSET,
-    storage_quota_bytes: int | _Unset = _UNSET,
-    monthly_job_quota: int | _Unset = _UNSET,
-    max_concurrent_jobs: int | _Unset = _UNSET,
-    request=None,
-) -> Organization:
-    """Change a studio's seats, cohort, active flag or quotas. Only the keywords given change; no change, no audit.
-
-    The seat limit cannot drop below the seats in use (members plus pending invites): nobody is removed silently.
-    """
-    _require_admin(actor)
-    given = {
-        "seat_limit": seat_limit,
-        "cohort": cohort,
-        "is_active": is_active,
-        "storage_quota_bytes": storage_quota_bytes,
-        "monthly_job_quota": monthly_job_quota,
-        "max_concurrent_jobs": max_concurrent_jobs,
-    }
-    with transaction.atomic():
-        organization = (
-            Organization.objects.select_for_update(of=("self",)).select_related("cohort").get(pk=organization.pk)
-        )
-        changes = _apply_changes(organization, given)
-        if not changes:
-            return organization
-        if "seat_limit" in changes:
-            if organization.seat_limit < 1:
-                raise StudioError("A studio needs at least one seat.")
-            in_use = seats_used(organization)
-            if organization.seat_limit < in_use:
-                raise StudioError(
-                    f"{organization.name} uses {in_use} seats (members and pending invites); the limit cannot go "
-                    f"below that. Revoke invites or remove people first."
-                )
-        if "max_concurrent_jobs" in changes and organization.max_concurrent_jobs < 1:
-            raise StudioError("A studio must be able to run at least one job at a time.")
-        organization.save(update_fields=[*changes, "updated_at"])
-        audit_record(
-            action=Action.STUDIO_UPDATED,
-            actor=actor,
-            organization=organization,
-            target=organization,
-            request=request,
-            detail={"changes": changes},
-        )
-    return organization
-
-
-# --- Cohorts ----------------------------------------------------------------------------------------------------------
-def _check_window(opens_at: datetime, closes_at: datetime) -> None:
-    if closes_at <= opens_at:
-        raise CohortError("A cohort must close after it opens.")
-
-
-def cohort_create(
-    *,
-    actor: User,
-    name: str,
-    opens_at: datetime,
-    closes_at: datetime,
-    description: str = "",
-    request=None,
-) -> Cohort:
-    """Create a cohort (a wave of the beta). Partners in it run tools only between opens_at and closes_at."""
-    _require_admin(actor)
-    name = (name or "").strip()
-    if not name:
-        raise CohortError("A cohort needs a name.")
-    _check_window(opens_at, closes_at)
-    with transaction.atomic():
-        if Cohort.objects.filter(name__iexact=name).exists():
-            raise CohortError(f"A cohort called “{name}” already exists.")
-        cohort = Cohort.objects.create(name=name, description=description, opens_at=opens_at, closes_at=closes_at)
-        audit_record(
-            action=Action.COHORT_CREATED,
-            actor=actor,
-            target=cohort,
-            request=request,
-            detail={"name": name, "opens_at": _audit_value(opens_at), "closes_at": _audit_value(closes_at)},
-        )
-    return cohort
-
-
-def cohort_update(
-    *,
-    actor: User,
-    cohort: Cohort,
-    name: str | _Unset = _UNSET,
-    description: str | _Unset = _UNSET,
-    opens_at: datetime | _Unset = _UNSET,
-    closes_at: datetime | _Unset = _UNSET,
-    request=None,
-) -> Cohort:
-    """Change a cohort's name, description or window. Only the keywords given change; no change, no audit."""
-    _require_admin(actor)
-    given = {"name": name, "description": description, "opens_at": opens_at, "closes_at": closes_at}
-    with transaction.atomic():
-        cohort = Cohort.objects.select_for_update().get(pk=cohort.pk)
-        if given["name"] is not _UNSET:
-            given["name"] = (given["name"] or "").strip()
-            if not given["name"]:
-                raise CohortError("A cohort needs a name.")
-        changes = _apply_changes(cohort, given)
-        if not changes:
-            return cohort
-        _check_window(cohort.opens_at, cohort.closes_at)
-        if "name" in changes and Cohort.objects.filter(name__iexact=cohort.name).exclude(pk=cohort.pk).exists():
-            raise CohortError(f"A cohort called “{cohort.name}” already exists.")
-        cohort.save(update_fields=[*changes, "updated_at"])
-        audit_record(
-            action=Action.COHORT_UPDATED, actor=actor, target=cohort, request=request, detail={"changes": changes}
-        )
-    return cohort
