@@ -7,20 +7,19 @@ import logging
 import math
 import shutil
 import tempfile
-import unicodedata
 from datetime import timedelta
 from pathlib import Path
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Sum
-from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 
 from assets import keys
 from assets.errors import AssetError, UploadRefusedError, UploadStateError
 from assets.models import Asset, DeletionReceipt, Rendition
+from assets.selectors import part_count, storage_used
 from assets.storage import StoredPart, copy_to_file, get_store, hash_key
+from assets.templatetags.asset_tags import display_filename, human_size
 from portal.cohorts import cohort_window
 from portal.errors import PermissionDeniedError
 from portal.events import publish
@@ -35,27 +34,6 @@ MAX_URL_BATCH = 100
 
 
 # --- Helpers ----------------------------------------------------------------------------------------------------------
-def display_filename(name: str) -> str:
-    """A filename fit for display only: no folders, no control characters, at most 255 characters."""
-    name = unicodedata.normalize("NFC", str(name or ""))
-    name = name.replace("\\", "/").rsplit("/", 1)[-1]
-    name = "".join(c for c in name if unicodedata.category(c)[0] != "C").strip().strip(".")
-    return name[:255] or "untitled"
-
-
-def human_size(size: int) -> str:
-    return filesizeformat(size).replace("\xa0", " ")
-
-
-def storage_used(organization: Organization) -> int:
-    """Bytes that count against the studio's quota: everything not deleted or rejected, uploads included."""
-    used = (
-        Asset.objects.filter(organization=organization)
-        .exclude(status__in=[Asset.Status.DELETED, Asset.Status.REJECTED])
-        .aggregate(total=Sum("size_bytes"))["total"]
-    )
-    return used or 0
-
 
 def part_size_for(size: int) -> int:
     """Parts of UPLOAD_PART_SIZE, grown in whole MiB when a file would need more than 10,000 of them."""
@@ -64,9 +42,6 @@ def part_size_for(size: int) -> int:
         part = math.ceil(size / MAX_PARTS / 1024**2) * 1024**2
     return part
 
-
-def part_count(asset: Asset) -> int:
-    return max(1, math.ceil(asset.size_bytes / asset.part_size))
 
 
 def _require_uploader(actor: User, organization: Organization) -> None:
@@ -569,12 +544,6 @@ def uploads_abort_abandoned(*, now=None) -> int:
             aborted += 1
     return aborted
 
-
-def retention_deadline(organization: Organization):
-    window = cohort_window(organization)
-    if window.closes_at is None:
-        return None
-    return window.closes_at + timedelta(days=settings.RETENTION_DAYS_AFTER_CLOSE)
 
 
 def studios_purge_expired(*, now=None) -> list[DeletionReceipt]:

@@ -50,7 +50,7 @@ def _upload_state(asset: Asset) -> dict:
         "filename": asset.original_filename,
         "size": asset.size_bytes,
         "part_size": asset.part_size,
-        "part_count": services.part_count(asset),
+        "part_count": selectors.part_count(asset),
         "status": asset.status,
         "mode": get_store().mode,
         "parts_url": reverse("assets:upload-parts", args=[asset.pk]),
@@ -82,7 +82,7 @@ def library(request):
             "statuses": [c for c in Asset.Status.choices if c[0] != Asset.Status.DELETED],
             "membership": membership,
             "window": cohort_window(membership.organization if membership else None),
-            "used": services.storage_used(membership.organization) if membership else 0,
+            "used": selectors.storage_used(membership.organization) if membership else 0,
         },
     )
 
@@ -101,7 +101,7 @@ def upload_page(request):
             "window": cohort_window(membership.organization),
             "unfinished": selectors.unfinished_uploads(user=request.user),
             "max_bytes": settings.ASSET_MAX_BYTES,
-            "used": services.storage_used(membership.organization),
+            "used": selectors.storage_used(membership.organization),
             "mode": get_store().mode,
         },
     )
@@ -124,7 +124,7 @@ def detail(request, asset_id):
             "asset": asset,
             "renditions": renditions,
             "usage": selectors.asset_usage(asset),
-            "delete_after": services.retention_deadline(asset.organization),
+            "delete_after": selectors.retention_deadline(asset.organization),
             # The studio's own view of who read the file (not shown to staff: the log is for the studio).
             "access": None if request.user.is_studio_staff else selectors.access_entries(
                 selectors.access_log(organization=asset.organization, asset=asset)[:5],
