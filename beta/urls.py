@@ -1,24 +1,24 @@
 from django.urls import path
 
-from beta import views
-from beta.comparisons import views as comparison_views
-from beta.feedback import views as feedback_views
-from beta.results import views as results_views
-from beta.surveys import views as survey_views
+from beta.views import comparisons as comparison_views
+from beta.views import feedback as feedback_views
+from beta.views import jobs as job_views
+from beta.views import results as results_views
+from beta.views import surveys as survey_views
 
 app_name = "beta"
 
 urlpatterns = [
-    path("tools/", views.catalogue, name="catalogue"),
-    path("tools/<slug:tool_slug>/", views.submit, name="submit"),
-    path("jobs/", views.job_list, name="job-list"),
-    path("jobs/live/", views.job_list_rows, name="job-list-rows"),
-    path("jobs/<int:job_id>/", views.job_detail, name="job-detail"),
-    path("jobs/<int:job_id>/live/", views.job_live, name="job-live"),
-    path("jobs/<int:job_id>/subtitles.vtt", views.job_subtitles, name="job-subtitles"),
-    path("jobs/<int:job_id>/cancel/", views.job_cancel, name="job-cancel"),
-    path("jobs/<int:job_id>/retry/", views.job_retry, name="job-retry"),
-    path("staff/jobs/", views.staff_job_list, name="staff-jobs"),
+    path("tools/", job_views.catalogue, name="catalogue"),
+    path("tools/<slug:tool_slug>/", job_views.submit, name="submit"),
+    path("jobs/", job_views.job_list, name="job-list"),
+    path("jobs/live/", job_views.job_list_rows, name="job-list-rows"),
+    path("jobs/<int:job_id>/", job_views.job_detail, name="job-detail"),
+    path("jobs/<int:job_id>/live/", job_views.job_live, name="job-live"),
+    path("jobs/<int:job_id>/subtitles.vtt", job_views.job_subtitles, name="job-subtitles"),
+    path("jobs/<int:job_id>/cancel/", job_views.job_cancel, name="job-cancel"),
+    path("jobs/<int:job_id>/retry/", job_views.job_retry, name="job-retry"),
+    path("staff/jobs/", job_views.staff_job_list, name="staff-jobs"),
 ]
 
 # Feedback on a run (partner) and the staff triage inbox.

@@ -1,4 +1,4 @@
-"""The studio's access log (assets/views_access.py): every read of its material from the audit trail, per asset for
+"""The studio's access log (assets/views/access.py): every read of its material from the audit trail, per asset for
 its members and studio-wide for its owners, never another studio's events, with a flat number of queries."""
 
 from pathlib import Path
