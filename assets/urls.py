@@ -3,18 +3,19 @@ from django.urls import path
 from assets.views import access as views_access
 from assets.views import library as library_views
 from assets.views import provenance as views_provenance
+from assets.views import uploads as upload_views
 
 app_name = "assets"
 
 urlpatterns = [
     path("", library_views.library, name="library"),
-    path("upload/", library_views.upload_page, name="upload"),
+    path("upload/", upload_views.upload_page, name="upload"),
     path("provenance/", views_provenance.provenance_verify, name="provenance-verify"),
-    path("uploads/", library_views.upload_start, name="upload-start"),
-    path("uploads/<int:asset_id>/parts/", library_views.upload_parts, name="upload-parts"),
-    path("uploads/<int:asset_id>/parts/<int:part_number>/", library_views.upload_part, name="upload-part"),
-    path("uploads/<int:asset_id>/complete/", library_views.upload_complete, name="upload-complete"),
-    path("uploads/<int:asset_id>/abort/", library_views.upload_abort, name="upload-abort"),
+    path("uploads/", upload_views.upload_start, name="upload-start"),
+    path("uploads/<int:asset_id>/parts/", upload_views.upload_parts, name="upload-parts"),
+    path("uploads/<int:asset_id>/parts/<int:part_number>/", upload_views.upload_part, name="upload-part"),
+    path("uploads/<int:asset_id>/complete/", upload_views.upload_complete, name="upload-complete"),
+    path("uploads/<int:asset_id>/abort/", upload_views.upload_abort, name="upload-abort"),
     path("<int:asset_id>/", library_views.detail, name="detail"),
     path("<int:asset_id>/status/", library_views.status, name="status"),
     path("<int:asset_id>/download/", library_views.download, name="download"),
