@@ -75,6 +75,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "portal.middleware.AccessGateMiddleware",
+    "portal.middleware.DomainErrorMiddleware",
     "portal.security.SignedInNoStoreMiddleware",
     "csp.middleware.CSPMiddleware",
 ]

@@ -5,20 +5,20 @@ import json
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from assets import selectors, services
+from assets.errors import AssetError
 from assets.models import Asset, DeletionReceipt, Rendition
 from assets.storage import StorageError, content_disposition, get_store
 from assets.streaming import file_response, requested_range
 from portal import selectors as portal_selectors
 from portal.cohorts import cohort_window
 from portal.decorators import admin_required, partner_required
-from portal.errors import PermissionDeniedError, PortalError
+from portal.errors import PortalError
 from portal.services.audit import audit_record
 from portal.tdm import not_for_training
 
@@ -147,9 +147,7 @@ def delete(request, asset_id):
     asset = _asset(request, asset_id)
     try:
         receipt = services.asset_delete(actor=request.user, asset=asset, request=request)
-    except PermissionDeniedError as exc:
-        raise PermissionDenied(str(exc)) from exc
-    except PortalError as exc:
+    except AssetError as exc:
         messages.error(request, str(exc))
         return redirect("assets:library")
     messages.success(

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -69,8 +68,6 @@ def comparison_vote(request, comparison_id):
                 return redirect("beta:comparison-vote", comparison_id=comparison.pk)
             except ComparisonError as exc:
                 form.add_error("reason", str(exc))
-            except PermissionDeniedError as exc:
-                raise PermissionDenied(str(exc)) from exc
             else:
                 messages.success(
                     request, "Thank you: your pick is saved. You can change it while the comparison is open."

@@ -11,7 +11,7 @@ from portal import selectors
 from portal.cohorts import cohort_window
 from portal.dashboard_panels import dashboard_panels
 from portal.decorators import partner_required
-from portal.errors import InviteError, PermissionDeniedError, PortalError, SeatLimitError
+from portal.errors import InviteError, MembershipError, SeatLimitError
 from portal.forms.team import InviteForm, MemberRoleForm
 from portal.models import Invite, Membership
 from portal.services.invites import invite_create, invite_resend, invite_revoke
@@ -61,15 +61,11 @@ def team(request):
                 role=form.cleaned_data["role"],
                 request=request,
             )
-        except PermissionDeniedError as exc:
-            raise PermissionDenied(str(exc)) from exc
         except SeatLimitError as exc:
             form.add_error(None, str(exc))
         except InviteError as exc:
             # The remaining invite errors are about the address (invalid, already a member, already invited).
             form.add_error("email", str(exc))
-        except PortalError as exc:
-            form.add_error(None, str(exc))
         else:
             messages.success(request, f"Invite sent to {invite.email} as {invite.get_role_display().lower()}.")
             return redirect("portal:team")
@@ -107,9 +103,7 @@ def team_invite_resend(request, invite_id):
     invite = _invite(request, invite_id)
     try:
         invite, _token = invite_resend(actor=request.user, invite=invite, request=request)
-    except PermissionDeniedError as exc:
-        raise PermissionDenied(str(exc)) from exc
-    except PortalError as exc:
+    except InviteError as exc:
         messages.error(request, str(exc))
     else:
         messages.success(request, f"Invite sent again to {invite.email}. The earlier link no longer works.")
@@ -122,9 +116,7 @@ def team_invite_revoke(request, invite_id):
     invite = _invite(request, invite_id)
     try:
         invite = invite_revoke(actor=request.user, invite=invite, request=request)
-    except PermissionDeniedError as exc:
-        raise PermissionDenied(str(exc)) from exc
-    except PortalError as exc:
+    except InviteError as exc:
         messages.error(request, str(exc))
     else:
         messages.success(request, f"Invite to {invite.email} revoked. Its link no longer works.")
@@ -144,9 +136,7 @@ def team_member_role(request, membership_id):
         membership = membership_change_role(
             actor=request.user, membership=membership, role=form.cleaned_data["role"], request=request
         )
-    except PermissionDeniedError as exc:
-        raise PermissionDenied(str(exc)) from exc
-    except PortalError as exc:
+    except MembershipError as exc:
         messages.error(request, str(exc))
     else:
         role = membership.get_role_display().lower()
@@ -165,9 +155,7 @@ def team_member_remove(request, membership_id):
     leaving = membership.user_id == request.user.pk
     try:
         membership_remove(actor=request.user, membership=membership, request=request)
-    except PermissionDeniedError as exc:
-        raise PermissionDenied(str(exc)) from exc
-    except PortalError as exc:
+    except MembershipError as exc:
         messages.error(request, str(exc))
         return redirect("portal:team")
     if leaving:

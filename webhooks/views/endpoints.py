@@ -7,7 +7,6 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from portal.decorators import partner_required
-from portal.errors import PermissionDeniedError
 from portal.events import EVENT_TYPES
 from portal.models import Membership
 from webhooks import selectors, services
@@ -63,8 +62,6 @@ def endpoint_list(request):
             endpoint, secret = services.endpoint_create(
                 user=request.user, organization=membership.organization, request=request, **form.cleaned_data
             )
-        except PermissionDeniedError as exc:
-            raise PermissionDenied(str(exc)) from exc
         except WebhookError as exc:
             _apply_errors(form, exc)
         else:
@@ -99,8 +96,6 @@ def endpoint_detail(request, webhookendpoint_id: int):
     if request.method == "POST" and form.is_valid():
         try:
             services.endpoint_update(user=request.user, endpoint=endpoint, request=request, **form.cleaned_data)
-        except PermissionDeniedError as exc:
-            raise PermissionDenied(str(exc)) from exc
         except WebhookError as exc:
             _apply_errors(form, exc)
         else:
@@ -132,10 +127,7 @@ def _owner_action(request, webhookendpoint_id: int):
 @require_POST
 def endpoint_rotate_secret(request, webhookendpoint_id: int):
     endpoint = _owner_action(request, webhookendpoint_id)
-    try:
-        secret = services.endpoint_rotate_secret(user=request.user, endpoint=endpoint, request=request)
-    except PermissionDeniedError as exc:
-        raise PermissionDenied(str(exc)) from exc
+    secret = services.endpoint_rotate_secret(user=request.user, endpoint=endpoint, request=request)
     return _secret_page(request, endpoint, secret, created=False)
 
 
@@ -145,8 +137,6 @@ def endpoint_send_test(request, webhookendpoint_id: int):
     endpoint = _owner_action(request, webhookendpoint_id)
     try:
         delivery = services.endpoint_send_test(user=request.user, endpoint=endpoint, request=request)
-    except PermissionDeniedError as exc:
-        raise PermissionDenied(str(exc)) from exc
     except WebhookError as exc:
         messages.error(request, str(exc))
     else:
@@ -158,9 +148,6 @@ def endpoint_send_test(request, webhookendpoint_id: int):
 @require_POST
 def endpoint_delete(request, webhookendpoint_id: int):
     endpoint = _owner_action(request, webhookendpoint_id)
-    try:
-        services.endpoint_delete(user=request.user, endpoint=endpoint, request=request)
-    except PermissionDeniedError as exc:
-        raise PermissionDenied(str(exc)) from exc
+    services.endpoint_delete(user=request.user, endpoint=endpoint, request=request)
     messages.success(request, f"Endpoint {endpoint.url} deleted.")
     return redirect("webhooks:endpoint-list")
