@@ -227,7 +227,8 @@ def bar_chart(
     if not drawn:
         return _empty(chart_id, title, empty, period)
     left, value_col, top = 200, 180, 12
-    low_value, top_value, ticks = _bar_scale([b.value for b in drawn], maximum=maximum, whole=whole)
+    values = [b.value for b in drawn if b.value is not None]
+    low_value, top_value, ticks = _bar_scale(values, maximum=maximum, whole=whole)
     plot = WIDTH - left - value_col
 
     def sx(v: float) -> float:
