@@ -12,7 +12,6 @@ from portal.services.audit import audit_record
 Action = AuditEvent.Action
 
 
-# --- Agreement --------------------------------------------------------------------------------------------------------
 def agreement_accept(*, user: User, version: AgreementVersion, request=None) -> AgreementAcceptance:
     acceptance, created = AgreementAcceptance.objects.get_or_create(
         user=user,
@@ -49,6 +48,3 @@ def agreement_publish(*, actor: User, version: AgreementVersion, request=None) -
         detail={"version": version.version},
     )
     return version
-
-
-# --- Studios and cohorts (programme admins) ---------------------------------------------------------------------------

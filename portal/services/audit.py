@@ -13,7 +13,6 @@ from portal.client_ip import client_ip
 from portal.models import AuditEvent, Organization, User
 
 
-# --- Audit ------------------------------------------------------------------------------------------------------------
 def audit_record(
     *,
     action: str,
@@ -46,5 +45,3 @@ def audit_record(
         event.row_hash = audit_chain.row_hash(event)
         AuditEvent.objects.filter(id=event.id).update(prev_hash=event.prev_hash, row_hash=event.row_hash)
     return event
-
-

@@ -33,7 +33,6 @@ from portal.services.audit import audit_record
 Action = AuditEvent.Action
 
 
-# --- Invites ----------------------------------------------------------------------------------------------------------
 def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
@@ -127,6 +126,17 @@ def _apply_cohort(organization: Organization, cohort: Cohort | None) -> None:
         raise InviteError(f"{organization.name} is in the cohort “{organization.cohort}”, not “{cohort}”.")
 
 
+def _check_room_for(email: str, organization: Organization, *, reveal_accounts: bool) -> None:
+    """The studio is active, the address invitable and a seat free (under the studio's row lock)."""
+    if not organization.is_active:
+        raise InviteError(f"{organization.name} is not active.")
+    _check_invitable_email(email, organization, reveal_accounts=reveal_accounts)
+    if seats_used(organization) >= organization.seat_limit:
+        raise SeatLimitError(
+            f"{organization.name} has used all {organization.seat_limit} seats (members and pending invites)."
+        )
+
+
 def invite_create(
     *,
     actor: User,
@@ -151,13 +161,7 @@ def invite_create(
     email = _normalise_email(email)
     with transaction.atomic():
         organization = Organization.objects.select_for_update().get(pk=organization.pk)  # serialises seat counting
-        if not organization.is_active:
-            raise InviteError(f"{organization.name} is not active.")
-        _check_invitable_email(email, organization, reveal_accounts=actor.is_studio_staff)
-        if seats_used(organization) >= organization.seat_limit:
-            raise SeatLimitError(
-                f"{organization.name} has used all {organization.seat_limit} seats (members and pending invites)."
-            )
+        _check_room_for(email, organization, reveal_accounts=actor.is_studio_staff)
         _apply_cohort(organization, cohort)
         token, token_hash = _new_token()
         now = timezone.now()
@@ -379,6 +383,52 @@ def _find_organization(value: str) -> Organization | None:
     )
 
 
+class _RowRefused(Exception):
+    """A CSV row that is not invited: an error (nothing is created) or skipped (not an error)."""
+
+    def __init__(self, outcome: str, message: str):
+        super().__init__(message)
+        self.outcome, self.message = outcome, message
+
+
+def _resolve_row_cohort(row: BulkInviteRow, organization: Organization) -> Cohort | None:
+    if not row.cohort:
+        return None
+    cohort = Cohort.objects.filter(name__iexact=row.cohort).first()
+    if cohort is None:
+        raise _RowRefused("error", f"No cohort called “{row.cohort}”.")
+    if organization.cohort_id and organization.cohort_id != cohort.pk:
+        raise _RowRefused("error", f"{organization.name} is in the cohort “{organization.cohort}”.")
+    return cohort
+
+
+def _resolve_invite_row(
+    row: BulkInviteRow, seen: dict[str, int], extra_seats: dict[int, int]
+) -> tuple[str, Organization, Cohort | None]:
+    """(email, studio, cohort) for one CSV row, counting its seat; _RowRefused says why a row is not invited."""
+    try:
+        email = _normalise_email(row.email)
+    except InviteError as exc:
+        raise _RowRefused("error", str(exc)) from exc
+    if email in seen:
+        raise _RowRefused("skipped", f"Same email as line {seen[email]}.")
+    seen[email] = row.line
+    organization = _find_organization(row.organization) if row.organization else None
+    if organization is None:
+        raise _RowRefused("error", f"No studio called “{row.organization}”. Create it first.")
+    if row.role not in Membership.Role.values:
+        raise _RowRefused("error", f"“{row.role}” is not a role; use owner, member or viewer.")
+    cohort = _resolve_row_cohort(row, organization)
+    try:
+        _check_invitable_email(email, organization)
+    except InviteError as exc:
+        raise _RowRefused("skipped", str(exc)) from exc
+    extra_seats[organization.pk] = extra_seats.get(organization.pk, 0) + 1
+    if seats_used(organization) + extra_seats[organization.pk] > organization.seat_limit:
+        raise _RowRefused("error", f"{organization.name} would exceed its {organization.seat_limit} seats.")
+    return email, organization, cohort
+
+
 def invite_bulk_create(*, actor: User, data: bytes, request=None) -> BulkInviteResult:
     """Invite many people from a CSV (email, organisation, role, cohort).
 
@@ -393,41 +443,11 @@ def invite_bulk_create(*, actor: User, data: bytes, request=None) -> BulkInviteR
     resolved: dict[int, tuple[str, Organization, Cohort | None]] = {}
     for row in result.rows:
         try:
-            email = _normalise_email(row.email)
-        except InviteError as exc:
-            row.outcome, row.message = "error", str(exc)
-            continue
-        if email in seen:
-            row.outcome, row.message = "skipped", f"Same email as line {seen[email]}."
-            continue
-        seen[email] = row.line
-        organization = _find_organization(row.organization) if row.organization else None
-        if organization is None:
-            row.outcome, row.message = "error", f"No studio called “{row.organization}”. Create it first."
-            continue
-        if row.role not in Membership.Role.values:
-            row.outcome, row.message = "error", f"“{row.role}” is not a role; use owner, member or viewer."
-            continue
-        cohort = None
-        if row.cohort:
-            cohort = Cohort.objects.filter(name__iexact=row.cohort).first()
-            if cohort is None:
-                row.outcome, row.message = "error", f"No cohort called “{row.cohort}”."
-                continue
-            if organization.cohort_id and organization.cohort_id != cohort.pk:
-                row.outcome, row.message = "error", f"{organization.name} is in the cohort “{organization.cohort}”."
-                continue
-        try:
-            _check_invitable_email(email, organization)
-        except InviteError as exc:
-            row.outcome, row.message = "skipped", str(exc)
-            continue
-        extra_seats[organization.pk] = extra_seats.get(organization.pk, 0) + 1
-        if seats_used(organization) + extra_seats[organization.pk] > organization.seat_limit:
-            row.outcome, row.message = "error", f"{organization.name} would exceed its {organization.seat_limit} seats."
-            continue
-        row.outcome = "ok"
-        resolved[row.line] = (email, organization, cohort)
+            resolved[row.line] = _resolve_invite_row(row, seen, extra_seats)
+        except _RowRefused as refused:
+            row.outcome, row.message = refused.outcome, refused.message
+        else:
+            row.outcome = "ok"
 
     if result.errors:
         return result
@@ -442,5 +462,3 @@ def invite_bulk_create(*, actor: User, data: bytes, request=None) -> BulkInviteR
             row.outcome, row.message = "created", "Invite sent."
             result.created += 1
     return result
-
-

@@ -11,7 +11,6 @@ from portal.services.audit import audit_record
 Action = AuditEvent.Action
 
 
-# --- Memberships ------------------------------------------------------------------------------------------------------
 def _require_owner_or_admin(actor: User, organization: Organization) -> None:
     if actor.is_programme_admin:
         return
@@ -72,5 +71,3 @@ def membership_remove(*, actor: User, membership: Membership, request=None) -> N
         membership.delete()
         user.is_active = False
         user.save(update_fields=["is_active"])
-
-

@@ -50,6 +50,21 @@ def organization_create(
     return organization
 
 
+def _check_limits(organization: Organization, changes: dict) -> None:
+    """A changed seat limit holds everyone in it (and at least one seat); a studio can run at least one job."""
+    if "seat_limit" in changes:
+        if organization.seat_limit < 1:
+            raise StudioError("A studio needs at least one seat.")
+        in_use = seats_used(organization)
+        if organization.seat_limit < in_use:
+            raise StudioError(
+                f"{organization.name} uses {in_use} seats (members and pending invites); the limit cannot go "
+                f"below that. Revoke invites or remove people first."
+            )
+    if "max_concurrent_jobs" in changes and organization.max_concurrent_jobs < 1:
+        raise StudioError("A studio must be able to run at least one job at a time.")
+
+
 def organization_update(
     *,
     actor: User,
@@ -82,17 +97,7 @@ def organization_update(
         changes = apply_changes(organization, given)
         if not changes:
             return organization
-        if "seat_limit" in changes:
-            if organization.seat_limit < 1:
-                raise StudioError("A studio needs at least one seat.")
-            in_use = seats_used(organization)
-            if organization.seat_limit < in_use:
-                raise StudioError(
-                    f"{organization.name} uses {in_use} seats (members and pending invites); the limit cannot go "
-                    f"below that. Revoke invites or remove people first."
-                )
-        if "max_concurrent_jobs" in changes and organization.max_concurrent_jobs < 1:
-            raise StudioError("A studio must be able to run at least one job at a time.")
+        _check_limits(organization, changes)
         organization.save(update_fields=[*changes, "updated_at"])
         audit_record(
             action=Action.STUDIO_UPDATED,
@@ -104,5 +109,3 @@ def organization_update(
         )
     return organization
 
-
-# --- Cohorts ----------------------------------------------------------------------------------------------------------
