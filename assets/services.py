@@ -219,74 +219,86 @@ _KIND_WORDS = {
 }
 
 
+class _VerifyRefused(Exception):
+    """The stored upload is not accepted; the message is the reason the partner reads."""
+
+
+def _check_arrived(asset: Asset, stored: int | None) -> None:
+    if stored is None:
+        raise _VerifyRefused("The upload did not arrive in storage. Please upload the file again.")
+    if stored != asset.size_bytes:
+        raise _VerifyRefused(
+            f"The upload is incomplete: {human_size(stored)} arrived of "
+            f"{human_size(asset.size_bytes)}. Please upload the file again."
+        )
+
+
+def _check_content(asset: Asset, found) -> None:
+    """The bytes are a kind the beta takes, and the kind the file's name promised (scripts and documents mix)."""
+    if found.kind is None or found.kind not in settings.ASSET_ALLOWED_KINDS:
+        raise _VerifyRefused(
+            f"The content of {asset.original_filename} is not something the beta takes ({found.label})."
+        )
+    text_kinds = {"script", "document"}
+    if found.kind != asset.kind and not {found.kind, asset.kind} <= text_kinds:
+        raise _VerifyRefused(
+            f"{asset.original_filename} is named like {_KIND_WORDS[asset.kind]}, but its content is "
+            f"something else ({found.label})."
+        )
+
+
+def _probe_media(local: Path, kind: str):
+    """Duration, size, rate and codecs of a video, sound or image (its pixel count checked); None for others."""
+    from assets.media import MediaError, check_image_pixels, probe
+
+    if kind not in ("video", "audio", "image"):
+        return None
+    try:
+        info = probe(local)
+        if kind == "image":
+            info.width, info.height = check_image_pixels(local, max_pixels=settings.ASSET_MAX_IMAGE_PIXELS, probed=info)
+    except MediaError as exc:
+        raise _VerifyRefused(str(exc)) from exc
+    return info
+
+
+def _mark_ready(asset: Asset, found, sha256: str, info) -> None:
+    asset.kind = found.kind
+    asset.content_type = found.content_type
+    asset.content_label = found.label
+    asset.sha256 = sha256
+    if info is not None:
+        _set_media_facts(asset, info)
+    asset.status = Asset.Status.READY
+    asset.ready_at = timezone.now()
+    asset.previews = Asset.Previews.PENDING if found.kind in ("video", "image") else Asset.Previews.NONE
+    asset.save()
+
+
 def asset_verify(*, asset_id: int) -> Asset | None:
     """In a worker: size, type by content, SHA-256 from the stored bytes, media probe; then the previews."""
     from assets.detect import detect
-    from assets.media import MediaError, check_image_pixels, probe
 
     asset = Asset.objects.select_related("organization").filter(pk=asset_id).first()
     if asset is None or asset.status != Asset.Status.VERIFYING:
         return asset  # deleted meanwhile, or already verified by an earlier delivery
     store = get_store()
-    stored = store.size(asset.storage_key)
-    if stored is None:
-        _reject(asset, "The upload did not arrive in storage. Please upload the file again.")
-        return asset
-    if stored != asset.size_bytes:
-        _reject(
-            asset,
-            f"The upload is incomplete: {human_size(stored)} arrived of "
-            f"{human_size(asset.size_bytes)}. Please upload the file again.",
-        )
-        return asset
-    with tempfile.TemporaryDirectory(prefix="gl-verify-") as tmp:
-        local = Path(tmp) / "original"
-        digest = hashlib.sha256()
-        copy_to_file(store, asset.storage_key, local, on_chunk=digest.update)
-        found = detect(local, filename=asset.original_filename)
-        if found.kind is None or found.kind not in settings.ASSET_ALLOWED_KINDS:
-            _reject(
-                asset,
-                f"The content of {asset.original_filename} is not something the beta takes ({found.label}).",
-            )
-            return asset
-        text_kinds = {"script", "document"}
-        if found.kind != asset.kind and not {found.kind, asset.kind} <= text_kinds:
-            _reject(
-                asset,
-                f"{asset.original_filename} is named like {_KIND_WORDS[asset.kind]}, but its content is "
-                f"something else ({found.label}).",
-            )
-            return asset
-        info = None
-        if found.kind in ("video", "audio", "image"):
-            try:
-                info = probe(local)
-                if found.kind == "image":
-                    info.width, info.height = check_image_pixels(
-                        local, max_pixels=settings.ASSET_MAX_IMAGE_PIXELS, probed=info
-                    )
-            except MediaError as exc:
-                _reject(asset, str(exc))
-                return asset
-        asset.kind = found.kind
-        asset.content_type = found.content_type
-        asset.content_label = found.label
-        asset.sha256 = digest.hexdigest()
-        if info is not None:
-            asset.duration_seconds = info.duration
-            asset.width, asset.height, asset.fps = info.width, info.height, info.fps
-            asset.video_codec, asset.audio_codec = info.video_codec[:60], info.audio_codec[:60]
-        asset.status = Asset.Status.READY
-        asset.ready_at = timezone.now()
-        asset.previews = Asset.Previews.PENDING if found.kind in ("video", "image") else Asset.Previews.NONE
-        asset.save()
-        publish("asset.ready", organization_id=asset.organization_id, data=_event_data(asset))
-        if asset.previews == Asset.Previews.PENDING:
-            _make_renditions(asset, local)
-            asset.refresh_from_db()
+    try:
+        _check_arrived(asset, store.size(asset.storage_key))
+        with tempfile.TemporaryDirectory(prefix="gl-verify-") as tmp:
+            local = Path(tmp) / "original"
+            digest = hashlib.sha256()
+            copy_to_file(store, asset.storage_key, local, on_chunk=digest.update)
+            found = detect(local, filename=asset.original_filename)
+            _check_content(asset, found)
+            _mark_ready(asset, found, digest.hexdigest(), _probe_media(local, found.kind))
+            publish("asset.ready", organization_id=asset.organization_id, data=_event_data(asset))
+            if asset.previews == Asset.Previews.PENDING:
+                _make_renditions(asset, local)
+                asset.refresh_from_db()
+    except _VerifyRefused as exc:
+        _reject(asset, str(exc))
     return asset
-
 
 RENDITIONS = {
     "image": [(Rendition.Kind.THUMBNAIL, "make_thumbnail")],
@@ -561,6 +573,23 @@ def studios_purge_expired(*, now=None) -> list[DeletionReceipt]:
 
 
 # --- Outputs made by tools --------------------------------------------------------------------------------------------
+def _copy_media_facts(asset: Asset, path: Path) -> None:
+    """Duration, size, rate and codecs from a probe of the file; left empty when it cannot be probed."""
+    from assets.media import MediaError, probe
+
+    try:
+        info = probe(path)
+    except MediaError:
+        return
+    _set_media_facts(asset, info)
+
+
+def _set_media_facts(asset: Asset, info) -> None:
+    asset.duration_seconds = info.duration
+    asset.width, asset.height, asset.fps = info.width, info.height, info.fps
+    asset.video_codec, asset.audio_codec = info.video_codec[:60], info.audio_codec[:60]
+
+
 def asset_create_from_file(
     *,
     organization: Organization,
@@ -577,12 +606,8 @@ def asset_create_from_file(
 
     The provenance sidecar, when given, is stored next to the original as `provenance.json`.
     """
-    from assets.media import MediaError, probe
+    from assets.provenance import sha256_file
 
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1024 * 1024), b""):
-            digest.update(chunk)
     asset = Asset(
         organization=organization,
         uploaded_by=created_by,
@@ -591,7 +616,7 @@ def asset_create_from_file(
         declared_content_type=content_type,
         content_type=content_type,
         size_bytes=path.stat().st_size,
-        sha256=digest.hexdigest(),
+        sha256=sha256_file(path),
         origin="output",
         part_size=0,
         status=Asset.Status.READY,
@@ -600,18 +625,7 @@ def asset_create_from_file(
     )
     asset.storage_key = keys.original_key(asset)
     if kind in ("video", "audio", "image"):
-        try:
-            info = probe(path)
-        except MediaError:
-            info = None
-        if info is not None:
-            asset.duration_seconds, asset.width, asset.height, asset.fps = (
-                info.duration,
-                info.width,
-                info.height,
-                info.fps,
-            )
-            asset.video_codec, asset.audio_codec = info.video_codec[:60], info.audio_codec[:60]
+        _copy_media_facts(asset, path)
     store = get_store()
     store.put_file(path, asset.storage_key, content_type, kms_key_id=organization.kms_key_id)
     if sidecar is not None:
