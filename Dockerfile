@@ -60,13 +60,6 @@ EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
     CMD ["python", "-c", "import sys, urllib.request; req = urllib.request.Request('http://localhost:8000/healthz', headers={'X-Forwarded-Proto': 'https'}); sys.exit(0 if urllib.request.urlopen(req, timeout=4).status == 200 else 1)"]
 
-# --timeout: a sync worker silent this long on one request is killed and restarted (gunicorn's default is 30 s,
-# which cut off large XLSX exports mid-file). 120 s covers the slowest request the web tier serves: an XLSX export
-# built in the request (about 6,400 rows/s, docs/benchmarks.md: 100,000 rows in 16 s). Anything longer belongs in
-# a Celery worker, like the results report. --graceful-timeout: time to finish requests in flight on a restart.
-CMD ["gunicorn", "config.wsgi:application", \
-     "--bind", "0.0.0.0:8000", \
-     "--timeout", "120", \
-     "--graceful-timeout", "30", \
-     "--access-logfile", "-", \
-     "--error-logfile", "-"]
+# gunicorn's settings (bind, workers, --timeout 120 s for the slowest request, graceful timeout, and the hooks that
+# keep Prometheus multiprocess metrics right) live in config/gunicorn.py.
+CMD ["gunicorn", "-c", "config/gunicorn.py", "config.wsgi:application"]

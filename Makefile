@@ -27,10 +27,12 @@ install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
 
 # Debian packages some features need, installed when we can (root with apt); otherwise the features say what is missing.
-# Runtime: libomp5 + libvulkan1 (Real-ESRGAN upscaling), Pango (PDF reports). Tests add Chromium (browser tests) and
+# Runtime: libomp5 + libvulkan1 (Real-ESRGAN upscaling), Pango (PDF reports). Tests add Chromium (browser tests),
+# prometheus (promtool checks the alert rules), kubernetes-client (kubectl kustomize builds the overlays) and
 # espeak-ng (speech for the transcription tests).
 RUNTIME_DEBS := libomp5 libvulkan1 libpango-1.0-0 libpangoft2-1.0-0 fonts-noto-cjk
-TEST_DEBS := $(RUNTIME_DEBS) chromium espeak-ng
+# kubernetes-client only where no kubectl is installed yet (a kubectl from another source owns /usr/bin/kubectl).
+TEST_DEBS := $(RUNTIME_DEBS) chromium espeak-ng prometheus $(if $(shell command -v kubectl),,kubernetes-client)
 
 define apt_install
 	@missing=""; for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \

@@ -19,6 +19,7 @@ from media.renditions import (
     make_proxy,
     make_thumbnail,
 )
+from media.timecode import rate_fraction as exact_frame_rate
 from media.timecode import timecode
 
 __all__ = [
@@ -30,6 +31,7 @@ __all__ = [
     "MediaError",
     "MediaInfo",
     "check_image_pixels",
+    "exact_frame_rate",
     "ffmpeg_exe",
     "make_contact_sheet",
     "make_poster",

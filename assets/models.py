@@ -52,6 +52,9 @@ class Asset(TimeStamped):
     width = models.PositiveIntegerField(null=True, blank=True)
     height = models.PositiveIntegerField(null=True, blank=True)
     fps = models.FloatField(null=True, blank=True)
+    timecode_start = models.CharField(
+        max_length=11, blank=True, help_text="Source timecode of the first frame, from the probe (';': drop-frame)."
+    )
     video_codec = models.CharField(max_length=60, blank=True)
     audio_codec = models.CharField(max_length=60, blank=True)
     storage_key = models.CharField(max_length=500, blank=True)
@@ -63,6 +66,8 @@ class Asset(TimeStamped):
     upload_id = models.CharField(max_length=1024, blank=True)
     part_size = models.PositiveBigIntegerField(default=0)
     uploaded_at = models.DateTimeField(null=True, blank=True)
+    #: while verifying: when verification was last queued, or last showed signs of life (the sweeper's lease)
+    verify_heartbeat_at = models.DateTimeField(null=True, blank=True)
     ready_at = models.DateTimeField(null=True, blank=True)
     deleted_at = models.DateTimeField(null=True, blank=True)
 

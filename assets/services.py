@@ -7,11 +7,15 @@ import logging
 import math
 import shutil
 import tempfile
+import time
+import uuid
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from assets import keys
@@ -20,6 +24,7 @@ from assets.models import Asset, DeletionReceipt, Rendition
 from assets.selectors import part_count, storage_used
 from assets.storage import StoredPart, copy_to_file, get_store, hash_key
 from assets.templatetags.asset_tags import display_filename, human_size
+from ops import metrics
 from portal.cohorts import cohort_window
 from portal.errors import PermissionDeniedError
 from portal.events import publish
@@ -31,6 +36,7 @@ Action = AuditEvent.Action
 MAX_PARTS = 10_000
 MIN_PART_SIZE = 5 * 1024**2
 MAX_URL_BATCH = 100
+VERIFY_DEFERRED_MESSAGE = "Received; checking will start shortly."
 
 
 # --- Helpers ----------------------------------------------------------------------------------------------------------
@@ -146,9 +152,18 @@ def asset_upload_write_part(*, asset: Asset, part_number: int, stream, length: i
 
 
 def asset_upload_complete(*, actor: User, asset: Asset, request=None) -> Asset:
-    """Join the stored parts, then verify in a worker. Missing parts must be sent first."""
+    """Join the stored parts, then verify in a worker. Missing parts must be sent first.
+
+    Idempotent: completing an upload already completed returns its state (verifying, ready or rejected) and does
+    nothing else. The join is committed before verification is queued; when the broker cannot be reached the upload
+    stays `verifying` and the verify sweep (`assets_verify_resend`) queues it once the broker is back. The returned
+    asset's `verify_queued` says whether verification was queued now (False: the broker was down; None: nothing to do).
+    """
     with transaction.atomic():
         asset = Asset.objects.select_for_update().select_related("organization").get(pk=asset.pk)
+        if asset.status != Asset.Status.UPLOADING and asset.uploaded_at is not None:
+            asset.verify_queued = None
+            return asset  # completed before (a retried request): its state, unchanged
         _uploading(asset)
         store = get_store()
         parts = sorted(store.multipart_list_parts(asset.storage_key, asset.upload_id), key=lambda p: p.part_number)
@@ -159,9 +174,9 @@ def asset_upload_complete(*, actor: User, asset: Asset, request=None) -> Asset:
             raise UploadStateError(f"Part {missing[0] if missing else 1} has not arrived yet; resume the upload.")
         store.multipart_complete(asset.storage_key, asset.upload_id, parts)
         asset.status = Asset.Status.VERIFYING
-        asset.uploaded_at = timezone.now()
+        asset.uploaded_at = asset.verify_heartbeat_at = timezone.now()
         asset.upload_id = ""
-        asset.save(update_fields=["status", "uploaded_at", "upload_id", "updated_at"])
+        asset.save(update_fields=["status", "uploaded_at", "verify_heartbeat_at", "upload_id", "updated_at"])
         audit_record(
             action=Action.ASSET_UPLOADED,
             actor=actor,
@@ -171,14 +186,45 @@ def asset_upload_complete(*, actor: User, asset: Asset, request=None) -> Asset:
             detail={"size": asset.size_bytes, "kind": asset.kind},
         )
         asset_id = asset.pk
-        transaction.on_commit(lambda: _enqueue_verify(asset_id))
+        asset.verify_queued = None
+
+        def enqueue():
+            asset.verify_queued = _enqueue_verify(asset_id)
+
+        transaction.on_commit(enqueue)
     return asset
 
 
-def _enqueue_verify(asset_id: int) -> None:
+def _enqueue_verify(asset_id: int) -> bool:
+    """Queue the verification; False (logged, not raised) when the broker cannot be reached: the sweep retries."""
+    from kombu.exceptions import OperationalError
+
     from assets.tasks import verify_asset
 
-    verify_asset.apply_async(args=(asset_id,), queue="cpu")
+    try:
+        verify_asset.apply_async(args=(asset_id,), queue="cpu")
+    except (OperationalError, OSError):
+        logger.warning("verification not queued: broker unreachable; the verify sweep will queue it",
+                       extra={"asset": asset_id})
+        return False
+    return True
+
+
+def assets_verify_resend(*, now=None) -> int:
+    """Sweep (the outbox idea): queue verification again for uploads stuck in `verifying` with no sign of life for
+    ASSET_VERIFY_LEASE_SECONDS (queued while the broker was down, lost with Redis, or their worker died)."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(seconds=settings.ASSET_VERIFY_LEASE_SECONDS)
+    stuck = Asset.objects.filter(status=Asset.Status.VERIFYING).filter(
+        Q(verify_heartbeat_at__lt=cutoff) | Q(verify_heartbeat_at__isnull=True)
+    )
+    queued = 0
+    for asset_id in list(stuck.values_list("pk", flat=True)):
+        if not _enqueue_verify(asset_id):
+            break  # the broker is still down: the next sweep tries again
+        Asset.objects.filter(pk=asset_id, status=Asset.Status.VERIFYING).update(verify_heartbeat_at=now)
+        queued += 1
+    return queued
 
 
 def asset_upload_abort(*, actor: User, asset: Asset, request=None) -> Asset:
@@ -199,6 +245,7 @@ def _reject(asset: Asset, reason: str) -> None:
     asset.rejection_reason = reason
     asset.previews = Asset.Previews.NONE
     asset.save(update_fields=["status", "rejection_reason", "previews", "updated_at"])
+    metrics.upload_verified(asset)
     audit_record(action=Action.ASSET_REJECTED, organization=asset.organization, target=asset, detail={"reason": reason})
     publish("asset.rejected", organization_id=asset.organization_id, data=_event_data(asset, reason=reason))
 
@@ -262,7 +309,8 @@ def _probe_media(local: Path, kind: str):
     return info
 
 
-def _mark_ready(asset: Asset, found, sha256: str, info) -> None:
+def _set_verified(asset: Asset, found, sha256: str, info) -> None:
+    """The checked facts onto the (unsaved) asset: kind and type by content, hash, media facts; ready."""
     asset.kind = found.kind
     asset.content_type = found.content_type
     asset.content_label = found.label
@@ -272,33 +320,74 @@ def _mark_ready(asset: Asset, found, sha256: str, info) -> None:
     asset.status = Asset.Status.READY
     asset.ready_at = timezone.now()
     asset.previews = Asset.Previews.PENDING if found.kind in ("video", "image") else Asset.Previews.NONE
-    asset.save()
+
+
+def _save_verified(asset: Asset) -> bool:
+    """Save the ready asset and say so, unless another delivery of the verification decided first (False)."""
+    with transaction.atomic():
+        if not Asset.objects.select_for_update().filter(pk=asset.pk, status=Asset.Status.VERIFYING).exists():
+            return False
+        asset.save()
+        metrics.upload_verified(asset)
+        publish("asset.ready", organization_id=asset.organization_id, data=_event_data(asset))
+    return True
 
 
 def asset_verify(*, asset_id: int) -> Asset | None:
-    """In a worker: size, type by content, SHA-256 from the stored bytes, media probe; then the previews."""
+    """In a worker: size, type by content, SHA-256 from the stored bytes, media probe; then the previews.
+
+    Safe to run twice (a re-queued verification, a duplicate message): it beats `verify_heartbeat_at` while it reads
+    the bytes, so the sweep leaves it alone, and only the first to finish changes the asset's state.
+    """
     from assets.detect import detect
 
     asset = Asset.objects.select_related("organization").filter(pk=asset_id).first()
     if asset is None or asset.status != Asset.Status.VERIFYING:
         return asset  # deleted meanwhile, or already verified by an earlier delivery
+    beat = _VerifyBeat(asset.pk)
+    beat()
     store = get_store()
     try:
         _check_arrived(asset, store.size(asset.storage_key))
         with tempfile.TemporaryDirectory(prefix="gl-verify-") as tmp:
             local = Path(tmp) / "original"
             digest = hashlib.sha256()
-            copy_to_file(store, asset.storage_key, local, on_chunk=digest.update)
+            copy_to_file(store, asset.storage_key, local, on_chunk=lambda chunk: (digest.update(chunk), beat()))
             found = detect(local, filename=asset.original_filename)
             _check_content(asset, found)
-            _mark_ready(asset, found, digest.hexdigest(), _probe_media(local, found.kind))
-            publish("asset.ready", organization_id=asset.organization_id, data=_event_data(asset))
+            _set_verified(asset, found, digest.hexdigest(), _probe_media(local, found.kind))
+            if not _save_verified(asset):
+                return asset  # another delivery finished first
             if asset.previews == Asset.Previews.PENDING:
                 _make_renditions(asset, local)
                 asset.refresh_from_db()
     except _VerifyRefused as exc:
-        _reject(asset, str(exc))
+        _reject_verifying(asset, str(exc))
     return asset
+
+
+class _VerifyBeat:
+    """Marks a verification alive (at most every 10 s) so the verify sweep does not queue it again meanwhile."""
+
+    def __init__(self, asset_id: int):
+        self.asset_id = asset_id
+        self.last = 0.0
+
+    def __call__(self) -> None:
+        now = time.monotonic()
+        if now - self.last >= 10:
+            self.last = now
+            Asset.objects.filter(pk=self.asset_id, status=Asset.Status.VERIFYING).update(
+                verify_heartbeat_at=timezone.now()
+            )
+
+
+def _reject_verifying(asset: Asset, reason: str) -> None:
+    """Reject, unless another delivery of the verification has already decided."""
+    with transaction.atomic():
+        if Asset.objects.select_for_update().filter(pk=asset.pk, status=Asset.Status.VERIFYING).exists():
+            _reject(asset, reason)
+
 
 RENDITIONS = {
     "image": [(Rendition.Kind.THUMBNAIL, "make_thumbnail")],
@@ -587,6 +676,7 @@ def _copy_media_facts(asset: Asset, path: Path) -> None:
 def _set_media_facts(asset: Asset, info) -> None:
     asset.duration_seconds = info.duration
     asset.width, asset.height, asset.fps = info.width, info.height, info.fps
+    asset.timecode_start = info.timecode or ""
     asset.video_codec, asset.audio_codec = info.video_codec[:60], info.audio_codec[:60]
 
 
@@ -601,28 +691,32 @@ def asset_create_from_file(
     sidecar: Path | None = None,
     make_previews: bool = True,
     web_ready: bool = False,
+    asset_uuid: uuid.UUID | None = None,
+    link: Callable[[Asset], None] | None = None,
 ) -> Asset:
     """Store a file a tool made as an asset of the studio (verified here: the portal made it), with previews.
 
     The provenance sidecar, when given, is stored next to the original as `provenance.json`.
+    With `asset_uuid` (deterministic per job and output) this is create-or-replace: the bytes go to the same keys
+    and the same row is updated, so storing again after a dead attempt leaves one asset, not two. `link(asset)` runs
+    in the transaction that saves the row (a job links its output there), so no output row exists unlinked.
     """
     from assets.provenance import sha256_file
 
-    asset = Asset(
-        organization=organization,
-        uploaded_by=created_by,
-        kind=kind,
-        original_filename=display_filename(filename),
-        declared_content_type=content_type,
-        content_type=content_type,
-        size_bytes=path.stat().st_size,
-        sha256=sha256_file(path),
-        origin="output",
-        part_size=0,
-        status=Asset.Status.READY,
-        ready_at=timezone.now(),
-        previews=Asset.Previews.PENDING if make_previews and kind in ("video", "image") else Asset.Previews.NONE,
-    )
+    asset = Asset.objects.filter(uuid=asset_uuid).first() if asset_uuid else None
+    if asset is None:
+        asset = Asset(organization=organization, uuid=asset_uuid or uuid.uuid4())
+    asset.uploaded_by = created_by
+    asset.kind = kind
+    asset.original_filename = display_filename(filename)
+    asset.declared_content_type = asset.content_type = content_type
+    asset.size_bytes = path.stat().st_size
+    asset.sha256 = sha256_file(path)
+    asset.origin = "output"
+    asset.part_size = 0
+    asset.status = Asset.Status.READY
+    asset.ready_at = timezone.now()
+    asset.previews = Asset.Previews.PENDING if make_previews and kind in ("video", "image") else Asset.Previews.NONE
     asset.storage_key = keys.original_key(asset)
     if kind in ("video", "audio", "image"):
         _copy_media_facts(asset, path)
@@ -630,8 +724,26 @@ def asset_create_from_file(
     store.put_file(path, asset.storage_key, content_type, kms_key_id=organization.kms_key_id)
     if sidecar is not None:
         store.put_file(sidecar, keys.provenance_key(asset), "application/json", kms_key_id=organization.kms_key_id)
-    asset.save()
+    with transaction.atomic():
+        asset.save()
+        if link is not None:
+            link(asset)
     if asset.previews == Asset.Previews.PENDING:
         _make_renditions(asset, path, web_ready=web_ready)
         asset.refresh_from_db()
     return asset
+
+
+def outputs_purge(*, queryset) -> int:
+    """Delete the tool outputs of `queryset` with their bytes (a tombstone row stays), each under its row lock with
+    the queryset's conditions checked again. The caller (beta's sweep) says which outputs are orphans."""
+    removed = 0
+    for asset_id in list(queryset.exclude(status=Asset.Status.DELETED).values_list("pk", flat=True)):
+        with transaction.atomic():
+            # `of`: lock the asset row only (PostgreSQL refuses FOR UPDATE on the nullable side of an outer join).
+            locked = queryset.select_for_update(of=("self",)).filter(pk=asset_id).first()
+            if locked is None or locked.status == Asset.Status.DELETED:
+                continue
+            _purge(Asset.objects.filter(pk=locked.pk), keys.asset_prefix(locked), get_store())
+            removed += 1
+    return removed

@@ -21,3 +21,8 @@ def abort_abandoned_uploads() -> None:
 @shared_task(ignore_result=True)
 def purge_expired_studios() -> None:
     services.studios_purge_expired()
+
+
+@shared_task(ignore_result=True)
+def resend_stuck_verifications() -> None:
+    services.assets_verify_resend()

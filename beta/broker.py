@@ -1,6 +1,9 @@
 """What the Redis broker holds: the ids of tasks waiting in queues or delivered but not yet acknowledged.
 
 The sweeper compares these with the jobs the database says were sent, to find jobs the broker lost.
+Only the queues themselves are trusted for running jobs: kombu's `unacked` hash keeps the messages of a worker that
+lost its connection (and persists them across a Redis restart) until the visibility timeout, hours later, so a task id
+there says nothing about whether any worker still has it. A running job's own heartbeat says that (see `jobs_sweep`).
 """
 
 import json
@@ -31,7 +34,8 @@ def _task_id(raw: bytes) -> str | None:
     return (message.get("headers") or {}).get("id") if isinstance(message, dict) else None
 
 
-def task_ids_in_broker(queues=None) -> set[str]:
+def task_ids_in_broker(queues=None, *, unacked: bool = True) -> set[str]:
+    """Task ids waiting in the queues, and (with `unacked`) those delivered to a worker and not yet acknowledged."""
     queues = queues or settings.CELERY_QUEUE_NAMES
     found: set[str] = set()
     with _client() as client:
@@ -43,7 +47,18 @@ def task_ids_in_broker(queues=None) -> set[str]:
             for raw in client.lrange(key, 0, -1):
                 if task_id := _task_id(raw):
                     found.add(task_id)
-        for raw in client.hvals("unacked"):
+        for raw in client.hvals("unacked") if unacked else ():
             if task_id := _task_id(raw):
                 found.add(task_id)
     return found
+
+
+def queue_lengths(queues=None) -> dict[str, int]:
+    """Messages waiting in each queue (priority sub-lists included), for metrics and autoscaling checks."""
+    queues = queues or settings.CELERY_QUEUE_NAMES
+    lengths: dict[str, int] = {}
+    with _client() as client:
+        for queue in queues:
+            keys = [queue, *client.scan_iter(match=f"{queue}{PRIORITY_SEPARATOR}*")]
+            lengths[queue] = sum(client.llen(key) for key in keys)
+    return lengths

@@ -9,6 +9,7 @@ The sweeper re-sends what the broker lost and takes back jobs whose worker died.
 from __future__ import annotations
 
 import logging
+import os
 import socket
 import tempfile
 import threading
@@ -34,6 +35,7 @@ from beta.models import Job, JobInput, JobOutput, ToolSwitch, WorkerHeartbeat
 from beta.results import cache as results_cache
 from beta.tool_settings import ToolSettings, render_template
 from beta.tools.base import JobCanceled, ToolContext, ToolError, ToolInput
+from ops import metrics as ops_metrics
 from portal.cohorts import cohort_window
 from portal.errors import PermissionDeniedError
 from portal.events import publish
@@ -275,7 +277,8 @@ def job_claim(*, job_id: int, hostname: str, task_id: str = "") -> Job | object 
     """Take the job under a row lock. None: nothing to do. LATER: another worker holds it (try again later).
 
     A job parked on an external service (see `_job_park`) is taken by its current poll task without counting a
-    delivery or an attempt: waiting is not a worker dying. A delivery of an older poll task does nothing.
+    delivery or an attempt: waiting is not a worker dying. Only the job's current task id claims it: a message the
+    sweeper has replaced (or an older poll task) does nothing when it is delivered, however late.
     """
     with transaction.atomic():
         job = Job.objects.select_for_update().filter(pk=job_id).first()
@@ -286,8 +289,8 @@ def job_claim(*, job_id: int, hostname: str, task_id: str = "") -> Job | object 
             _finish(job, Status.CANCELED, stage="Canceled")
             return None
         parked = _parked(job)
-        if parked and task_id and task_id != job.celery_task_id:
-            return None
+        if task_id and job.celery_task_id and task_id != job.celery_task_id:
+            return None  # an older message of this job (re-sent since by the sweeper, or a finished poll)
         if job.status == Status.RUNNING and not parked:
             timeout = timedelta(seconds=settings.JOB_HEARTBEAT_TIMEOUT)
             if job.heartbeat_at and now - job.heartbeat_at < timeout:
@@ -330,6 +333,7 @@ def _finish(job: Job, status: str, *, error: str = "", stage: str = "") -> None:
         job.compute_seconds = (now - job.started_at).total_seconds()
     _log(job, f"{Status(status).label}{': ' + error if error else ''}")
     job.save()
+    ops_metrics.job_finished(job)
     publish(f"job.{status}", organization_id=job.organization_id, data=_event_data(job, status, error=error))
     job_id = job.pk
     transaction.on_commit(jobs_dispatch)
@@ -359,18 +363,28 @@ def _email_finished(job_id: int) -> None:
     send_mail(f"{name}: job {job.pk} {outcome}", body, None, [job.submitted_by.email], fail_silently=True)
 
 
-class _Heartbeat(threading.Thread):
-    """Marks the job alive while the tool works, even through long silent steps."""
+class LeaseLost(Exception):
+    """Another worker has taken the job over (this one was silent past its lease): stop, write nothing more."""
 
-    def __init__(self, job_id: int):
+
+class _Heartbeat(threading.Thread):
+    """Marks the job alive while the tool works, even through long silent steps; only while this worker owns it."""
+
+    def __init__(self, job_id: int, hostname: str):
         super().__init__(daemon=True)
         self.job_id = job_id
+        self.hostname = hostname
         self.stopped = threading.Event()
+        self.lost = threading.Event()
 
     def run(self):
         try:
             while not self.stopped.wait(settings.JOB_HEARTBEAT_SECONDS):
-                Job.objects.filter(pk=self.job_id, status=Status.RUNNING).update(heartbeat_at=timezone.now())
+                if not Job.objects.filter(pk=self.job_id, status=Status.RUNNING, worker=self.hostname).update(
+                    heartbeat_at=timezone.now()
+                ):
+                    self.lost.set()
+                    return
         finally:
             connection.close()
 
@@ -383,8 +397,9 @@ class _Heartbeat(threading.Thread):
 class _Progress:
     """The callback a tool reports through: throttled writes, and a cooperative cancel check."""
 
-    def __init__(self, job: Job):
+    def __init__(self, job: Job, heartbeat: _Heartbeat | None = None):
         self.job = job
+        self.heartbeat = heartbeat
         self.last_write = 0.0
         self.last_cancel_check = 0.0
         self.lines: list[str] = []
@@ -393,6 +408,8 @@ class _Progress:
         now = time.monotonic()
         if log:
             self.lines.append(f"{timezone.now():%H:%M:%S} {log}")
+        if self.heartbeat is not None and self.heartbeat.lost.is_set():
+            raise LeaseLost
         if now - self.last_cancel_check >= CANCEL_CHECK_INTERVAL:
             self.last_cancel_check = now
             if Job.objects.filter(pk=self.job.pk, cancel_requested=True).exists():
@@ -420,7 +437,9 @@ class _Progress:
             self.job.refresh_from_db(fields=["log"])
             updates["log"] = (self.job.log + "\n".join(self.lines) + "\n")[-200_000:]
             self.lines = []
-        Job.objects.filter(pk=self.job.pk, status=Status.RUNNING).update(**updates)
+        mine = Job.objects.filter(pk=self.job.pk, status=Status.RUNNING, worker=self.job.worker)
+        if not mine.update(**updates) and Job.objects.filter(pk=self.job.pk, status=Status.RUNNING).exists():
+            raise LeaseLost  # running, but under another worker: it was taken over
 
 
 def _inputs(job: Job, tool, work: Path) -> list[ToolInput]:
@@ -449,7 +468,28 @@ def _inputs(job: Job, tool, work: Path) -> list[ToolInput]:
     return inputs
 
 
-def _store_outputs(job: Job, tool, result, inputs: list[ToolInput]) -> None:
+def _output_names(outputs) -> list[str]:
+    """Each output's name within the job: its filename, with a suffix when a run names two files alike."""
+    names: list[str] = []
+    for output in outputs:
+        base = (output.filename or output.path.name)[:240]
+        name, n = base, 1
+        while name in names:
+            n += 1
+            name = f"{base}~{n}"
+        names.append(name)
+    return names
+
+
+def output_asset_uuid(job: Job, name: str) -> uuid.UUID:
+    """The same asset identity (and so the same storage keys) for an output each time a job stores it."""
+    return uuid.uuid5(uuid.NAMESPACE_URL, f"greenlight:{job.organization.uuid}:job:{job.pk}:output:{name}")
+
+
+def _store_outputs(job: Job, tool, result, inputs: list[ToolInput], hostname: str) -> None:
+    """Idempotent per job: each output goes to keys fixed by (job, output name) and its asset row is created or
+    replaced and linked to the job in one transaction, while this worker still holds the job. A retry after a dead
+    attempt replaces what that attempt stored; outputs of an earlier attempt the retry did not make are removed."""
     from assets.provenance import RunRecord, sign_output
 
     record = RunRecord(
@@ -457,17 +497,72 @@ def _store_outputs(job: Job, tool, result, inputs: list[ToolInput]) -> None:
         parameters=job.parameters, organization=str(job.organization.uuid), job_id=str(job.pk),
         created_at=timezone.now(),
     )
-    for output in result.outputs:
+    names = _output_names(result.outputs)
+    for name, output in zip(names, result.outputs, strict=True):
         provenance = sign_output(output.path, record)
-        asset = asset_create_from_file(
+
+        def link(asset, output=output, name=name, provenance=provenance):
+            _require_lease(job.pk, hostname)
+            JobOutput.objects.update_or_create(job=job, name=name, defaults={
+                "asset": asset, "role": output.role, "label": output.label[:200],
+                "provenance_embedded": provenance.embedded, "provenance_key": keys.provenance_key(asset),
+            })
+
+        asset_create_from_file(
             organization=job.organization, created_by=job.submitted_by, path=output.path, kind=output.kind,
             filename=output.filename or output.path.name, content_type=output.content_type,
             sidecar=provenance.sidecar_path, make_previews=output.kind in ("video", "image"),
-            web_ready=output.web_ready,
+            web_ready=output.web_ready, asset_uuid=output_asset_uuid(job, name), link=link,
         )
-        JobOutput.objects.create(job=job, asset=asset, role=output.role, label=output.label[:200],
-                                 provenance_embedded=provenance.embedded,
-                                 provenance_key=keys.provenance_key(asset))
+        _pause_for_drill(job, name)
+    _outputs_remove_stale(job, names)
+
+
+def _require_lease(job_id: int, hostname: str) -> Job:
+    """Lock the job row; LeaseLost unless this worker still runs it (a take-over makes the old worker write nothing)."""
+    locked = Job.objects.select_for_update().get(pk=job_id)
+    if locked.status != Status.RUNNING or (hostname and locked.worker != hostname):
+        raise LeaseLost
+    return locked
+
+
+def _outputs_remove_stale(job: Job, names: list[str]) -> None:
+    """Outputs a dead attempt stored that this run did not make again: unlinked, then removed with their bytes."""
+    from assets.services import outputs_purge
+
+    stale = list(JobOutput.objects.filter(job=job).exclude(name__in=names).values_list("asset_id", flat=True))
+    if stale:
+        JobOutput.objects.filter(job=job, asset_id__in=stale).delete()
+        outputs_purge(queryset=Asset.objects.filter(pk__in=stale, output_of__isnull=True))
+
+
+def job_outputs_purge_orphans(*, now=None) -> int:
+    """Sweep: tool outputs linked to no job and older than the lease are removed (bytes too); none counts against
+    the quota or shows in the library. Outputs are linked as they are saved, so these come only from deleted jobs
+    or from versions before that rule."""
+    from assets.services import outputs_purge
+
+    cutoff = (now or timezone.now()) - timedelta(seconds=settings.JOB_HEARTBEAT_TIMEOUT)
+    return outputs_purge(queryset=Asset.objects.filter(origin="output", output_of__isnull=True, created_at__lt=cutoff))
+
+
+#: a drill hook (diagnostic deployments only): the storing stage touches this file and waits while it exists
+STORING_PAUSE_ENV = "GREENLIGHT_DRILL_PAUSE_STORING"
+
+
+def _pause_for_drill(job: Job, name: str) -> None:
+    """With ENABLE_DIAGNOSTIC_TOOLS and the drill variable set to a folder, wait in the storing stage (an output
+    stored, the job not finished) while `<folder>/job-<id>.pause` exists, so a test can kill the worker right there.
+    The worker process announces itself in `<folder>/job-<id>.storing` (its pid and the output's name)."""
+    folder = os.environ.get(STORING_PAUSE_ENV)
+    if not (settings.ENABLE_DIAGNOSTIC_TOOLS and folder):
+        return
+    flag = Path(folder) / f"job-{job.pk}.pause"
+    if flag.exists():
+        (Path(folder) / f"job-{job.pk}.storing").write_text(f"{os.getpid()} {name}\n", encoding="utf-8")
+    deadline = time.monotonic() + 120
+    while flag.exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
 
 
 def job_execute(*, job_id: int, hostname: str = "", retry=None, task_id: str = "") -> str:
@@ -490,10 +585,10 @@ def job_execute(*, job_id: int, hostname: str = "", retry=None, task_id: str = "
             _finish(Job.objects.select_for_update().get(pk=job.pk), Status.FAILED,
                     error="This tool is no longer in the catalogue.")
         return "failed"
-    heartbeat = _Heartbeat(job.pk)
+    heartbeat = _Heartbeat(job.pk, hostname)
     if not connection.in_atomic_block:  # inside a transaction nobody else can see the job: no heartbeat needed
         heartbeat.start()
-    progress = _Progress(job)
+    progress = _Progress(job, heartbeat)
     outcome = "succeeded"
     try:
         with tempfile.TemporaryDirectory(prefix=f"gl-job-{job.pk}-") as tmp:
@@ -517,11 +612,14 @@ def job_execute(*, job_id: int, hostname: str = "", retry=None, task_id: str = "
                 _job_park(job, result)
             else:
                 progress.flush(99, "Storing the outputs")
-                _store_outputs(job, tool, result, inputs)
+                _store_outputs(job, tool, result, inputs, hostname)
                 with transaction.atomic():
-                    locked = Job.objects.select_for_update().get(pk=job.pk)
+                    locked = _require_lease(job.pk, hostname)
                     locked.summary = result.summary
                     _finish(locked, Status.SUCCEEDED, stage="Done")
+    except LeaseLost:
+        outcome = "superseded"  # another worker took the job over and finishes it
+        logger.warning("job taken over by another worker", extra={"job": job.pk, "worker": hostname})
     except JobCanceled:
         outcome = "canceled"
         with transaction.atomic():
@@ -595,6 +693,7 @@ def _tool_failed(job: Job, exc: ToolError, retry) -> str:
             locked.stage = f"Retrying in {countdown} s"
             _log(locked, f"{exc} (will retry in {countdown} s)")
             locked.save()
+            ops_metrics.job_retried(locked)
         else:
             _finish(locked, Status.FAILED, error=str(exc))
             return "failed"
@@ -649,31 +748,59 @@ def job_retry(*, actor: User, job: Job, request=None) -> Job:
 
 # --- Sweeper ---------------------------------------------------------------------------------------------------------
 def jobs_sweep() -> dict:
-    """Re-send jobs the broker lost; take back running jobs whose worker stopped; dispatch waiting ones."""
+    """Re-send jobs the broker lost; take back running jobs whose lease ran out; dispatch waiting ones; remove
+    outputs linked to no job.
+
+    Queued jobs: re-sent when, a grace period after sending, their task is nowhere in the broker. Running (and
+    retrying, and parked) jobs: the heartbeat is the truth. One silent for longer than its lease
+    (JOB_HEARTBEAT_TIMEOUT) is sent again under a new task id whatever kombu's `unacked` hash says, since a worker
+    that lost its broker connection leaves its messages there for hours. The claim accepts only the job's current
+    task id, so an old message that comes back later does nothing.
+    """
     from beta.broker import task_ids_in_broker
 
     now = timezone.now()
     grace = now - timedelta(seconds=settings.JOB_DISPATCH_GRACE_SECONDS)
-    silent = now - timedelta(seconds=settings.JOB_HEARTBEAT_TIMEOUT)
+    lease = now - timedelta(seconds=settings.JOB_HEARTBEAT_TIMEOUT)
     in_broker = task_ids_in_broker()
+    waiting = task_ids_in_broker(unacked=False)
     resent = 0
-    lost = Job.objects.filter(
-        Q(status__in=[Status.QUEUED, Status.RETRYING], dispatched_at__lt=grace)
-        | Q(status=Status.RUNNING, heartbeat_at__lt=silent)
+    candidates = Job.objects.filter(
+        Q(status=Status.QUEUED, dispatched_at__lt=grace)
+        | Q(status=Status.RETRYING, dispatched_at__lt=grace)
+        | Q(status=Status.RUNNING, heartbeat_at__lt=lease)
     ).exclude(celery_task_id="")
-    for job in lost:
-        if job.celery_task_id in in_broker:
-            continue
-        if job.status == Status.RETRYING and job.retry_at and job.retry_at > grace:
+    for job in candidates:
+        if job.celery_task_id in waiting or not _lost(job, now, in_broker):
             continue
         with transaction.atomic():
             locked = Job.objects.select_for_update().get(pk=job.pk)
             if locked.status in Job.FINISHED or locked.celery_task_id != job.celery_task_id:
                 continue
+            if job.status == Status.QUEUED:
+                _log(locked, "Sent to a worker again: the queue had lost it.")
+            else:
+                _log(locked, "Sent to a worker again: its worker went silent (lease expired).")
             locked.celery_task_id = uuid.uuid4().hex
             locked.dispatched_at = now
-            _log(locked, "Sent to a worker again: the queue had lost it.")
             locked.save(update_fields=["celery_task_id", "dispatched_at", "log", "updated_at"])
             transaction.on_commit(lambda locked=locked: _send(locked))
+            ops_metrics.job_resent(locked)
             resent += 1
-    return {"resent": resent, "dispatched": jobs_dispatch()}
+    return {"resent": resent, "dispatched": jobs_dispatch(), "orphans_removed": job_outputs_purge_orphans(now=now)}
+
+
+def _lost(job: Job, now, in_broker: set[str]) -> bool:
+    """Whether no worker can still be holding the job (its queued message waits in no queue: checked by the caller)."""
+    lease = timedelta(seconds=settings.JOB_HEARTBEAT_TIMEOUT)
+    if job.status == Status.QUEUED:
+        # A worker may have reserved the message and wait for a free process: unacked counts here.
+        return job.celery_task_id not in in_broker
+    if job.status == Status.RETRYING:
+        # The retry is an ETA message a worker holds in memory; once due and a lease past, a worker would have run it.
+        return job.retry_at is None or job.retry_at + lease < now
+    since = max(t for t in (job.heartbeat_at, job.dispatched_at) if t is not None)
+    if _parked(job):  # nobody beats while the external service works: the poll was due after poll_after
+        poll_after = int((job.summary or {}).get(PENDING_KEY, {}).get("poll_after") or 0)
+        return since + timedelta(seconds=poll_after) + lease < now
+    return since + lease < now

@@ -4,6 +4,7 @@ from beta.views import comparisons as comparison_views
 from beta.views import feedback as feedback_views
 from beta.views import jobs as job_views
 from beta.views import results as results_views
+from beta.views import review as review_views
 from beta.views import surveys as survey_views
 
 app_name = "beta"
@@ -89,4 +90,15 @@ urlpatterns += [
          name="results-report-pdf"),
     path("staff/results/reports/<int:resultsreport_id>/report.html", results_views.report_html,
          name="results-report-html"),
+]
+
+# The review room: notes for the player, threads, export, compare.
+urlpatterns += [
+    path("review/assets/<int:asset_id>/notes.json", review_views.asset_notes, name="review-asset-notes"),
+    path("review/feedback/<int:report_id>/notes.json", review_views.report_notes, name="review-report-notes"),
+    path("review/feedback/<int:report_id>/notes.csv", review_views.notes_csv, name="review-notes-csv"),
+    path("review/feedback/<int:report_id>/notes.pdf", review_views.notes_pdf, name="review-notes-pdf"),
+    path("review/notes/<int:feedbacknote_id>/replies/", review_views.note_reply, name="review-note-reply"),
+    path("review/notes/<int:feedbacknote_id>/frame.png", review_views.note_frame, name="review-note-frame"),
+    path("review/compare/", review_views.compare, name="review-compare"),
 ]

@@ -32,6 +32,9 @@ def _declare_queues() -> None:
     app.conf.beat_schedule |= {
         "abort-abandoned-uploads": {"task": "assets.tasks.abort_abandoned_uploads", "schedule": 60 * 60.0},
         "purge-expired-studios": {"task": "assets.tasks.purge_expired_studios", "schedule": 6 * 60 * 60.0},
+        "resend-stuck-verifications": {
+            "task": "assets.tasks.resend_stuck_verifications", "schedule": float(settings.ASSET_VERIFY_SWEEP_SECONDS),
+        },
         "sweep-jobs": {"task": "beta.tasks.sweep_jobs", "schedule": float(settings.JOB_SWEEP_SECONDS)},
         "surveys-notify-opened": {"task": "beta.surveys.tasks.surveys_notify_opened", "schedule": 5 * 60.0},
         "webhooks-deliver-due": {
@@ -39,6 +42,9 @@ def _declare_queues() -> None:
             "options": {"queue": settings.WEBHOOKS_QUEUE, "expires": float(settings.WEBHOOKS_SWEEP_SECONDS)},
         },
         "webhooks-purge-deliveries": {"task": "webhooks.tasks.purge_deliveries", "schedule": 24 * 60 * 60.0},
+        "metrics-sample-storage": {
+            "task": "ops.tasks.sample_storage", "schedule": float(settings.METRICS_STORAGE_SAMPLE_SECONDS),
+        },
     }
 
 

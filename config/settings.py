@@ -61,9 +61,11 @@ INSTALLED_APPS = [
     "api",
     "webhooks",
     "csp",
+    "ops",
 ]
 
 MIDDLEWARE = [
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",  # first: times the whole request
     "config.requestid.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -78,6 +80,7 @@ MIDDLEWARE = [
     "portal.middleware.DomainErrorMiddleware",
     "portal.security.SignedInNoStoreMiddleware",
     "csp.middleware.CSPMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",  # last: sees the view's name and status
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -177,14 +180,20 @@ CELERY_LONGEST_TASK_SECONDS = env.int("CELERY_LONGEST_TASK_SECONDS", default=6 *
 # A late-acked message is redelivered after the visibility timeout: it must exceed the longest job.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_LONGEST_TASK_SECONDS + 60 * 60}
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# Celery 5.5+ soft shutdown: on a cold shutdown (SIGQUIT, or SIGTERM with REMAP_SIGTERM=SIGQUIT as on Kubernetes)
+# running tasks get this many seconds to finish; then they are stopped and, being acks_late, go back to the queue.
+# Kubernetes' terminationGracePeriodSeconds must exceed it (deploy/kubernetes, README "Operations"). 0: off.
+CELERY_WORKER_SOFT_SHUTDOWN_TIMEOUT = env.float("CELERY_WORKER_SOFT_SHUTDOWN_TIMEOUT", default=0.0)
+CELERY_WORKER_ENABLE_SOFT_SHUTDOWN_ON_IDLE = CELERY_WORKER_SOFT_SHUTDOWN_TIMEOUT > 0  # requeues countdown retries
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
-CELERY_QUEUE_NAMES = ("default", "cpu", "gpu", "external")
+CELERY_QUEUE_NAMES = ("default", "cpu", "gpu", "external", "webhooks")
 WORKER_HEARTBEAT_SECONDS = env.int("WORKER_HEARTBEAT_SECONDS", default=60)
 
 # --- Jobs ---------------------------------------------------------------------
-# A running job's worker writes a heartbeat this often; a job silent for JOB_HEARTBEAT_TIMEOUT is orphaned.
+# A running job's worker writes a heartbeat this often. JOB_HEARTBEAT_TIMEOUT is the job's lease: a running job
+# silent for longer is taken back by the sweeper and sent again, whatever the broker's own bookkeeping says.
 JOB_HEARTBEAT_SECONDS = env.int("JOB_HEARTBEAT_SECONDS", default=5)
-JOB_HEARTBEAT_TIMEOUT = env.int("JOB_HEARTBEAT_TIMEOUT", default=60)
+JOB_HEARTBEAT_TIMEOUT = env.int("JOB_HEARTBEAT_TIMEOUT", default=3 * JOB_HEARTBEAT_SECONDS)
 # A job whose worker died this many times (e.g. a tool that crashes its process) is failed, not retried again.
 JOB_MAX_DELIVERIES = env.int("JOB_MAX_DELIVERIES", default=3)
 # Retries of errors a tool marks transient, with exponential backoff from JOB_RETRY_BACKOFF seconds.
@@ -193,6 +202,10 @@ JOB_RETRY_BACKOFF = env.int("JOB_RETRY_BACKOFF", default=10)
 # A queued job sent to the broker but absent from it for this long is sent again by the sweeper.
 JOB_DISPATCH_GRACE_SECONDS = env.int("JOB_DISPATCH_GRACE_SECONDS", default=60)
 JOB_SWEEP_SECONDS = env.int("JOB_SWEEP_SECONDS", default=30)
+# An upload stuck in "verifying" (its verification lost with the broker, or its worker gone) with no sign of life for
+# this long is queued for verification again by a sweep running every ASSET_VERIFY_SWEEP_SECONDS.
+ASSET_VERIFY_LEASE_SECONDS = env.int("ASSET_VERIFY_LEASE_SECONDS", default=120)
+ASSET_VERIFY_SWEEP_SECONDS = env.int("ASSET_VERIFY_SWEEP_SECONDS", default=60)
 # Diagnostic tools (no-op, fail, crash, slow) for the pipeline's own tests and for operators.
 ENABLE_DIAGNOSTIC_TOOLS = env.bool("ENABLE_DIAGNOSTIC_TOOLS", default=False)
 # Upscaling refuses pictures above this many pixels (default: a DCI 4K frame, 4096 x 2160).
@@ -204,6 +217,7 @@ WEBHOOKS_ALLOW_HTTP = env.bool("WEBHOOKS_ALLOW_HTTP", default=False)
 # Networks (CIDR) webhooks may call although not public, e.g. 127.0.0.0/8 for a local receiver. Empty: public only.
 # Cloud metadata addresses are refused whatever this says.
 WEBHOOKS_ALLOW_PRIVATE_TARGETS = env.list("WEBHOOKS_ALLOW_PRIVATE_TARGETS", default=[])
+# The TOTAL time of one delivery attempt (connect, TLS, send and the answer together), not a per-read timeout.
 WEBHOOKS_TIMEOUT_SECONDS = env.int("WEBHOOKS_TIMEOUT_SECONDS", default=10)
 WEBHOOKS_CONNECT_TIMEOUT_SECONDS = env.int("WEBHOOKS_CONNECT_TIMEOUT_SECONDS", default=3)
 WEBHOOKS_RESPONSE_MAX_BYTES = env.int("WEBHOOKS_RESPONSE_MAX_BYTES", default=4096)
@@ -211,7 +225,9 @@ WEBHOOKS_RESPONSE_MAX_BYTES = env.int("WEBHOOKS_RESPONSE_MAX_BYTES", default=409
 WEBHOOKS_DISABLE_AFTER_HOURS = env.int("WEBHOOKS_DISABLE_AFTER_HOURS", default=24)
 # After a secret rotation the old secret keeps signing (alongside the new one) for this long.
 WEBHOOKS_SECRET_ROTATION_GRACE_HOURS = env.int("WEBHOOKS_SECRET_ROTATION_GRACE_HOURS", default=24)
-WEBHOOKS_QUEUE = env.str("WEBHOOKS_QUEUE", default="external")
+WEBHOOKS_QUEUE = env.str("WEBHOOKS_QUEUE", default="webhooks")
+# Every webhook task (attempts, the due sweep, the purge) goes to the webhooks queue, whoever sends it.
+CELERY_TASK_ROUTES = {"webhooks.tasks.*": {"queue": WEBHOOKS_QUEUE}}
 WEBHOOKS_SWEEP_SECONDS = env.int("WEBHOOKS_SWEEP_SECONDS", default=30)
 # Finished deliveries (and their attempts) are kept this many days in the endpoints' delivery logs, then purged.
 WEBHOOKS_LOG_RETENTION_DAYS = env.int("WEBHOOKS_LOG_RETENTION_DAYS", default=30)
@@ -417,7 +433,7 @@ if not DEBUG:
     SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=60 * 60 * 24 * 365)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
     SECURE_HSTS_PRELOAD = env.bool("DJANGO_SECURE_HSTS_PRELOAD", default=True)
-SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
 # Content-Security-Policy (django-csp): scripts only from our own static files (no inline script, no eval), no
 # framing. Inline style *attributes* stay allowed (style-src-attr): progress bars and chart bars set their width from
 # data, also in htmx swaps; a style attribute cannot run script. <style> elements are not allowed.
@@ -523,6 +539,15 @@ RESULTS_DASHBOARD_CACHE_SECONDS = env.int("RESULTS_DASHBOARD_CACHE_SECONDS", def
 RESULTS_DASHBOARD_WORK_MEM = env.str("RESULTS_DASHBOARD_WORK_MEM", default="32MB")
 # XLSX exports with more rows than this are built by a worker (a progress page, then a download); CSV always streams.
 RESULTS_XLSX_WORKER_ROWS = env.int("RESULTS_XLSX_WORKER_ROWS", default=50000)
+
+# --- Metrics (ops/, docs/operations.md) ----------------------------------------------
+# Bearer token Prometheus sends to GET /metrics; unset: /metrics answers 404.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+# A Celery worker serves its own metrics on this port (0: off); scraped inside the cluster only.
+METRICS_WORKER_PORT = env.int("METRICS_WORKER_PORT", default=0)
+METRICS_WORKER_ADDR = env.str("METRICS_WORKER_ADDR", default="0.0.0.0")  # noqa: S104 - a pod's own interface
+# Seconds between beat's samples of bytes stored per studio.
+METRICS_STORAGE_SAMPLE_SECONDS = env.int("METRICS_STORAGE_SAMPLE_SECONDS", default=300)
 
 # --- Demo -------------------------------------------------------------------
 DEMO_PASSWORD = env.str("DEMO_PASSWORD", default="greenlight-demo")

@@ -3,6 +3,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from config import health
+from ops.views import metrics
 
 admin.site.site_header = f"{settings.PORTAL_NAME} administration"
 admin.site.site_title = settings.PORTAL_NAME
@@ -10,6 +11,7 @@ admin.site.site_title = settings.PORTAL_NAME
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
+    path("metrics", metrics, name="metrics"),
     path("django-admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("assets/", include("assets.urls")),

@@ -40,6 +40,15 @@ def as_rate(fps: float | int | str | Fraction) -> Fraction:
     return rate
 
 
+def rate_fraction(fps: float | None) -> tuple[int, int]:
+    """The frame rate as (numerator, denominator) for a player: 23.98 -> (24000, 1001), 25 -> (25, 1); (0, 1) when
+    unknown or not a positive finite number."""
+    if not fps or not math.isfinite(fps) or fps <= 0:
+        return 0, 1
+    rate = as_rate(fps)
+    return rate.numerator, rate.denominator
+
+
 def supports_drop_frame(fps: float | Fraction) -> bool:
     """Drop-frame timecode exists only for the NTSC rates 30000/1001 and its multiples."""
     rate = as_rate(fps)

@@ -13,7 +13,7 @@ class SignedInNoStoreMiddleware:
         response = self.get_response(request)
         user = getattr(request, "user", None)
         html = response.get("Content-Type", "").startswith("text/html")
-        if html and user is not None and user.is_authenticated:
+        if html and user is not None and user.is_authenticated and "no-store" not in response.get("Cache-Control", ""):
             if "Cache-Control" in response:
                 del response["Cache-Control"]  # no-store must not sit beside an earlier max-age or public
             patch_cache_control(response, no_store=True, private=True)

@@ -87,6 +87,14 @@ def celery_worker_process(django_db_setup, django_db_blocker, tmp_path_factory):
     # Bedrock tools in the worker answer from this file of canned responses (botocore Stubber); absent: off.
     bedrock_stub_file = log.parent / "bedrock-stub.json"
     env["BEDROCK_STUB_FILE"] = str(bedrock_stub_file)
+    # The storing stage pauses while a job's flag file is in this folder (beta.services._pause_for_drill).
+    drill_dir = log.parent / "drill"
+    drill_dir.mkdir()
+    env["GREENLIGHT_DRILL_PAUSE_STORING"] = str(drill_dir)
+    # The worker serves its metrics (ops/worker_metrics.py), its prefork children summed through these files.
+    (log.parent / "prometheus").mkdir()
+    env |= {"PROMETHEUS_MULTIPROC_DIR": str(log.parent / "prometheus"), "METRICS_WORKER_PORT": str(free_port()),
+            "METRICS_WORKER_ADDR": "127.0.0.1"}
     from django.conf import settings
 
     queues = ",".join(settings.CELERY_QUEUE_NAMES)
@@ -125,6 +133,8 @@ def celery_worker_process(django_db_setup, django_db_blocker, tmp_path_factory):
         time.sleep(0.2)
     proc.log_path = log
     proc.bedrock_stub_file = bedrock_stub_file
+    proc.drill_dir = drill_dir
+    proc.metrics_url = f"http://127.0.0.1:{env['METRICS_WORKER_PORT']}/metrics"
     proc.hostname = f"test-{os.getpid()}@{socket.gethostname()}"
     yield proc
     proc.terminate()

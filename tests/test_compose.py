@@ -20,8 +20,8 @@ import pytest
 REPO_ROOT = Path(__file__).resolve().parent.parent
 COMPOSE_FILE = REPO_ROOT / "docker-compose.yml"
 
-APP_SERVICES = ("migrate", "web", "worker", "worker-external", "beat")
-LONG_RUNNING_APP_SERVICES = ("web", "worker", "worker-external", "worker-gpu", "beat")
+APP_SERVICES = ("migrate", "web", "worker", "worker-external", "worker-webhooks", "beat")
+LONG_RUNNING_APP_SERVICES = ("web", "worker", "worker-external", "worker-webhooks", "worker-gpu", "beat")
 INFRA_SERVICES = ("postgres", "redis", "minio", "minio-init", "mailpit")
 DEFAULT_SERVICES = set(APP_SERVICES) | set(INFRA_SERVICES)
 
@@ -166,6 +166,7 @@ def test_worker_commands():
     assert queues(worker) == ["default", "cpu"]
     assert "--prefetch-multiplier=1" in worker["command"]
     assert queues(external) == ["external"]
+    assert queues(services["worker-webhooks"]) == ["webhooks"]  # settings.WEBHOOKS_QUEUE
     assert services["beat"]["command"][:4] == ["celery", "-A", "config", "beat"]
     assert services["migrate"]["command"] == [
         "python",
@@ -229,3 +230,12 @@ def test_published_ports():
 
     assert targets("web") == {8000}
     assert targets("mailpit") == {8025, 1025}
+
+
+def test_third_party_images_are_pinned_to_a_version():
+    services = rendered("gpu")["services"]
+    for name in INFRA_SERVICES:
+        image = services[name]["image"]
+        repository, _, tag = image.rpartition(":")
+        assert repository, f"{name}: {image} has no tag"
+        assert tag not in ("latest", ""), f"{name}: {image} is not pinned"

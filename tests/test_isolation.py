@@ -19,6 +19,7 @@ from beta.models import (
     FeedbackReport,
     Job,
     Question,
+    ResultsExport,
     ResultsReport,
     Survey,
     SurveyAssignment,
@@ -78,6 +79,9 @@ BUILDERS = {
     # The programme's results report belongs to no studio: staff only, so every partner gets a 404.
     ResultsReport: lambda studio: ResultsReport.objects.create(status="succeeded", pdf_key="staff/x/report.pdf",
                                                                html_key="staff/x/report.html"),
+    # A large export built by a worker: staff only too.
+    ResultsExport: lambda studio: ResultsExport.objects.create(dataset="jobs", filename="jobs.xlsx", status="succeeded",
+                                                               file_key="staff/x/jobs.xlsx"),
 }
 # Kwargs whose name is shorter than their model's (`report_id` for a FeedbackReport).
 KWARG_MODELS = {"report_id": FeedbackReport}

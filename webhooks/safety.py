@@ -5,20 +5,26 @@ public: loopback, private, link-local, shared, multicast and reserved addresses 
 is listed in WEBHOOKS_ALLOW_PRIVATE_TARGETS; cloud metadata addresses are refused always. The request then
 connects to the very address that was checked (the Host header and TLS SNI/certificate check still use the
 name), so a DNS answer that changes between the check and the connection (DNS rebinding) gains nothing.
-Redirects are not followed, timeouts are short and at most WEBHOOKS_RESPONSE_MAX_BYTES of the answer is read.
+Redirects are not followed, each attempt has one total deadline (WEBHOOKS_TIMEOUT_SECONDS for connect, TLS, send
+and answer together, enforced by a watchdog, so a receiver trickling bytes is cut off) and at most
+WEBHOOKS_RESPONSE_MAX_BYTES of the answer is read.
 """
 
 from __future__ import annotations
 
+import contextlib
+import http.client
 import ipaddress
+import os
 import socket
+import ssl
+import threading
 import time
 from dataclasses import dataclass
 from functools import lru_cache
 from urllib.parse import urlsplit
 
 import certifi
-import urllib3
 from django.conf import settings
 
 from webhooks.errors import UnsafeTargetError
@@ -170,22 +176,80 @@ def check_target(url: str) -> Target:
     return Target(scheme=scheme, host=host, port=port, path=path, addresses=addresses)
 
 
-def _pool(target: Target, address: str):
-    timeout = urllib3.Timeout(
-        connect=min(settings.WEBHOOKS_CONNECT_TIMEOUT_SECONDS, settings.WEBHOOKS_TIMEOUT_SECONDS),
-        read=settings.WEBHOOKS_TIMEOUT_SECONDS,
-    )
-    if target.scheme == "https":
-        return urllib3.HTTPSConnectionPool(
-            address, target.port, timeout=timeout, retries=False, maxsize=1,
-            cert_reqs="CERT_REQUIRED", ca_certs=certifi.where(),
-            server_hostname=target.host, assert_hostname=target.host,
-        )
-    return urllib3.HTTPConnectionPool(address, target.port, timeout=timeout, retries=False, maxsize=1)
+class _Deadline:
+    """One attempt's total time (connect, TLS, send and answer together). A watchdog shuts the socket down when it
+    passes, so a receiver that trickles bytes (each arriving within any per-read timeout) cannot hold the worker."""
+
+    def __init__(self, seconds: float):
+        self.seconds = seconds
+        self.at = time.monotonic() + seconds
+        self.expired = threading.Event()
+        self._socket: socket.socket | None = None
+        self._timer = threading.Timer(seconds, self._expire)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def remaining(self) -> float:
+        left = self.at - time.monotonic()
+        if left <= 0 or self.expired.is_set():
+            raise _TimedOut
+        return left
+
+    def watch(self, sock: socket.socket) -> None:
+        """Shut this connection down at the deadline (a duplicate descriptor: safe from another thread, and it
+        works the same under TLS)."""
+        self._socket = socket.socket(fileno=os.dup(sock.fileno()))
+        if self.expired.is_set():
+            self._expire()
+
+    def _expire(self) -> None:
+        self.expired.set()
+        if self._socket is not None:
+            with contextlib.suppress(OSError):
+                self._socket.shutdown(socket.SHUT_RDWR)
+
+    def close(self) -> None:
+        self._timer.cancel()
+        if self._socket is not None:
+            self._socket.close()
+
+
+class _TimedOut(Exception):
+    pass
+
+
+class _CouldNotConnect(Exception):
+    pass
+
+
+class _PinnedConnection(http.client.HTTPConnection):
+    """HTTP(S) to the checked address; the Host header, SNI and the certificate check use the URL's name."""
+
+    def __init__(self, target: Target, address: str, deadline: _Deadline):
+        super().__init__(address, target.port, timeout=deadline.seconds)
+        self.target, self.address, self.deadline = target, address, deadline
+
+    def connect(self) -> None:
+        connect_timeout = min(settings.WEBHOOKS_CONNECT_TIMEOUT_SECONDS, self.deadline.remaining())
+        try:
+            sock = socket.create_connection((self.address, self.target.port), timeout=connect_timeout)
+        except TimeoutError as exc:
+            raise _TimedOut from exc
+        except OSError as exc:
+            raise _CouldNotConnect from exc
+        self.deadline.watch(sock)
+        sock.settimeout(self.deadline.remaining())
+        if self.target.scheme == "https":
+            context = ssl.create_default_context(cafile=certifi.where())
+            sock = context.wrap_socket(sock, server_hostname=self.target.host)
+        self.sock = sock
 
 
 def post(url: str, body: bytes, headers: dict[str, str]) -> Response:
-    """POST the body to a checked target's checked address. Never raises for network trouble: see `error`."""
+    """POST the body to a checked target's checked address. Never raises for network trouble: see `error`.
+
+    WEBHOOKS_TIMEOUT_SECONDS bounds the whole attempt (connect, TLS, send and read, together), not each read.
+    """
     started = time.monotonic()
 
     def elapsed() -> int:
@@ -201,47 +265,57 @@ def post(url: str, body: bytes, headers: dict[str, str]) -> Response:
         "Content-Type": "application/json",
         "User-Agent": USER_AGENT,
         "Accept-Encoding": "identity",
+        "Connection": "close",
     }
-    limit = settings.WEBHOOKS_RESPONSE_MAX_BYTES
+    deadline = _Deadline(settings.WEBHOOKS_TIMEOUT_SECONDS)
     error = "Could not connect."
-    for address in target.addresses:
-        pool = _pool(target, address)
-        try:
-            response = pool.urlopen(
-                "POST", target.path, body=body, headers=headers, redirect=False, retries=False,
-                preload_content=False, assert_same_host=False,
-            )
-        except urllib3.exceptions.NewConnectionError:
-            pool.close()
-            error = f"Could not connect to {target.host_header}."
-            continue  # try the host's next address
-        except urllib3.exceptions.HTTPError as exc:
-            pool.close()
-            return Response(status_code=None, body=b"", duration_ms=elapsed(), error=_describe(exc))
-        try:
-            deadline = started + settings.WEBHOOKS_TIMEOUT_SECONDS * 2
-            data = b""
-            while len(data) < limit and time.monotonic() < deadline:
-                chunk = response.read(min(1024, limit - len(data)), decode_content=False)
-                if not chunk:
-                    break
-                data += chunk
-        except (urllib3.exceptions.HTTPError, OSError):
-            pass  # the status is what counts; a broken body only shortens the excerpt
-        finally:
-            response.close()
-            pool.close()
-        return Response(status_code=response.status, body=data, duration_ms=elapsed())
+    try:
+        for address in target.addresses:
+            connection = _PinnedConnection(target, address, deadline)
+            try:
+                status, data = _exchange(connection, target, body, headers, deadline)
+            except _CouldNotConnect:
+                error = f"Could not connect to {target.host_header}."
+                continue  # try the host's next address
+            except (_TimedOut, TimeoutError):
+                return Response(status_code=None, body=b"", duration_ms=elapsed(), error=_timed_out())
+            except (OSError, http.client.HTTPException) as exc:
+                if deadline.expired.is_set():
+                    return Response(status_code=None, body=b"", duration_ms=elapsed(), error=_timed_out())
+                return Response(status_code=None, body=b"", duration_ms=elapsed(), error=_describe(exc))
+            finally:
+                connection.close()
+            return Response(status_code=status, body=data, duration_ms=elapsed())
+    finally:
+        deadline.close()
     return Response(status_code=None, body=b"", duration_ms=elapsed(), error=error)
 
 
+def _exchange(connection, target: Target, body: bytes, headers: dict, deadline: _Deadline) -> tuple[int, bytes]:
+    """Send the request and read the status and at most WEBHOOKS_RESPONSE_MAX_BYTES of the answer, by the deadline."""
+    connection.request("POST", target.path, body=body, headers=headers)
+    response = connection.getresponse()
+    limit = settings.WEBHOOKS_RESPONSE_MAX_BYTES
+    data = b""
+    while len(data) < limit:
+        chunk = response.read(min(1024, limit - len(data)))
+        if not chunk:
+            break
+        data += chunk
+    if deadline.expired.is_set():
+        raise _TimedOut  # the answer was cut off at the deadline: a timeout, whatever its status said
+    return response.status, data
+
+
+def _timed_out() -> str:
+    return f"Timed out: no complete answer within {settings.WEBHOOKS_TIMEOUT_SECONDS} s."
+
+
 def _describe(exc: Exception) -> str:
-    if isinstance(exc, urllib3.exceptions.SSLError):
+    if isinstance(exc, ssl.SSLError | ssl.CertificateError):
         return "The TLS handshake failed (certificate not valid for the host?)."
-    if isinstance(exc, urllib3.exceptions.ConnectTimeoutError):
-        return "Timed out connecting."
-    if isinstance(exc, urllib3.exceptions.ReadTimeoutError):
-        return "Timed out waiting for the answer."
-    if isinstance(exc, urllib3.exceptions.ProtocolError):
+    if isinstance(exc, http.client.RemoteDisconnected | ConnectionError | http.client.IncompleteRead):
         return "The connection broke before an answer came."
+    if isinstance(exc, http.client.HTTPException):
+        return "The endpoint's answer was not valid HTTP."
     return f"The request failed: {type(exc).__name__}."

@@ -20,6 +20,7 @@ from django.db import transaction
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
+from ops import metrics
 from portal.errors import PermissionDeniedError
 from portal.events import EVENT_TYPES, Event
 from portal.models import Membership, Organization, User
@@ -36,8 +37,13 @@ RETRY_DELAYS = (5, 5 * 60, 30 * 60, 2 * 3600, 5 * 3600, 10 * 3600, 6 * 3600 + 30
 MAX_ATTEMPTS = len(RETRY_DELAYS) + 1
 #: waits up to this long are sent as a Celery countdown; longer ones are left to the sweeper
 COUNTDOWN_MAX_SECONDS = 60
-#: a claimed attempt whose worker died is tried again after this long
-CLAIM_LEASE = timedelta(minutes=2)
+#: a claimed attempt whose worker died is tried again after this long: well past an attempt's total deadline
+#: (WEBHOOKS_TIMEOUT_SECONDS), so a live attempt is never joined by a second one on another connection
+CLAIM_LEASE_MIN = timedelta(minutes=2)
+
+
+def claim_lease() -> timedelta:
+    return max(CLAIM_LEASE_MIN, timedelta(seconds=3 * settings.WEBHOOKS_TIMEOUT_SECONDS + 30))
 MAX_ENDPOINTS_PER_STUDIO = 10
 TEST_EVENT_TYPE = "webhook.test"
 EDITABLE_FIELDS = ("url", "events", "description", "enabled")
@@ -277,7 +283,7 @@ def _claim(delivery_id: int, now: datetime) -> tuple[WebhookDelivery, int, dict[
             delivery.save(update_fields=["status", "next_attempt_at"])
             return None
         delivery.attempts += 1
-        delivery.next_attempt_at = now + CLAIM_LEASE
+        delivery.next_attempt_at = now + claim_lease()
         delivery.save(update_fields=["attempts", "next_attempt_at"])
         headers = signing.headers(_signing_secrets(endpoint, now), delivery.message_id, int(now.timestamp()),
                                   body_of(delivery))
@@ -325,6 +331,7 @@ def delivery_attempt(*, delivery_id: int, now: datetime | None = None) -> Webhoo
                 if delay <= COUNTDOWN_MAX_SECONDS:
                     countdown = delay
         delivery.save(update_fields=["status", "delivered_at", "next_attempt_at"])
+        metrics.webhook_attempted(delivery=delivery, attempt=attempt, now=now)
         if countdown is not None and delivery.status == Status.PENDING:
             transaction.on_commit(lambda: _enqueue(delivery.pk, countdown))
     if disabled is not None:

@@ -307,8 +307,11 @@ class AssetPartView(ApiView):
 
 
 class AssetCompleteView(ApiView):
-    @extend_schema(operation_id="uploads_complete", request=None, responses=UploadStateSerializer, tags=["assets"],
-                   summary="Join the parts; the file is then verified by a worker (status verifying → ready)")
+    @extend_schema(operation_id="uploads_complete", request=None,
+                   responses={200: UploadStateSerializer, 202: UploadStateSerializer}, tags=["assets"],
+                   summary="Join the parts; the file is then verified by a worker (status verifying → ready)",
+                   description="Idempotent: completing again returns the upload's state. 202 when the file was "
+                               "received but its checking could not be queued yet; it starts shortly, by itself.")
     def post(self, request, asset_id):
         try:
             asset = asset_services.asset_upload_complete(
@@ -316,6 +319,9 @@ class AssetCompleteView(ApiView):
             )
         except PortalError as exc:
             raise DomainError(exc) from exc
+        if asset.verify_queued is False:  # committed, but the broker was down: the verify sweep queues it later
+            return Response({**_upload_state(request, asset), "message": asset_services.VERIFY_DEFERRED_MESSAGE},
+                            status=202)
         return Response(_upload_state(request, asset))
 
 

@@ -3,6 +3,7 @@ import unicodedata
 from django import template
 from django.template.defaultfilters import filesizeformat
 
+from assets.media import exact_frame_rate as media_exact_frame_rate
 from assets.media import timecode as media_timecode
 
 register = template.Library()
@@ -33,3 +34,37 @@ def display_filename(name: str) -> str:
 def human_size(size: int) -> str:
     """Bytes in human units with a plain space ("1.5 GB"), for messages as well as pages."""
     return filesizeformat(size).replace("\xa0", " ")
+
+
+@register.inclusion_tag("partials/player.html")
+def review_player(
+    asset, src, poster="", label="", notes_url="", note_add_url="", output_id="", role="", drawing=False, blind=False
+):
+    """The review player for one video or image (static/js/player.js): frame-accurate, with source timecode.
+
+    The frame rate goes out as an exact fraction (23.98 from the probe is 24000/1001) and the start timecode as the
+    file carries it, so the player labels frames the same way the tools burn them in (';' for drop-frame)."""
+    num, den = media_exact_frame_rate(getattr(asset, "fps", None))
+    start = getattr(asset, "timecode_start", "") or "00:00:00:00"
+    drop = ";" in start and den == 1001 and num % 30000 == 0
+    if not drop:
+        start = start.replace(";", ":").replace(".", ":")
+    kind = "image" if getattr(asset, "kind", "video") == "image" else "video"
+    return {
+        "asset": asset,
+        "kind": kind,
+        "src": src,
+        "poster": poster,
+        "label": label or getattr(asset, "original_filename", "") or "Media",
+        "rate_num": num or 25,
+        "rate_den": den,
+        "tc_start": start,
+        "drop": drop,
+        "notes_url": notes_url,
+        "note_add_url": note_add_url,
+        "output_id": output_id,
+        "role": role,
+        "drawing": drawing,
+        "blind": blind,
+        "frames": round((getattr(asset, "duration_seconds", 0) or 0) * (num or 25) / den) if kind == "video" else 1,
+    }

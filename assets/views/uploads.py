@@ -151,6 +151,8 @@ def upload_part(request, asset_id, part_number):
 @_api
 def upload_complete(request, asset_id):
     asset = services.asset_upload_complete(actor=request.user, asset=_asset(request, asset_id), request=request)
+    if asset.verify_queued is False:  # committed, but the broker was down: the verify sweep queues it later
+        return JsonResponse({**_upload_state(asset), "message": services.VERIFY_DEFERRED_MESSAGE}, status=202)
     return JsonResponse(_upload_state(asset))
 
 

@@ -28,6 +28,7 @@ from beta.models import (
     FeedbackCategory,
     FeedbackComment,
     FeedbackNote,
+    FeedbackNoteReply,
     FeedbackReport,
     FeedbackRevision,
     FeedbackTag,
@@ -307,7 +308,9 @@ def feedback_submit(*, user: User, report: FeedbackReport, data) -> FeedbackRepo
         report.save()
         content = report_content(report)
         content["notes"] = [
-            {"seconds": n.seconds, "text": n.text, "output_id": n.output_id} for n in report.notes.order_by("seconds")
+            {"seconds": n.seconds, "frame": n.frame, "frame_out": n.frame_out, "drawing": n.drawing, "text": n.text,
+             "output_id": n.output_id, "author_id": n.author_id}
+            for n in report.notes.order_by("seconds", "id")
         ]
         content["attachments"] = list(report.attachments.values_list("asset_id", flat=True))
         FeedbackRevision.objects.create(report=report, number=report.revision, content=content, submitted_by=user)
@@ -341,15 +344,61 @@ def _note_output(report: FeedbackReport, output_id) -> JobOutput | None:
     )
 
 
-def feedback_note_add(*, user: User, report: FeedbackReport, seconds, text: str, output=None) -> FeedbackNote:
-    """A note at a time of a video output of the run ("the flicker at 00:00:12"), within that video's length."""
-    errors = {}
+def _clean_frame(value, name: str, errors: dict) -> int | None:
+    if value in (None, ""):
+        return None
     try:
-        seconds = float(seconds)
-        if not math.isfinite(seconds) or seconds < 0:
+        number = int(str(value).strip())
+        if number < 0 or number > 10_000_000:
             raise ValueError
     except (TypeError, ValueError):
-        errors["seconds"] = "Pause the player where the note belongs (a time of 0 or more seconds)."
+        errors[name] = "A frame is a whole number, 0 or more."
+        return None
+    return number
+
+
+def _clean_note_time(seconds, frame, frame_out, rate: float | None, errors: dict):
+    """(seconds, frame, frame_out) from a frame (preferred: exact) or a time in seconds (older forms)."""
+    frame = _clean_frame(frame, "frame", errors)
+    frame_out = _clean_frame(frame_out, "frame_out", errors)
+    if frame is not None:
+        seconds = frame / rate if rate else 0.0
+    else:
+        try:
+            seconds = float(seconds)
+            if not math.isfinite(seconds) or seconds < 0:
+                raise ValueError
+        except (TypeError, ValueError):
+            errors["seconds"] = "Pause the player where the note belongs (a time of 0 or more seconds)."
+            return None, None, None
+        frame = math.floor((seconds + 0.0005) * rate) if rate else None  # times come to the millisecond
+    if frame_out is not None and (frame is None or frame_out < frame):
+        errors["frame_out"] = "The out point must be at or after the in point."
+    elif frame_out == frame:
+        frame_out = None
+    return seconds, frame, frame_out
+
+
+def _lock_for_note(user: User, report: FeedbackReport) -> FeedbackReport:
+    """The report, locked: its author writes notes on it; staff write notes on a submitted report."""
+    if user is not None and user.is_authenticated and user.is_studio_staff:
+        locked = FeedbackReport.objects.select_for_update().filter(pk=report.pk).first()
+        if locked is None or locked.is_draft:
+            raise FeedbackError("Staff can add notes once the feedback is submitted.")
+        return locked
+    return _lock_own(user, report)
+
+
+def feedback_note_add(
+    *, user: User, report: FeedbackReport, text: str, seconds=None, output=None, frame=None, frame_out=None,
+    drawing=None,
+) -> FeedbackNote:
+    """A note on a video output of the run: at a frame (or a time), or over an in-out range of frames, with an
+    optional drawing on the frame. Within the video's length. The report's author or staff may add one."""
+    from assets.media import exact_frame_rate
+    from beta.review.drawing import DrawingError, clean_drawing
+
+    errors = {}
     text = (text or "").replace("\r\n", "\n").strip()
     if not text:
         errors["text"] = "Write the note."
@@ -359,22 +408,53 @@ def feedback_note_add(*, user: User, report: FeedbackReport, seconds, text: str,
     output = None if output_id in (None, "") else _note_output(report, output_id)
     if output_id not in (None, "") and output is None:
         errors["output"] = "Choose a video output of this run."
-    elif "seconds" not in errors:
+    num, den = exact_frame_rate(output.asset.fps if output is not None else None)
+    seconds, frame, frame_out = _clean_note_time(seconds, frame, frame_out, num / den if num else None, errors)
+    try:
+        drawing = clean_drawing(drawing)
+    except DrawingError as exc:
+        errors["drawing"] = str(exc)
+    if seconds is not None and "frame" not in errors:
         limit = _note_limit(report, output)
-        if seconds > (limit + 1 if limit else 0):  # a second of slack: a player can run a frame past the probe
+        last = (frame_out if frame_out is not None else frame) if num else None
+        end = last / (num / den) if last is not None else seconds
+        if end > (limit + 1 if limit else 0):  # a second of slack: a player can run a frame past the probe
             errors["seconds"] = (
                 "That time is past the end of the video." if limit else "This run has no video: leave the time at 0."
             )
     if errors:
         raise FeedbackError("The note was not added.", errors)
     with transaction.atomic():
-        report = _lock_own(user, report)
-        return FeedbackNote.objects.create(report=report, output=output, seconds=round(seconds, 3), text=text)
+        report = _lock_for_note(user, report)
+        return FeedbackNote.objects.create(
+            report=report, output=output, author=user, seconds=round(seconds, 3), frame=frame, frame_out=frame_out,
+            drawing=drawing, text=text,
+        )
+
+
+def feedback_note_reply(*, user: User, note: FeedbackNote, body: str, internal: bool = False) -> FeedbackNoteReply:
+    """A reply in a note's thread. Staff may mark theirs internal (partners never see it); partners of the note's
+    studio (not viewers) reply while their beta window is open."""
+    body = (body or "").replace("\r\n", "\n").strip()
+    if not body:
+        raise FeedbackError("The reply was not added.", {"body": "Write the reply."})
+    if len(body) > COMMENT_MAX:
+        raise FeedbackError("The reply was not added.", {"body": f"Keep a reply under {COMMENT_MAX:,} characters."})
+    is_staff = user is not None and user.is_authenticated and user.is_studio_staff
+    if not is_staff:
+        _require_filer(user, note.report.organization_id)
+        if internal:
+            raise PermissionDeniedError("Only studio staff can write internal comments.")
+    with transaction.atomic():
+        return FeedbackNoteReply.objects.create(note=note, author=user, body=body, internal=bool(internal and is_staff))
 
 
 def feedback_note_delete(*, user: User, note: FeedbackNote) -> None:
+    """The note's author deletes it (a report's author, or staff for their own notes)."""
     with transaction.atomic():
-        _lock_own(user, note.report)
+        _lock_for_note(user, note.report)
+        if note.author_id not in (None, user.pk):
+            raise FeedbackError("Only the person who wrote this note can delete it.")
         note.delete()
 
 

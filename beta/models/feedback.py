@@ -138,18 +138,38 @@ class FeedbackNoteQuerySet(TenantQuerySet):
 
 
 class FeedbackNote(TimeStamped):
-    """A note at a timecode of a video output: clicking it seeks the player there."""
+    """A review note on a video output of a run: at a frame, or over an in-out range of frames, optionally with a
+    drawing made on the paused frame (vector JSON in normalised 0..1 coordinates, see beta/review/drawing.py).
+
+    `frame` counts from the first frame of the output (0); `seconds` is that frame's start time, kept for the notes
+    made before frames were counted. The author is a partner (the studio's side) or AI Studio staff."""
 
     report = models.ForeignKey(FeedbackReport, on_delete=models.CASCADE, related_name="notes")
     output = models.ForeignKey(JobOutput, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                               related_name="+")
     seconds = models.FloatField()
+    frame = models.PositiveIntegerField(null=True, blank=True)
+    frame_out = models.PositiveIntegerField(null=True, blank=True, help_text="Last frame of a range (inclusive).")
+    drawing = models.JSONField(null=True, blank=True)
     text = models.TextField()
 
     objects = FeedbackNoteQuerySet.as_manager()
 
     class Meta:
         ordering = ["report", "seconds", "id"]
-        constraints = [models.CheckConstraint(condition=models.Q(seconds__gte=0), name="beta_feedbacknote_seconds")]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(seconds__gte=0), name="beta_feedbacknote_seconds"),
+            models.CheckConstraint(
+                condition=models.Q(frame_out__isnull=True)
+                | models.Q(frame__isnull=False, frame_out__gte=models.F("frame")),
+                name="beta_feedbacknote_range_forward",
+            ),
+        ]
+
+    @property
+    def by_staff(self) -> bool:
+        return bool(self.author_id) and self.author.is_studio_staff
 
     def __str__(self) -> str:
         return f"note at {self.seconds:.2f}s"
@@ -214,3 +234,30 @@ class FeedbackComment(TimeStamped):
 
     def __str__(self) -> str:
         return f"{self.kind} on feedback {self.report_id}"
+
+
+class FeedbackNoteReplyQuerySet(TenantQuerySet):
+    organization_lookup = "note__report__organization"
+
+    def visible_to(self, user):
+        """Partners never see staff's internal comments."""
+        if user is not None and user.is_authenticated and user.is_studio_staff:
+            return self
+        return self.filter(internal=False)
+
+
+class FeedbackNoteReply(TimeStamped):
+    """A reply in a note's thread, by staff or a partner; `internal` ones are staff-only."""
+
+    note = models.ForeignKey(FeedbackNote, on_delete=models.CASCADE, related_name="replies")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    body = models.TextField()
+    internal = models.BooleanField(default=False)
+
+    objects = FeedbackNoteReplyQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["note", "created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"reply on note {self.note_id}"

@@ -150,6 +150,8 @@ class JobOutput(models.Model):
 
     job = models.ForeignKey(Job, on_delete=models.CASCADE, related_name="job_outputs")
     asset = models.ForeignKey(Asset, on_delete=models.CASCADE, related_name="output_of")
+    #: the output's name within its job (its filename, made unique in the run): storing again replaces, never adds
+    name = models.CharField(max_length=255, blank=True)
     role = models.CharField(max_length=40, blank=True)
     label = models.CharField(max_length=200)
     provenance_embedded = models.BooleanField(default=False)
@@ -159,6 +161,11 @@ class JobOutput(models.Model):
 
     class Meta:
         ordering = ["job", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["job", "name"], condition=~models.Q(name=""),
+                                    name="beta_joboutput_one_per_name"),
+            models.UniqueConstraint(fields=["asset"], name="beta_joboutput_asset_once"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.label} of job {self.job_id}"

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from assets.models import Asset, Rendition
@@ -44,9 +45,13 @@ def comparison_list(request):
     return render(request, "beta/comparisons/list.html", {"comparisons": comparisons})
 
 
-def _side_kind(comparison: Comparison, vote, side: str) -> str:
-    kind = services.output_for_side(comparison, vote, side).asset.kind
-    return kind if kind in MEDIA_KINDS else "file"
+def _side(comparison: Comparison, vote, side: str, name: str) -> dict:
+    """One side as the page shows it: its media kind, and the asset for the player's frame rate and timecode only
+    (the player is told `blind`, so no id or file name reaches the page)."""
+    asset = services.output_for_side(comparison, vote, side).asset
+    kind = asset.kind if asset.kind in MEDIA_KINDS else "file"
+    src = reverse(f"beta:comparison-side-{side}", args=[comparison.pk])
+    return {"side": side, "name": name, "kind": kind, "asset": asset, "src": src}
 
 
 @partner_required
@@ -89,8 +94,8 @@ def comparison_vote(request, comparison_id):
             "voted": bool(vote.choice),
             "due": when(comparison.due_at) if comparison.due_at else "",
             "sides": [
-                {"side": "left", "name": "A", "kind": _side_kind(comparison, vote, "left")},
-                {"side": "right", "name": "B", "kind": _side_kind(comparison, vote, "right")},
+                _side(comparison, vote, "left", "A"),
+                _side(comparison, vote, "right", "B"),
             ],
         },
         status=400 if form.errors else 200,

@@ -33,6 +33,7 @@ from beta.feedback.forms import (
     tag_names,
 )
 from beta.models import FeedbackAttachment, FeedbackNote, FeedbackReport, FeedbackTag, Job
+from beta.review import selectors as review_selectors
 from portal import selectors as portal_selectors
 from portal.cohorts import cohort_window
 from portal.decorators import partner_required, staff_required
@@ -90,7 +91,7 @@ def _answers(report: FeedbackReport, content: dict | None = None) -> dict:
     }
 
 
-def _player_context(report: FeedbackReport) -> dict:
+def _player_context(request, report: FeedbackReport) -> dict:
     outputs = []
     for output in selectors.video_outputs(report.job):
         kinds = {r.kind for r in output.asset.renditions.all()}
@@ -101,7 +102,11 @@ def _player_context(report: FeedbackReport) -> dict:
         )
         poster = reverse("assets:rendition", args=[output.asset_id, "poster"]) if "poster" in kinds else ""
         outputs.append({"output": output, "src": src, "poster": poster})
-    return {"video_outputs": outputs, "notes": selectors.report_notes(report)}
+    return {
+        "video_outputs": outputs,
+        "notes": review_selectors.notes_for_page(request.user, report),
+        "is_staff_viewer": request.user.is_studio_staff,
+    }
 
 
 def _run_context(report: FeedbackReport) -> dict:
@@ -137,7 +142,7 @@ def _form_context(request, report: FeedbackReport, *, values: dict, errors: dict
         "next_revision": report.revision + 1,
         "membership": portal_selectors.membership_for_user(request.user),
         **_run_context(report),
-        **_player_context(report),
+        **_player_context(request, report),
     }
 
 
@@ -186,7 +191,12 @@ def feedback_draft(request, report_id):
 
 def _notes_response(request, report: FeedbackReport, *, errors: dict | None = None):
     """The notes list for htmx (errors are answered with 200 too: htmx swaps only successful answers)."""
-    context = {"report": report, "notes": selectors.report_notes(report), "note_errors": errors or {}, "editable": True}
+    context = {
+        "report": report,
+        "notes": review_selectors.notes_for_page(request.user, report),
+        "note_errors": errors or {},
+        "editable": True,
+    }
     return render(request, "beta/feedback/_notes.html", context)
 
 
@@ -201,6 +211,9 @@ def feedback_note_add(request, report_id):
             seconds=request.POST.get("seconds"),
             text=request.POST.get("text", ""),
             output=request.POST.get("output") or None,
+            frame=request.POST.get("frame") or None,
+            frame_out=request.POST.get("frame_out") or None,
+            drawing=request.POST.get("drawing") or None,
         )
     except FeedbackError as exc:
         if _is_htmx(request):
@@ -298,7 +311,7 @@ def feedback_detail(request, report_id):
         "is_author": report.author_id == request.user.pk,
         "read_only": cohort_window(report.organization).read_only,
         **_run_context(report),
-        **_player_context(report),
+        **_player_context(request, report),
     }
     return render(request, "beta/feedback/detail.html", context)
 
@@ -328,7 +341,7 @@ def _staff_detail(request, report: FeedbackReport, *, triage_form=None, body_err
         "body_errors": body_errors or {},
         "inbox_url": reverse("beta:feedback-inbox"),
         **_run_context(report),
-        **_player_context(report),
+        **_player_context(request, report),
     }
     return render(request, "beta/feedback/staff_detail.html", context, status=status)
 

@@ -27,6 +27,7 @@ from beta.errors import JobError, JobParameterError
 from beta.feedback import selectors as feedback_selectors
 from beta.forms import ToolRunForm
 from beta.models import Job
+from beta.views.review import compare_links
 from portal import selectors as portal_selectors
 from portal.decorators import partner_required, staff_required
 from portal.errors import PermissionDeniedError
@@ -260,6 +261,7 @@ def _output_view(output) -> dict:
         "preview": preview,
         "download_url": download_url,
         "provenance": "C2PA manifest embedded" if output.provenance_embedded else "sidecar",
+        "compare": compare_links(output) if preview else [],
     }
 
 

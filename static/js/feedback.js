@@ -30,7 +30,8 @@
 
   // --- Player and notes --------------------------------------------------------------------------------------------
   function initPlayer(section) {
-    const players = Array.prototype.slice.call(section.querySelectorAll("video[data-output]"));
+    const players = Array.prototype.slice.call(section.querySelectorAll("[data-review-player][data-output] video"));
+    const outputOf = function (video) { return video.closest("[data-review-player]").dataset.output; };
     const form = section.querySelector("[data-note-form]");
     let current = players[0] || null;
 
@@ -40,9 +41,12 @@
       const seconds = form.querySelector("[name=seconds]");
       const output = form.querySelector("[name=output]");
       seconds.value = video.currentTime.toFixed(3);
-      if (output && output.tagName === "SELECT") output.value = video.dataset.output;
+      if (output && output.tagName === "SELECT") output.value = outputOf(video);
       const tc = form.querySelector(".note-form__tc");
-      if (tc) tc.textContent = timecode(video.currentTime, parseFloat(video.dataset.fps));
+      if (tc) {
+        const root = video.closest("[data-review-player]");
+        tc.textContent = root && root.reviewPlayer ? root.reviewPlayer.tc(root.reviewPlayer.frame) : timecode(video.currentTime, 0);
+      }
     }
 
     players.forEach(function (video) {
@@ -51,7 +55,27 @@
       });
     });
 
+    // The review player (player.js) of the chosen output: its frame, in-out range and drawing go with the note.
+    function reviewPlayer() {
+      const output = form && form.querySelector("[name=output]");
+      const id = output ? output.value : "";
+      const root = section.querySelector('[data-review-player][data-output="' + id + '"]') || section.querySelector("[data-review-player]");
+      return root && root.reviewPlayer;
+    }
+
     if (form) {
+      section.addEventListener("submit", function (e) {  // capture: runs before htmx reads the form
+        if (e.target !== form) return;
+        const p = reviewPlayer();
+        if (!p) return;
+        const useRange = form.querySelector("[data-note-range]").checked && p.markIn !== null && p.markOut !== null;
+        form.querySelector("[name=frame]").value = String(useRange ? p.markIn : p.frame);
+        form.querySelector("[name=frame_out]").value = useRange ? String(p.markOut) : "";
+        form.querySelector("[name=drawing]").value = p.drawing.shapes.length ? JSON.stringify(p.drawing) : "";
+      }, true);
+      section.addEventListener("rp:drawing", function (e) {
+        form.querySelector("[data-note-drawn]").hidden = !e.detail.drawing.shapes.length;
+      });
       const text = form.querySelector("[name=text]");
       const pause = function () { if (current && !current.paused) current.pause(); };
       text.addEventListener("focus", pause);
@@ -63,6 +87,8 @@
       });
       form.addEventListener("htmx:afterRequest", function (e) {
         if (e.detail.successful && !section.querySelector("#notes [role=alert]")) {
+          const p = reviewPlayer();
+          if (p) { p.clearDrawing(); p.loadNotes(); }
           text.value = "";
           text.focus();
         }
@@ -73,11 +99,18 @@
     section.addEventListener("click", function (e) {
       const button = e.target.closest("[data-seek]");
       if (!button) return;
-      const target = players.find(function (v) { return v.dataset.output === button.dataset.output; }) || players[0];
+      const target = players.find(function (v) { return outputOf(v) === button.dataset.output; }) || players[0];
       if (!target) return;
-      target.currentTime = parseFloat(button.dataset.seek);
-      target.pause();
-      target.focus();
+      const root = target.closest("[data-review-player]");
+      if (root && root.reviewPlayer && button.dataset.frame !== "") {
+        root.reviewPlayer.stop();
+        root.reviewPlayer.seekFrame(Number(button.dataset.frame));
+        root.querySelector(".rp__stage").focus();
+      } else {
+        target.currentTime = parseFloat(button.dataset.seek);
+        target.pause();
+        target.focus();
+      }
       target.scrollIntoView({ block: "nearest" });
     });
   }

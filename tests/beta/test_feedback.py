@@ -282,7 +282,8 @@ def test_a_revision_keeps_the_notes_and_attachments_of_its_time(member, report, 
                                output=job.job_outputs.get())
     report = services.feedback_submit(user=member.user, report=report, data=VALID)
     content = report.revisions.get().content
-    assert content["notes"] == [{"seconds": 1.5, "text": "banding", "output_id": job.job_outputs.get().pk}]
+    assert content["notes"] == [{"seconds": 1.5, "frame": 37, "frame_out": None, "drawing": None, "text": "banding",
+                                 "output_id": job.job_outputs.get().pk, "author_id": member.user.pk}]
 
 
 # --- Timecoded notes --------------------------------------------------------------------------------------------------

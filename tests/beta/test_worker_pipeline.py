@@ -42,4 +42,5 @@ def test_each_declared_queue_is_served(celery_worker_process):
     for queue in settings.CELERY_QUEUE_NAMES:
         services.worker_heartbeat_request(queue=queue)
     wait_for(lambda: WorkerHeartbeat.objects.count() == len(settings.CELERY_QUEUE_NAMES), message="all queues")
-    assert set(WorkerHeartbeat.objects.values_list("queue", flat=True)) == {"default", "cpu", "gpu", "external"}
+    served = set(WorkerHeartbeat.objects.values_list("queue", flat=True))
+    assert served == {"default", "cpu", "gpu", "external", "webhooks"}

@@ -308,7 +308,7 @@ def test_the_sweeper_is_on_the_beat_schedule_on_the_webhooks_queue(settings):
 
     app.loader.import_default_modules()
     [entry] = [e for e in app.conf.beat_schedule.values() if e["task"] == "webhooks.tasks.deliver_due"]
-    assert entry["options"]["queue"] == settings.WEBHOOKS_QUEUE == "external"
+    assert entry["options"]["queue"] == settings.WEBHOOKS_QUEUE == "webhooks"
     assert {"webhooks.tasks.deliver", "webhooks.tasks.deliver_due"} <= set(app.tasks)
 
 

