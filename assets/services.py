@@ -294,7 +294,7 @@ def _check_content(asset: Asset, found) -> None:
         )
 
 
-def _probe_media(local: Path, kind: str):
+def _probe_media(local: Path, kind: str | None):
     """Duration, size, rate and codecs of a video, sound or image (its pixel count checked); None for others."""
     from assets.media import MediaError, check_image_pixels, probe
 
