@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import logging
 
-from django.conf import settings
 from django.core.exceptions import PermissionDenied, RequestDataTooBig
-from django.http import Http404, JsonResponse
+from django.http import Http404
 from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -19,45 +18,10 @@ from api.errors import ApiKeyError, IdempotencyConflictError
 from assets.errors import AssetError, UploadRefusedError, UploadStateError
 from beta.errors import JobError, JobParameterError, QuotaError
 from portal.errors import PermissionDeniedError, PortalError
+from portal.problems import CONTENT_TYPE, TYPE_BASE, TYPES, json_problem, problem, too_large_detail, type_uri
 
 logger = logging.getLogger(__name__)
-CONTENT_TYPE = "application/problem+json"
-TYPE_BASE = "/api/v1/problems/"
-
-#: slug -> (status, title, what it means): the catalogue of problem types, served at /api/v1/problems/
-TYPES = {
-    "validation-error": (400, "The request is not valid", "One or more fields are wrong; see `errors`."),
-    "malformed-request": (400, "The request could not be read", "The body is not valid JSON, or not an object."),
-    "request-refused": (400, "The request was refused", "A rule of the beta refused it; `detail` says which."),
-    "not-authenticated": (401, "Authentication is needed", "Send `Authorization: Bearer <API key>`."),
-    "invalid-api-key": (401, "The API key is not accepted", "The key is unknown, revoked or expired."),
-    "forbidden": (403, "Not allowed", "Your role does not allow this (e.g. viewers cannot run tools)."),
-    "insufficient-scope": (403, "The API key's scope does not allow this", "A read key cannot change anything."),
-    "quota-exceeded": (403, "Quota exceeded", "The studio's monthly quota or storage quota is used up."),
-    "not-found": (404, "Not found", "No such object in your studio (another studio's objects are not found)."),
-    "method-not-allowed": (405, "Method not allowed", "This URL does not take that HTTP method."),
-    "not-acceptable": (406, "Not acceptable", "The API answers JSON only."),
-    "conflict": (409, "Conflict with the current state", "E.g. canceling a finished job, completing a closed upload."),
-    "idempotency-key-reused": (409, "Idempotency-Key reused with a different request",
-                               "The same key must come with the same body; use a new key for a new job."),
-    "request-too-large": (413, "The request body is too large", "JSON bodies are limited; send bytes as parts."),
-    "unsupported-media-type": (415, "Unsupported media type", "Send JSON (`Content-Type: application/json`)."),
-    "rate-limited": (429, "Too many requests", "Wait for the seconds in `Retry-After`, then try again."),
-    "server-error": (500, "Something went wrong on our side", "The team has been told; try again later."),
-}
-
-
-def type_uri(slug: str) -> str:
-    return f"{TYPE_BASE}{slug}"
-
-
-def problem(slug: str, detail: str = "", *, status_code: int | None = None, errors=None, **extra) -> dict:
-    code, title, _meaning = TYPES[slug]
-    body = {"type": type_uri(slug), "title": title, "status": status_code or code, "detail": detail or title}
-    if errors:
-        body["errors"] = errors
-    body.update(extra)
-    return body
+__all__ = ["CONTENT_TYPE", "TYPES", "TYPE_BASE", "DomainError", "exception_handler", "problem", "type_uri"]
 
 
 def _flatten(detail, path: tuple = ()) -> list[dict]:
@@ -143,7 +107,7 @@ def exception_handler(exc, context):
     if isinstance(exc, (PermissionDenied,)):
         return _response(problem("forbidden", str(exc) or "You are not allowed to do this."))
     if isinstance(exc, RequestDataTooBig):
-        return _response(problem("request-too-large", _too_large_detail()))
+        return _response(problem("request-too-large", too_large_detail()))
     if isinstance(exc, RequestTooLarge):
         return _response(problem("request-too-large", str(exc.detail)))
     if isinstance(exc, exceptions.Throttled):
@@ -185,54 +149,8 @@ def _summary(errors: list[dict]) -> str:
     return f"{first['field']}: {first['detail']}" if first["field"] else first["detail"]
 
 
-def _too_large_detail() -> str:
-    return f"The request body is larger than {settings.DATA_UPLOAD_MAX_MEMORY_SIZE:,} bytes."
-
-
-# --- Django's handlers, for what happens outside DRF views under /api/ ---------------------------------------------
-def _is_api(request) -> bool:
-    return request.path.startswith("/api/")
-
-
-def _json_problem(body: dict) -> JsonResponse:
-    return JsonResponse(body, status=body["status"], content_type=CONTENT_TYPE)
-
-
-def handler404(request, exception=None):
-    if _is_api(request):
-        return _json_problem(problem("not-found", "There is no such API endpoint."))
-    from django.views.defaults import page_not_found
-
-    return page_not_found(request, exception)
-
-
-def handler500(request):
-    if _is_api(request):
-        return _json_problem(problem("server-error"))
-    from django.views.defaults import server_error
-
-    return server_error(request)
-
-
-def handler400(request, exception=None):
-    if _is_api(request):
-        if isinstance(exception, RequestDataTooBig):
-            return _json_problem(problem("request-too-large", _too_large_detail()))
-        return _json_problem(problem("malformed-request", "The request could not be read."))
-    from django.views.defaults import bad_request
-
-    return bad_request(request, exception)
-
-
-def handler403(request, exception=None):
-    if _is_api(request):
-        return _json_problem(problem("forbidden", str(exception or "") or "You are not allowed to do this."))
-    from django.views.defaults import permission_denied
-
-    return permission_denied(request, exception)
-
 
 @csrf_exempt
 def not_found(request, *args, **kwargs):
     """Any /api/v1/ path that names no endpoint."""
-    return _json_problem(problem("not-found", "There is no such API endpoint."))
+    return json_problem(problem("not-found", "There is no such API endpoint."))

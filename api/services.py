@@ -27,7 +27,7 @@ from portal import selectors as portal_selectors
 from portal.client_ip import client_ip
 from portal.errors import PermissionDeniedError
 from portal.models import AuditEvent, Membership, Organization, User
-from portal.services import audit_record
+from portal.services.audit import audit_record
 
 KEY_PREFIX = "gl_live_"
 PREFIX_LENGTH = len(KEY_PREFIX) + 8  # gl_live_ and 8 hex digits; then "_" and the secret

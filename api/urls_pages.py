@@ -1,6 +1,6 @@
 from django.urls import path
 
-from api import views_pages
+from api.views import pages as views_pages
 
 app_name = "apikeys"
 

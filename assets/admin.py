@@ -21,6 +21,7 @@ from django.utils.html import format_html, format_html_join
 from assets import keys, services
 from assets.models import Asset, DeletionReceipt, OffboardingStudio, Rendition
 from assets.storage import StorageError, get_store
+from assets.templatetags.asset_tags import human_size
 from portal.admin import ReadOnlyAdmin
 from portal.errors import PortalError
 
@@ -113,7 +114,7 @@ class RenditionInline(admin.TabularInline):
 
     @admin.display(description="Size", ordering="size_bytes")
     def size(self, obj) -> str:
-        return services.human_size(obj.size_bytes)
+        return human_size(obj.size_bytes)
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -167,7 +168,7 @@ class AssetAdmin(ConfirmActionMixin, admin.ModelAdmin):
 
     @admin.display(description="Size", ordering="size_bytes")
     def size(self, obj) -> str:
-        return services.human_size(obj.size_bytes)
+        return human_size(obj.size_bytes)
 
     def has_add_permission(self, request):
         return False  # assets arrive through the portal's upload, which checks quota, kind and cohort
@@ -209,7 +210,7 @@ class AssetAdmin(ConfirmActionMixin, admin.ModelAdmin):
                     (self.name(a), a.organization.name, a.get_kind_display(), a.get_status_display(), self.size(a))
                     for a in assets
                 ],
-                totals=["Total", "", "", "", services.human_size(sum(a.size_bytes for a in assets))],
+                totals=["Total", "", "", "", human_size(sum(a.size_bytes for a in assets))],
                 warning="This cannot be undone.",
                 confirm_label="Yes, delete them",
             )
@@ -226,7 +227,7 @@ class AssetAdmin(ConfirmActionMixin, admin.ModelAdmin):
                     "Deleted {}: {} ({}). Receipts: {}.",
                     _count(len(receipts), "asset"),
                     _count(sum(r.object_count for r in receipts), "stored object"),
-                    services.human_size(sum(r.bytes_deleted for r in receipts)),
+                    human_size(sum(r.bytes_deleted for r in receipts)),
                     format_html_join(", ", "{}", ((_receipt_link(r),) for r in receipts)),
                 ),
                 level=messages.SUCCESS,
@@ -277,7 +278,7 @@ class DeletionReceiptAdmin(ReadOnlyAdmin):
 
     @admin.display(description="Deleted", ordering="bytes_deleted")
     def size(self, obj) -> str:
-        return services.human_size(obj.bytes_deleted)
+        return human_size(obj.bytes_deleted)
 
     @admin.display(description="Object key hashes")
     def key_hash_count(self, obj) -> str:
@@ -317,7 +318,7 @@ class OffboardingStudioAdmin(ConfirmActionMixin, admin.ModelAdmin):
 
     @admin.display(description="Asset size", ordering="live_bytes")
     def asset_bytes(self, obj) -> str:
-        return services.human_size(getattr(obj, "live_bytes", 0) or 0)
+        return human_size(getattr(obj, "live_bytes", 0) or 0)
 
     def has_view_permission(self, request, obj=None):
         return _is_programme_admin(request) and super().has_view_permission(request, obj)
@@ -369,7 +370,7 @@ class OffboardingStudioAdmin(ConfirmActionMixin, admin.ModelAdmin):
                     studio.name,
                     _count(receipt.asset_count, "asset"),
                     _count(receipt.object_count, "stored object"),
-                    services.human_size(receipt.bytes_deleted),
+                    human_size(receipt.bytes_deleted),
                     _receipt_link(receipt),
                 ),
                 level=messages.SUCCESS,
@@ -385,7 +386,7 @@ class OffboardingStudioAdmin(ConfirmActionMixin, admin.ModelAdmin):
                 objects, size = "could not be counted", "could not be counted"
             else:
                 total_objects, total_bytes = total_objects + stored[0], total_bytes + stored[1]
-                objects, size = stored[0], services.human_size(stored[1])
+                objects, size = stored[0], human_size(stored[1])
             rows.append(
                 (studio.name, "Active" if studio.is_active else "Inactive", self.asset_count(studio), objects, size)
             )
@@ -394,7 +395,7 @@ class OffboardingStudioAdmin(ConfirmActionMixin, admin.ModelAdmin):
             "",
             sum(self.asset_count(s) for s in studios),
             f"{total_objects}{' or more' if unknown else ''}",
-            f"{services.human_size(total_bytes)}{' or more' if unknown else ''}",
+            f"{human_size(total_bytes)}{' or more' if unknown else ''}",
         ]
         count = len(studios)
         return self.confirmation(

@@ -496,25 +496,35 @@ def _read_sidecar(path: Path, errors: list[str]) -> dict[str, Any] | None:
     return data
 
 
+def _summarise_manifest(manifest: dict[str, Any], summary: dict[str, Any]) -> None:
+    """The signer, and the facts of the manifest's assertions, into `summary`."""
+    signature = manifest.get("signature_info") or {}
+    summary["signer"] = ", ".join(filter(None, [signature.get("common_name"), signature.get("issuer")])) or None
+    for assertion in manifest.get("assertions") or []:
+        label, data = assertion.get("label", ""), assertion.get("data") or {}
+        if label in ("c2pa.actions", "c2pa.actions.v2"):
+            _summarise_actions(data.get("actions") or [], summary)
+        elif label == "cawg.training-mining":
+            summary["training_mining"] = {k: (v or {}).get("use") for k, v in (data.get("entries") or {}).items()}
+        elif label == RUN_ASSERTION:
+            summary["run"] = data
+
+
+def _summarise_actions(actions: list[dict[str, Any]], summary: dict[str, Any]) -> None:
+    """The tool (software agent) and digital source type of the manifest's c2pa.created action."""
+    for action in actions:
+        if action.get("action") == "c2pa.created":
+            agent = action.get("softwareAgent")
+            if isinstance(agent, dict):
+                summary["tool"], summary["tool_version"] = agent.get("name"), agent.get("version")
+            summary["digital_source_type"] = action.get("digitalSourceType")
+
+
 def manifest_summary(result: VerificationResult) -> dict[str, Any]:
     """The facts a person checks, from the manifest when embedded, else from the sidecar."""
     summary: dict[str, Any] = {"tool": None, "tool_version": None, "digital_source_type": None, "training_mining": {}}
     if result.manifest is not None:
-        signature = result.manifest.get("signature_info") or {}
-        summary["signer"] = ", ".join(filter(None, [signature.get("common_name"), signature.get("issuer")])) or None
-        for assertion in result.manifest.get("assertions") or []:
-            label, data = assertion.get("label", ""), assertion.get("data") or {}
-            if label in ("c2pa.actions", "c2pa.actions.v2"):
-                for action in data.get("actions") or []:
-                    if action.get("action") == "c2pa.created":
-                        agent = action.get("softwareAgent")
-                        if isinstance(agent, dict):
-                            summary["tool"], summary["tool_version"] = agent.get("name"), agent.get("version")
-                        summary["digital_source_type"] = action.get("digitalSourceType")
-            elif label == "cawg.training-mining":
-                summary["training_mining"] = {k: (v or {}).get("use") for k, v in (data.get("entries") or {}).items()}
-            elif label == RUN_ASSERTION:
-                summary["run"] = data
+        _summarise_manifest(result.manifest, summary)
     elif result.sidecar is not None:
         run = result.sidecar.get("run") or {}
         summary["tool"], summary["tool_version"] = run.get("tool"), run.get("tool_version")

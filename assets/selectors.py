@@ -1,12 +1,16 @@
 """Reads about assets."""
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.conf import settings
+from django.db.models import Prefetch, Q, QuerySet, Sum
 
 from assets.models import Asset, Rendition
+from portal.cohorts import cohort_window
 from portal.models import AuditEvent, Organization
 
 
@@ -100,3 +104,24 @@ def _entry(event: AuditEvent, asset: Asset | None) -> AccessEntry:
     else:
         where = event.ip_address or "—"
     return AccessEntry(event=event, who=who, by_staff=by_staff, asset=asset, where=where)
+
+
+def storage_used(organization: Organization) -> int:
+    """Bytes that count against the studio's quota: everything not deleted or rejected, uploads included."""
+    used = (
+        Asset.objects.filter(organization=organization)
+        .exclude(status__in=[Asset.Status.DELETED, Asset.Status.REJECTED])
+        .aggregate(total=Sum("size_bytes"))["total"]
+    )
+    return used or 0
+
+
+def part_count(asset: Asset) -> int:
+    return max(1, math.ceil(asset.size_bytes / asset.part_size))
+
+
+def retention_deadline(organization: Organization):
+    window = cohort_window(organization)
+    if window.closes_at is None:
+        return None
+    return window.closes_at + timedelta(days=settings.RETENTION_DAYS_AFTER_CLOSE)

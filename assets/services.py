@@ -8,7 +8,6 @@ import math
 import shutil
 import tempfile
 import time
-import unicodedata
 import uuid
 from collections.abc import Callable
 from datetime import timedelta
@@ -16,20 +15,21 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q, Sum
-from django.template.defaultfilters import filesizeformat
+from django.db.models import Q
 from django.utils import timezone
 
 from assets import keys
 from assets.errors import AssetError, UploadRefusedError, UploadStateError
 from assets.models import Asset, DeletionReceipt, Rendition
+from assets.selectors import part_count, storage_used
 from assets.storage import StoredPart, copy_to_file, get_store, hash_key
+from assets.templatetags.asset_tags import display_filename, human_size
 from ops import metrics
 from portal.cohorts import cohort_window
 from portal.errors import PermissionDeniedError
 from portal.events import publish
 from portal.models import AuditEvent, Membership, Organization, User
-from portal.services import audit_record
+from portal.services.audit import audit_record
 
 logger = logging.getLogger(__name__)
 Action = AuditEvent.Action
@@ -40,27 +40,6 @@ VERIFY_DEFERRED_MESSAGE = "Received; checking will start shortly."
 
 
 # --- Helpers ----------------------------------------------------------------------------------------------------------
-def display_filename(name: str) -> str:
-    """A filename fit for display only: no folders, no control characters, at most 255 characters."""
-    name = unicodedata.normalize("NFC", str(name or ""))
-    name = name.replace("\\", "/").rsplit("/", 1)[-1]
-    name = "".join(c for c in name if unicodedata.category(c)[0] != "C").strip().strip(".")
-    return name[:255] or "untitled"
-
-
-def human_size(size: int) -> str:
-    return filesizeformat(size).replace("\xa0", " ")
-
-
-def storage_used(organization: Organization) -> int:
-    """Bytes that count against the studio's quota: everything not deleted or rejected, uploads included."""
-    used = (
-        Asset.objects.filter(organization=organization)
-        .exclude(status__in=[Asset.Status.DELETED, Asset.Status.REJECTED])
-        .aggregate(total=Sum("size_bytes"))["total"]
-    )
-    return used or 0
-
 
 def part_size_for(size: int) -> int:
     """Parts of UPLOAD_PART_SIZE, grown in whole MiB when a file would need more than 10,000 of them."""
@@ -69,9 +48,6 @@ def part_size_for(size: int) -> int:
         part = math.ceil(size / MAX_PARTS / 1024**2) * 1024**2
     return part
 
-
-def part_count(asset: Asset) -> int:
-    return max(1, math.ceil(asset.size_bytes / asset.part_size))
 
 
 def _require_uploader(actor: User, organization: Organization) -> None:
@@ -290,6 +266,73 @@ _KIND_WORDS = {
 }
 
 
+class _VerifyRefused(Exception):
+    """The stored upload is not accepted; the message is the reason the partner reads."""
+
+
+def _check_arrived(asset: Asset, stored: int | None) -> None:
+    if stored is None:
+        raise _VerifyRefused("The upload did not arrive in storage. Please upload the file again.")
+    if stored != asset.size_bytes:
+        raise _VerifyRefused(
+            f"The upload is incomplete: {human_size(stored)} arrived of "
+            f"{human_size(asset.size_bytes)}. Please upload the file again."
+        )
+
+
+def _check_content(asset: Asset, found) -> None:
+    """The bytes are a kind the beta takes, and the kind the file's name promised (scripts and documents mix)."""
+    if found.kind is None or found.kind not in settings.ASSET_ALLOWED_KINDS:
+        raise _VerifyRefused(
+            f"The content of {asset.original_filename} is not something the beta takes ({found.label})."
+        )
+    text_kinds = {"script", "document"}
+    if found.kind != asset.kind and not {found.kind, asset.kind} <= text_kinds:
+        raise _VerifyRefused(
+            f"{asset.original_filename} is named like {_KIND_WORDS[asset.kind]}, but its content is "
+            f"something else ({found.label})."
+        )
+
+
+def _probe_media(local: Path, kind: str | None):
+    """Duration, size, rate and codecs of a video, sound or image (its pixel count checked); None for others."""
+    from assets.media import MediaError, check_image_pixels, probe
+
+    if kind not in ("video", "audio", "image"):
+        return None
+    try:
+        info = probe(local)
+        if kind == "image":
+            info.width, info.height = check_image_pixels(local, max_pixels=settings.ASSET_MAX_IMAGE_PIXELS, probed=info)
+    except MediaError as exc:
+        raise _VerifyRefused(str(exc)) from exc
+    return info
+
+
+def _set_verified(asset: Asset, found, sha256: str, info) -> None:
+    """The checked facts onto the (unsaved) asset: kind and type by content, hash, media facts; ready."""
+    asset.kind = found.kind
+    asset.content_type = found.content_type
+    asset.content_label = found.label
+    asset.sha256 = sha256
+    if info is not None:
+        _set_media_facts(asset, info)
+    asset.status = Asset.Status.READY
+    asset.ready_at = timezone.now()
+    asset.previews = Asset.Previews.PENDING if found.kind in ("video", "image") else Asset.Previews.NONE
+
+
+def _save_verified(asset: Asset) -> bool:
+    """Save the ready asset and say so, unless another delivery of the verification decided first (False)."""
+    with transaction.atomic():
+        if not Asset.objects.select_for_update().filter(pk=asset.pk, status=Asset.Status.VERIFYING).exists():
+            return False
+        asset.save()
+        metrics.upload_verified(asset)
+        publish("asset.ready", organization_id=asset.organization_id, data=_event_data(asset))
+    return True
+
+
 def asset_verify(*, asset_id: int) -> Asset | None:
     """In a worker: size, type by content, SHA-256 from the stored bytes, media probe; then the previews.
 
@@ -297,7 +340,6 @@ def asset_verify(*, asset_id: int) -> Asset | None:
     the bytes, so the sweep leaves it alone, and only the first to finish changes the asset's state.
     """
     from assets.detect import detect
-    from assets.media import MediaError, check_image_pixels, probe
 
     asset = Asset.objects.select_related("organization").filter(pk=asset_id).first()
     if asset is None or asset.status != Asset.Status.VERIFYING:
@@ -305,73 +347,27 @@ def asset_verify(*, asset_id: int) -> Asset | None:
     beat = _VerifyBeat(asset.pk)
     beat()
     store = get_store()
-    stored = store.size(asset.storage_key)
-    if stored is None:
-        _reject_verifying(asset, "The upload did not arrive in storage. Please upload the file again.")
-        return asset
-    if stored != asset.size_bytes:
-        _reject_verifying(
-            asset,
-            f"The upload is incomplete: {human_size(stored)} arrived of "
-            f"{human_size(asset.size_bytes)}. Please upload the file again.",
-        )
-        return asset
-    with tempfile.TemporaryDirectory(prefix="gl-verify-") as tmp:
-        local = Path(tmp) / "original"
-        digest = hashlib.sha256()
+    try:
+        _check_arrived(asset, store.size(asset.storage_key))
+        with tempfile.TemporaryDirectory(prefix="gl-verify-") as tmp:
+            local = Path(tmp) / "original"
+            digest = hashlib.sha256()
 
-        def read(chunk: bytes) -> None:
-            digest.update(chunk)
-            beat()
+            def read(chunk: bytes) -> None:
+                digest.update(chunk)
+                beat()
 
-        copy_to_file(store, asset.storage_key, local, on_chunk=read)
-        found = detect(local, filename=asset.original_filename)
-        if found.kind is None or found.kind not in settings.ASSET_ALLOWED_KINDS:
-            _reject_verifying(
-                asset,
-                f"The content of {asset.original_filename} is not something the beta takes ({found.label}).",
-            )
-            return asset
-        text_kinds = {"script", "document"}
-        if found.kind != asset.kind and not {found.kind, asset.kind} <= text_kinds:
-            _reject_verifying(
-                asset,
-                f"{asset.original_filename} is named like {_KIND_WORDS[asset.kind]}, but its content is "
-                f"something else ({found.label}).",
-            )
-            return asset
-        info = None
-        if found.kind in ("video", "audio", "image"):
-            try:
-                info = probe(local)
-                if found.kind == "image":
-                    info.width, info.height = check_image_pixels(
-                        local, max_pixels=settings.ASSET_MAX_IMAGE_PIXELS, probed=info
-                    )
-            except MediaError as exc:
-                _reject_verifying(asset, str(exc))
-                return asset
-        asset.kind = found.kind
-        asset.content_type = found.content_type
-        asset.content_label = found.label
-        asset.sha256 = digest.hexdigest()
-        if info is not None:
-            asset.duration_seconds = info.duration
-            asset.width, asset.height, asset.fps = info.width, info.height, info.fps
-            asset.timecode_start = info.timecode or ""
-            asset.video_codec, asset.audio_codec = info.video_codec[:60], info.audio_codec[:60]
-        asset.status = Asset.Status.READY
-        asset.ready_at = timezone.now()
-        asset.previews = Asset.Previews.PENDING if found.kind in ("video", "image") else Asset.Previews.NONE
-        with transaction.atomic():
-            if not Asset.objects.select_for_update().filter(pk=asset.pk, status=Asset.Status.VERIFYING).exists():
+            copy_to_file(store, asset.storage_key, local, on_chunk=read)
+            found = detect(local, filename=asset.original_filename)
+            _check_content(asset, found)
+            _set_verified(asset, found, digest.hexdigest(), _probe_media(local, found.kind))
+            if not _save_verified(asset):
                 return asset  # another delivery finished first
-            asset.save()
-            metrics.upload_verified(asset)
-            publish("asset.ready", organization_id=asset.organization_id, data=_event_data(asset))
-        if asset.previews == Asset.Previews.PENDING:
-            _make_renditions(asset, local)
-            asset.refresh_from_db()
+            if asset.previews == Asset.Previews.PENDING:
+                _make_renditions(asset, local)
+                asset.refresh_from_db()
+    except _VerifyRefused as exc:
+        _reject_verifying(asset, str(exc))
     return asset
 
 
@@ -655,12 +651,6 @@ def uploads_abort_abandoned(*, now=None) -> int:
     return aborted
 
 
-def retention_deadline(organization: Organization):
-    window = cohort_window(organization)
-    if window.closes_at is None:
-        return None
-    return window.closes_at + timedelta(days=settings.RETENTION_DAYS_AFTER_CLOSE)
-
 
 def studios_purge_expired(*, now=None) -> list[DeletionReceipt]:
     """Purge the material of studios whose cohort closed more than RETENTION_DAYS_AFTER_CLOSE days ago."""
@@ -677,6 +667,24 @@ def studios_purge_expired(*, now=None) -> list[DeletionReceipt]:
 
 
 # --- Outputs made by tools --------------------------------------------------------------------------------------------
+def _copy_media_facts(asset: Asset, path: Path) -> None:
+    """Duration, size, rate and codecs from a probe of the file; left empty when it cannot be probed."""
+    from assets.media import MediaError, probe
+
+    try:
+        info = probe(path)
+    except MediaError:
+        return
+    _set_media_facts(asset, info)
+
+
+def _set_media_facts(asset: Asset, info) -> None:
+    asset.duration_seconds = info.duration
+    asset.width, asset.height, asset.fps = info.width, info.height, info.fps
+    asset.timecode_start = info.timecode or ""
+    asset.video_codec, asset.audio_codec = info.video_codec[:60], info.audio_codec[:60]
+
+
 def asset_create_from_file(
     *,
     organization: Organization,
@@ -698,12 +706,8 @@ def asset_create_from_file(
     and the same row is updated, so storing again after a dead attempt leaves one asset, not two. `link(asset)` runs
     in the transaction that saves the row (a job links its output there), so no output row exists unlinked.
     """
-    from assets.media import MediaError, probe
+    from assets.provenance import sha256_file
 
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1024 * 1024), b""):
-            digest.update(chunk)
     asset = Asset.objects.filter(uuid=asset_uuid).first() if asset_uuid else None
     if asset is None:
         asset = Asset(organization=organization, uuid=asset_uuid or uuid.uuid4())
@@ -712,7 +716,7 @@ def asset_create_from_file(
     asset.original_filename = display_filename(filename)
     asset.declared_content_type = asset.content_type = content_type
     asset.size_bytes = path.stat().st_size
-    asset.sha256 = digest.hexdigest()
+    asset.sha256 = sha256_file(path)
     asset.origin = "output"
     asset.part_size = 0
     asset.status = Asset.Status.READY
@@ -720,19 +724,7 @@ def asset_create_from_file(
     asset.previews = Asset.Previews.PENDING if make_previews and kind in ("video", "image") else Asset.Previews.NONE
     asset.storage_key = keys.original_key(asset)
     if kind in ("video", "audio", "image"):
-        try:
-            info = probe(path)
-        except MediaError:
-            info = None
-        if info is not None:
-            asset.duration_seconds, asset.width, asset.height, asset.fps = (
-                info.duration,
-                info.width,
-                info.height,
-                info.fps,
-            )
-            asset.timecode_start = info.timecode or ""
-            asset.video_codec, asset.audio_codec = info.video_codec[:60], info.audio_codec[:60]
+        _copy_media_facts(asset, path)
     store = get_store()
     store.put_file(path, asset.storage_key, content_type, kms_key_id=organization.kms_key_id)
     if sidecar is not None:

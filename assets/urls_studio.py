@@ -1,6 +1,6 @@
 from django.urls import path
 
-from assets import views_access
+from assets.views import access as views_access
 
 app_name = "studio"
 

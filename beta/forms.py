@@ -55,33 +55,46 @@ def field_for_property(name: str, schema: dict, *, required: bool) -> forms.Fiel
     required = required and default is None
     kind = _type(schema)
     if "enum" in schema:
-        by_text = {str(v): v for v in schema["enum"]}
-        choices = _enum_choices(schema)
-        if not required and default is None:
-            choices = [("", "(the tool's default)"), *choices]
-        return forms.TypedChoiceField(
-            label=label,
-            help_text=help_text,
-            required=required,
-            initial=None if default is None else str(default),
-            choices=choices,
-            coerce=lambda text: by_text[text],
-            empty_value=None,
-        )
+        return _choice_field(schema, label=label, help_text=help_text, required=required, default=default)
     if kind == "boolean":
         return forms.BooleanField(label=label, help_text=help_text, required=False, initial=bool(default))
     if kind in ("integer", "number"):
-        integer = kind == "integer"
-        field_class = forms.IntegerField if integer else forms.FloatField
-        field = field_class(
-            label=label,
-            help_text=help_text,
-            required=required,
-            initial=default,
-            widget=forms.NumberInput(attrs=_number_attrs(schema, integer)),
-        )
-        field.error_messages["invalid"] = "Enter a whole number." if integer else "Enter a number."
-        return field
+        return _number_field(schema, kind, label=label, help_text=help_text, required=required, default=default)
+    return _text_field(schema, label=label, help_text=help_text, required=required, default=default)
+
+
+def _choice_field(schema: dict, *, label: str, help_text: str, required: bool, default) -> forms.Field:
+    by_text = {str(v): v for v in schema["enum"]}
+    choices = _enum_choices(schema)
+    if not required and default is None:
+        choices = [("", "(the tool's default)"), *choices]
+    return forms.TypedChoiceField(
+        label=label,
+        help_text=help_text,
+        required=required,
+        initial=None if default is None else str(default),
+        choices=choices,
+        coerce=lambda text: by_text[text],
+        empty_value=None,
+    )
+
+
+def _number_field(schema: dict, kind: str, *, label: str, help_text: str, required: bool, default) -> forms.Field:
+    integer = kind == "integer"
+    field_class = forms.IntegerField if integer else forms.FloatField
+    field = field_class(
+        label=label,
+        help_text=help_text,
+        required=required,
+        initial=default,
+        widget=forms.NumberInput(attrs=_number_attrs(schema, integer)),
+    )
+    field.error_messages["invalid"] = "Enter a whole number." if integer else "Enter a number."
+    return field
+
+
+def _text_field(schema: dict, *, label: str, help_text: str, required: bool, default) -> forms.Field:
+    """A text input with the schema's pattern and lengths; a pattern without a description gets an example."""
     attrs = {}
     if "pattern" in schema:
         attrs["pattern"] = schema["pattern"]

@@ -40,7 +40,7 @@ from portal.cohorts import cohort_window
 from portal.errors import PermissionDeniedError
 from portal.events import publish
 from portal.models import AuditEvent, Membership, Organization, User
-from portal.services import audit_record
+from portal.services.audit import audit_record
 
 logger = logging.getLogger(__name__)
 Status = Job.Status

@@ -1,25 +1,25 @@
 from django.urls import path
 
-from beta import views
-from beta.comparisons import views as comparison_views
-from beta.feedback import views as feedback_views
-from beta.results import views as results_views
-from beta.review.urls import urlpatterns as review_urlpatterns
-from beta.surveys import views as survey_views
+from beta.views import comparisons as comparison_views
+from beta.views import feedback as feedback_views
+from beta.views import jobs as job_views
+from beta.views import results as results_views
+from beta.views import review as review_views
+from beta.views import surveys as survey_views
 
 app_name = "beta"
 
 urlpatterns = [
-    path("tools/", views.catalogue, name="catalogue"),
-    path("tools/<slug:tool_slug>/", views.submit, name="submit"),
-    path("jobs/", views.job_list, name="job-list"),
-    path("jobs/live/", views.job_list_rows, name="job-list-rows"),
-    path("jobs/<int:job_id>/", views.job_detail, name="job-detail"),
-    path("jobs/<int:job_id>/live/", views.job_live, name="job-live"),
-    path("jobs/<int:job_id>/subtitles.vtt", views.job_subtitles, name="job-subtitles"),
-    path("jobs/<int:job_id>/cancel/", views.job_cancel, name="job-cancel"),
-    path("jobs/<int:job_id>/retry/", views.job_retry, name="job-retry"),
-    path("staff/jobs/", views.staff_job_list, name="staff-jobs"),
+    path("tools/", job_views.catalogue, name="catalogue"),
+    path("tools/<slug:tool_slug>/", job_views.submit, name="submit"),
+    path("jobs/", job_views.job_list, name="job-list"),
+    path("jobs/live/", job_views.job_list_rows, name="job-list-rows"),
+    path("jobs/<int:job_id>/", job_views.job_detail, name="job-detail"),
+    path("jobs/<int:job_id>/live/", job_views.job_live, name="job-live"),
+    path("jobs/<int:job_id>/subtitles.vtt", job_views.job_subtitles, name="job-subtitles"),
+    path("jobs/<int:job_id>/cancel/", job_views.job_cancel, name="job-cancel"),
+    path("jobs/<int:job_id>/retry/", job_views.job_retry, name="job-retry"),
+    path("staff/jobs/", job_views.staff_job_list, name="staff-jobs"),
 ]
 
 # Feedback on a run (partner) and the staff triage inbox.
@@ -93,4 +93,12 @@ urlpatterns += [
 ]
 
 # The review room: notes for the player, threads, export, compare.
-urlpatterns += review_urlpatterns
+urlpatterns += [
+    path("review/assets/<int:asset_id>/notes.json", review_views.asset_notes, name="review-asset-notes"),
+    path("review/feedback/<int:report_id>/notes.json", review_views.report_notes, name="review-report-notes"),
+    path("review/feedback/<int:report_id>/notes.csv", review_views.notes_csv, name="review-notes-csv"),
+    path("review/feedback/<int:report_id>/notes.pdf", review_views.notes_pdf, name="review-notes-pdf"),
+    path("review/notes/<int:feedbacknote_id>/replies/", review_views.note_reply, name="review-note-reply"),
+    path("review/notes/<int:feedbacknote_id>/frame.png", review_views.note_frame, name="review-note-frame"),
+    path("review/compare/", review_views.compare, name="review-compare"),
+]

@@ -77,6 +77,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "portal.middleware.AccessGateMiddleware",
+    "portal.middleware.DomainErrorMiddleware",
     "portal.security.SignedInNoStoreMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",  # last: sees the view's name and status

@@ -24,7 +24,7 @@ urlpatterns = [
 ]
 
 # Under /api/ these answer application/problem+json; elsewhere Django's own pages.
-handler400 = "api.problems.handler400"
-handler403 = "api.problems.handler403"
-handler404 = "api.problems.handler404"
-handler500 = "api.problems.handler500"
+handler400 = "config.errors.handler400"
+handler403 = "config.errors.handler403"
+handler404 = "config.errors.handler404"
+handler500 = "config.errors.handler500"

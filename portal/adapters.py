@@ -8,10 +8,12 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import render
 
 from config.failopen import THROTTLE_FAIL_OPEN
-from portal import services, signin
+from portal import signin
 from portal.client_ip import client_ip
 from portal.errors import InviteError
 from portal.models import AuditEvent, Membership, User
+from portal.services.audit import audit_record
+from portal.services.invites import invite_accept, invite_for_token
 
 INVITE_SESSION_KEY = "portal_invite_token"
 
@@ -22,7 +24,7 @@ def invite_in_session(request):
     if not token:
         return None
     try:
-        return services.invite_for_token(token)
+        return invite_for_token(token)
     except InviteError:
         return None
 
@@ -40,7 +42,7 @@ class AccountAdapter(DefaultAccountAdapter):
     def save_user(self, request, user, form, commit=True):
         user = super().save_user(request, user, form, commit=False)
         try:
-            user = services.invite_accept(
+            user = invite_accept(
                 token=request.session.get(INVITE_SESSION_KEY, ""),
                 user=user,
                 full_name=form.cleaned_data.get("full_name", ""),
@@ -70,7 +72,7 @@ class AccountAdapter(DefaultAccountAdapter):
 
     def login(self, request, user):
         super().login(request, user)
-        services.audit_record(
+        audit_record(
             action=AuditEvent.Action.LOGIN_SUCCEEDED, actor=user, organization=_organization_of(user), request=request
         )
 
@@ -78,7 +80,7 @@ class AccountAdapter(DefaultAccountAdapter):
         super().authentication_failed(request, **credentials)
         email = _credential_email(credentials)
         user = User.objects.filter(email__iexact=email).first() if email else None
-        services.audit_record(
+        audit_record(
             action=AuditEvent.Action.LOGIN_FAILED,
             actor=None,
             organization=_organization_of(user) if user else None,

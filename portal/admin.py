@@ -12,7 +12,6 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from portal import services
 from portal.errors import PortalError
 from portal.models import (
     AgreementAcceptance,
@@ -24,6 +23,9 @@ from portal.models import (
     Organization,
     User,
 )
+from portal.services.agreements import agreement_publish
+from portal.services.cohorts import cohort_create, cohort_update
+from portal.services.invites import invite_resend, invite_revoke
 
 
 @admin.register(User)
@@ -113,9 +115,9 @@ class CohortAdmin(admin.ModelAdmin):
         """Through the services, so the change is audited like one made on the portal's cohort pages."""
         fields = {name: form.cleaned_data[name] for name in self.fields}
         if change:
-            saved = services.cohort_update(actor=request.user, cohort=obj, request=request, **fields)
+            saved = cohort_update(actor=request.user, cohort=obj, request=request, **fields)
         else:
-            saved = services.cohort_create(actor=request.user, request=request, **fields)
+            saved = cohort_create(actor=request.user, request=request, **fields)
         obj.pk = saved.pk
         obj.refresh_from_db()
 
@@ -193,11 +195,11 @@ class InviteAdmin(admin.ModelAdmin):
 
     @admin.action(description="Resend selected invites")
     def resend_selected(self, request, queryset):
-        self._each(request, queryset, services.invite_resend, "Resent")
+        self._each(request, queryset, invite_resend, "Resent")
 
     @admin.action(description="Revoke selected invites")
     def revoke_selected(self, request, queryset):
-        self._each(request, queryset, services.invite_revoke, "Revoked")
+        self._each(request, queryset, invite_revoke, "Revoked")
 
 
 # --- Agreement --------------------------------------------------------------------------------------------------------
@@ -221,7 +223,7 @@ class AgreementVersionAdmin(admin.ModelAdmin):
             self.message_user(request, "Select exactly one version to publish.", level=messages.WARNING)
             return
         try:
-            version = services.agreement_publish(actor=request.user, version=versions[0], request=request)
+            version = agreement_publish(actor=request.user, version=versions[0], request=request)
         except PortalError as exc:
             self.message_user(request, str(exc), level=messages.ERROR)
             return

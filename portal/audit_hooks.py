@@ -3,8 +3,8 @@
 from allauth.account.internal.flows.login import record_authentication
 from allauth.mfa import signals as mfa_signals
 
-from portal import services
 from portal.models import AuditEvent, Membership
+from portal.services.audit import audit_record
 
 
 def _studio(user):
@@ -17,7 +17,7 @@ def _on_authenticator_added(sender, request, user, authenticator, **kwargs):
     # MFA, so that the access gate does not sign the person out straight after enrolment.
     if request is not None and getattr(request, "user", None) == user:
         record_authentication(request, user, "mfa", type=authenticator.type, id=authenticator.pk)
-    services.audit_record(
+    audit_record(
         action=AuditEvent.Action.MFA_ADDED,
         actor=user,
         organization=_studio(user),
@@ -28,7 +28,7 @@ def _on_authenticator_added(sender, request, user, authenticator, **kwargs):
 
 
 def _on_authenticator_removed(sender, request, user, authenticator, **kwargs):
-    services.audit_record(
+    audit_record(
         action=AuditEvent.Action.MFA_REMOVED,
         actor=user,
         organization=_studio(user),

@@ -10,8 +10,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
-from portal import services
 from portal.models import AgreementAcceptance, AgreementVersion, Cohort, Invite, Membership, Organization, User
+from portal.services.invites import invite_create, invite_url
 
 DEMO_COHORT = "March wave 1"
 DEMO_INVITEE = ("newcomer@northlight.test", "northlight", "member")
@@ -146,5 +146,5 @@ class SeedPeople(BaseCommand):
         if Invite.objects.filter(email__iexact=email).exists() or User.objects.filter(email__iexact=email).exists():
             return None
         studio = Organization.objects.get(slug=slug)
-        _invite, token = services.invite_create(actor=admin, email=email, organization=studio, role=role, send=False)
-        return services.invite_url(token)
+        _invite, token = invite_create(actor=admin, email=email, organization=studio, role=role, send=False)
+        return invite_url(token)

@@ -7,12 +7,16 @@ from allauth.mfa.utils import is_mfa_enabled
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.core.handlers.exception import response_for_exception
 from django.http import JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.http import urlencode
 
 from portal import selectors
+from portal.errors import PermissionDeniedError
+from portal.problems import json_problem, problem
 from portal.signin import mfa_required, session_passed_mfa
 
 logger = logging.getLogger("greenlight.signin")
@@ -23,7 +27,7 @@ NO_SESSION_NEEDED = ("/static/", "/healthz", "/readyz", "/favicon")
 ALWAYS_OPEN = ("/accounts/", "/static/", "/media/", "/healthz", "/readyz", "/invite/", "/favicon",
                "/tdm-policy/", "/.well-known/", "/robots.txt")
 
-__all__ = ["ALWAYS_OPEN", "AccessGateMiddleware", "mfa_required"]
+__all__ = ["ALWAYS_OPEN", "AccessGateMiddleware", "DomainErrorMiddleware", "mfa_required"]
 
 
 class AccessGateMiddleware:
@@ -81,9 +85,21 @@ class AccessGateMiddleware:
 
 
 def _problem(detail: str, status: int = 403) -> JsonResponse:
-    titles = {401: "Authentication is needed", 403: "Not allowed"}
-    slug = "not-authenticated" if status == 401 else "forbidden"
-    return JsonResponse(
-        {"type": f"/api/v1/problems/{slug}", "title": titles[status], "status": status, "detail": detail},
-        status=status, content_type="application/problem+json",
-    )
+    return json_problem(problem("not-authenticated" if status == 401 else "forbidden", detail))
+
+
+class DomainErrorMiddleware:
+    """A service's PermissionDeniedError, raised through a page view, is a 403 like Django's PermissionDenied (same
+    handler, same message). Views do not translate it themselves; the API's views answer it in DRF's exception
+    handler (api/problems.py)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if isinstance(exception, PermissionDeniedError):
+            return response_for_exception(request, PermissionDenied(str(exception)))
+        return None

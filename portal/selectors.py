@@ -120,3 +120,11 @@ def audit_chain_verify(*, full: bool = False, chunk_size: int = 2000) -> audit_c
                                            "checked": report.checked},
                   timeout=None)
     return report
+
+
+def seats_used(organization: Organization) -> int:
+    """Members and pending invites: what a studio's seat limit counts."""
+    return (
+        Membership.objects.filter(organization=organization).count()
+        + Invite.objects.filter(organization=organization).pending().count()
+    )

@@ -5,8 +5,8 @@ import factory
 from allauth.account.models import EmailAddress
 from django.utils import timezone
 
-from portal import services
 from portal.models import AgreementVersion, Cohort, Invite, Membership, Organization, User
+from portal.services.invites import hash_token
 from webhooks import signing
 
 PASSWORD = "correct-horse-battery"
@@ -92,7 +92,7 @@ class InviteFactory(factory.django.DjangoModelFactory):
     @classmethod
     def _create(cls, model_class, *args, **kwargs):
         token = secrets.token_urlsafe(32)
-        kwargs["token_hash"] = services.hash_token(token)
+        kwargs["token_hash"] = hash_token(token)
         invite = super()._create(model_class, *args, **kwargs)
         invite.token = token
         return invite

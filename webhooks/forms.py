@@ -16,6 +16,7 @@ class EndpointForm(forms.Form):
                                   help_text="Optional: what receives these (e.g. “render farm notifier”).")
     events = forms.MultipleChoiceField(
         label="Events", choices=EVENT_CHOICES, widget=forms.CheckboxSelectMultiple,
+        help_text="What this endpoint is told about.",
         error_messages={"required": "Choose at least one event."},
     )
 

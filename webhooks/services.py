@@ -26,7 +26,7 @@ from ops import metrics
 from portal.errors import PermissionDeniedError
 from portal.events import EVENT_TYPES, Event
 from portal.models import Membership, Organization, User
-from portal.services import audit_record
+from portal.services.audit import audit_record
 from webhooks import safety, signing
 from webhooks.errors import EndpointValidationError, UnsafeTargetError, WebhookError
 from webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint

@@ -163,20 +163,38 @@ def feedback_inbox(*, user, params=None) -> QuerySet[FeedbackReport]:
         return FeedbackReport.objects.none()
     f = params if isinstance(params, InboxFilters) else inbox_filters(params)
     reports = FeedbackReport.objects.for_user(user).submitted()
-    if f.tool:
-        reports = reports.filter(tool_slug=f.tool)
-    if f.version:
-        reports = reports.filter(tool_version=f.version)
-    if f.studio:
-        reports = reports.filter(organization_id=f.studio)
-    if f.cohort:
-        reports = reports.filter(organization__cohort_id=f.cohort)
-    if f.rating:
-        reports = reports.filter(overall_rating=f.rating)
+    reports = _filter_by_fields(reports, f)
+    reports = _filter_by_related(reports, f, user)
+    if f.q:
+        reports = _search(reports, f.q)
+    return _with_inbox_columns(reports).order_by("-submitted_at", "-id")
+
+
+#: inbox filter -> the report field it must equal
+_FIELD_FILTERS = {
+    "tool": "tool_slug",
+    "version": "tool_version",
+    "studio": "organization_id",
+    "cohort": "organization__cohort_id",
+    "rating": "overall_rating",
+    "status": "status",
+    "date_from": "submitted_at__date__gte",
+    "date_to": "submitted_at__date__lte",
+}
+
+
+def _filter_by_fields(reports: QuerySet[FeedbackReport], f: InboxFilters) -> QuerySet[FeedbackReport]:
+    for name, lookup in _FIELD_FILTERS.items():
+        value = getattr(f, name)
+        if value:
+            reports = reports.filter(**{lookup: value})
+    return reports
+
+
+def _filter_by_related(reports: QuerySet[FeedbackReport], f: InboxFilters, user) -> QuerySet[FeedbackReport]:
+    """Category, tag, assignee and notes: filters through other tables."""
     if f.category:
         reports = reports.filter(Exists(FeedbackCategory.objects.filter(report=OuterRef("pk"), category=f.category)))
-    if f.status:
-        reports = reports.filter(status=f.status)
     if f.tag:
         reports = reports.filter(
             Exists(
@@ -194,12 +212,11 @@ def feedback_inbox(*, user, params=None) -> QuerySet[FeedbackReport]:
     if f.has_notes is not None:
         has = Exists(FeedbackNote.objects.filter(report=OuterRef("pk")))
         reports = reports.filter(has if f.has_notes else ~has)
-    if f.date_from:
-        reports = reports.filter(submitted_at__date__gte=f.date_from)
-    if f.date_to:
-        reports = reports.filter(submitted_at__date__lte=f.date_to)
-    if f.q:
-        reports = _search(reports, f.q)
+    return reports
+
+
+def _with_inbox_columns(reports: QuerySet[FeedbackReport]) -> QuerySet[FeedbackReport]:
+    """Studio, cohort, people, tags, categories and counts of notes, replies and comments, in fixed queries."""
     return (
         reports.select_related("organization", "organization__cohort", "author", "assignee", "job")
         .prefetch_related("tags", "categories")
@@ -208,7 +225,6 @@ def feedback_inbox(*, user, params=None) -> QuerySet[FeedbackReport]:
             reply_count=_count(FeedbackComment.objects.filter(report=OuterRef("pk"), kind="reply")),
             comment_count=_count(FeedbackComment.objects.filter(report=OuterRef("pk"), kind="internal")),
         )
-        .order_by("-submitted_at", "-id")
     )
 
 

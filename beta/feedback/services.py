@@ -547,6 +547,60 @@ def _clean_tag(name) -> str:
     return name
 
 
+def _triage_check(
+    *, status: str | None, assignee: User | None, add_tags: Iterable, remove_tags: Iterable
+) -> tuple[list[str], list[str]]:
+    """Check a triage request; return the cleaned tags to add and remove. Every problem is reported at once."""
+    errors = {}
+    if status not in (None, "") and status not in TRIAGE_STATUSES:
+        errors["status"] = "Choose new, triaged, actioned or closed."
+    if assignee is not None and not (assignee.is_active and assignee.is_studio_staff):
+        errors["assignee"] = "Assign to a member of studio staff."
+    add: list[str] = []
+    remove: list[str] = []
+    try:
+        add = sorted({t for t in (_clean_tag(n) for n in add_tags) if t})
+        remove = sorted({t for t in (_clean_tag(n) for n in remove_tags) if t})
+    except FeedbackError as exc:
+        errors.update(exc.errors)
+    if errors:
+        raise FeedbackError("Nothing was changed.", errors)
+    return add, remove
+
+
+def _report_ids(reports: Iterable) -> list:
+    if hasattr(reports, "values_list"):
+        return list(reports.values_list("pk", flat=True))
+    return [getattr(r, "pk", r) for r in reports]
+
+
+def _triage_fields(rows, *, status: str | None, assignee: User | None, unassign: bool, now) -> dict:
+    """The field changes of a triage (and the first-triaged time, set once)."""
+    changes: dict = {}
+    if status:
+        changes["status"] = status
+        if status != Status.NEW:
+            rows.filter(triaged_at__isnull=True).update(triaged_at=now)
+    if assignee is not None:
+        changes["assignee"] = assignee
+    elif unassign:
+        changes["assignee"] = None
+    return changes
+
+
+def _triage_tags(ids: list, *, add: list[str], remove: list[str]) -> None:
+    through = FeedbackReport.tags.through
+    if add:
+        for name in add:
+            FeedbackTag.objects.get_or_create(name=name)
+        tag_ids = list(FeedbackTag.objects.filter(name__in=add).values_list("pk", flat=True))
+        through.objects.bulk_create(
+            [through(feedbackreport_id=r, feedbacktag_id=t) for r in ids for t in tag_ids], ignore_conflicts=True
+        )
+    if remove:
+        through.objects.filter(feedbackreport_id__in=ids, feedbacktag__name__in=remove).delete()
+
+
 def feedback_triage(
     *,
     user: User,
@@ -560,22 +614,8 @@ def feedback_triage(
     """Bulk triage of submitted reports: change status, assign to a staff member (or `unassign`), add or remove
     tags. Drafts are never touched. Returns the number of reports changed."""
     _require_staff(user)
-    errors = {}
-    if status not in (None, "") and status not in TRIAGE_STATUSES:
-        errors["status"] = "Choose new, triaged, actioned or closed."
-    if assignee is not None and not (assignee.is_active and assignee.is_studio_staff):
-        errors["assignee"] = "Assign to a member of studio staff."
-    try:
-        add = sorted({t for t in (_clean_tag(n) for n in add_tags) if t})
-        remove = sorted({t for t in (_clean_tag(n) for n in remove_tags) if t})
-    except FeedbackError as exc:
-        errors.update(exc.errors)
-    if errors:
-        raise FeedbackError("Nothing was changed.", errors)
-    if hasattr(reports, "values_list"):
-        ids = list(reports.values_list("pk", flat=True))
-    else:
-        ids = [getattr(r, "pk", r) for r in reports]
+    add, remove = _triage_check(status=status, assignee=assignee, add_tags=add_tags, remove_tags=remove_tags)
+    ids = _report_ids(reports)
     now = timezone.now()
     with transaction.atomic():
         ids = list(
@@ -587,25 +627,8 @@ def feedback_triage(
         if not ids:
             return 0
         rows = FeedbackReport.objects.filter(pk__in=ids)
-        changes = {}
-        if status:
-            changes["status"] = status
-            if status != Status.NEW:
-                rows.filter(triaged_at__isnull=True).update(triaged_at=now)
-        if assignee is not None:
-            changes["assignee"] = assignee
-        elif unassign:
-            changes["assignee"] = None
+        changes = _triage_fields(rows, status=status, assignee=assignee, unassign=unassign, now=now)
         if changes or add or remove:
             rows.update(**changes, updated_at=now)
-        through = FeedbackReport.tags.through
-        if add:
-            for name in add:
-                FeedbackTag.objects.get_or_create(name=name)
-            tag_ids = list(FeedbackTag.objects.filter(name__in=add).values_list("pk", flat=True))
-            through.objects.bulk_create(
-                [through(feedbackreport_id=r, feedbacktag_id=t) for r in ids for t in tag_ids], ignore_conflicts=True
-            )
-        if remove:
-            through.objects.filter(feedbackreport_id__in=ids, feedbacktag__name__in=remove).delete()
+        _triage_tags(ids, add=add, remove=remove)
     return len(ids)

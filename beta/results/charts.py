@@ -230,14 +230,8 @@ def bar_chart(
     if not drawn:
         return _empty(chart_id, title, empty, period)
     left, value_col, top = 200, 180, 12
-    low_value = min(0.0, min(values))
-    if maximum is not None and low_value >= 0:
-        low_value, top_value, ticks = 0.0, maximum, _ticks(maximum)
-    else:
-        low_value, top_value, ticks = signed_scale(low_value, max(0.0, max(values)), whole=whole)
-        if maximum is not None:
-            top_value = max(top_value, maximum)
-    top_value = top_value if top_value > low_value else low_value + 1
+    values = [b.value for b in drawn if b.value is not None]
+    low_value, top_value, ticks = _bar_scale(values, maximum=maximum, whole=whole)
     plot = WIDTH - left - value_col
 
     def sx(v: float) -> float:
@@ -247,20 +241,10 @@ def bar_chart(
     small = [mark_small and b.value is not None and _is_small(b.n) for b in bars]
     tops, heights = _row_layout(labels, 28, [2 if s else 1 for s in small])
     height = top + sum(heights) + 48
-    desc = f"{title}. " + "; ".join(
-        f"{b.label.replace(chr(10), ' ')}: {b.text or (tick_format(b.value) if b.value is not None else 'no data')} "
-        f"(n = {b.n})"
-        + (f", {SMALL_SAMPLE_TEXT}" if s else "")
-        for b, s in zip(bars, small, strict=True)
-    ) + "."
-    parts = _open(chart_id, title, desc, height, period)
+    parts = _open(chart_id, title, _bar_description(title, bars, small, tick_format), height, period)
     axis_y = top + sum(heights)
     for tick in ticks:
-        x = sx(tick)
-        parts.append(f'<line x1="{x:.1f}" y1="{top - 4}" x2="{x:.1f}" y2="{axis_y}" stroke="currentColor" '
-                     f'stroke-opacity="0.18"/>')
-        parts.append(f'<text x="{x:.1f}" y="{axis_y + 14}" text-anchor="middle" font-size="11">'
-                     f"{_e(tick_format(tick))}</text>")
+        parts.extend(_bar_gridline(sx(tick), top, axis_y, tick_format(tick)))
     parts.append(f'<line x1="{left}" y1="{axis_y}" x2="{left + plot}" y2="{axis_y}" stroke="currentColor" '
                  f'stroke-opacity="0.6"/>')
     zero = sx(0)
@@ -269,20 +253,54 @@ def bar_chart(
     parts.append(f'<text x="{left + plot / 2:.1f}" y="{axis_y + 34}" text-anchor="middle" font-weight="600">'
                  f"{_e(axis_label)}</text>")
     for i, bar in enumerate(bars):
-        y, h = top + tops[i], heights[i]
-        middle = y + h / 2
+        middle = top + tops[i] + heights[i] / 2
         inner = _text_lines(left - 8, middle + 4, labels[i], ' text-anchor="end"')
         if bar.value is not None:
             inner += _bar_rect(chart_id, sx(bar.value), zero, middle, bar.value, small[i])
-            value_lines = [f"{bar.text or tick_format(bar.value)}  n = {bar.n:,}"]
-            if small[i]:
-                value_lines.append(SMALL_SAMPLE_TEXT)
-            inner += _value_text(left + plot + 10, middle, value_lines)
-        else:
-            inner += (f'<text x="{left + plot + 10}" y="{middle + 4:.1f}" fill-opacity="0.75">'
-                      f"no data (n = {bar.n:,})</text>")
+        inner += _bar_value(bar, left + plot + 10, middle, small[i], tick_format)
         _link(parts, bar.link, inner)
     return _close(parts)
+
+
+def _bar_scale(values: Sequence[float], *, maximum: float | None, whole: bool) -> tuple[float, float, list[float]]:
+    """(low, top, ticks) of a bar chart's axis: from 0 to `maximum` when given and nothing is negative, else a
+    signed scale around the values (at least up to `maximum`)."""
+    low_value = min(0.0, min(values))
+    if maximum is not None and low_value >= 0:
+        low_value, top_value, ticks = 0.0, maximum, _ticks(maximum)
+    else:
+        low_value, top_value, ticks = signed_scale(low_value, max(0.0, max(values)), whole=whole)
+        if maximum is not None:
+            top_value = max(top_value, maximum)
+    top_value = top_value if top_value > low_value else low_value + 1
+    return low_value, top_value, list(ticks)
+
+
+def _bar_description(title: str, bars: Sequence[Bar], small: Sequence[bool], tick_format) -> str:
+    """The chart in words, for screen readers: each label with its value, n and whether the sample is small."""
+    return f"{title}. " + "; ".join(
+        f"{b.label.replace(chr(10), ' ')}: {b.text or (tick_format(b.value) if b.value is not None else 'no data')} "
+        f"(n = {b.n})"
+        + (f", {SMALL_SAMPLE_TEXT}" if s else "")
+        for b, s in zip(bars, small, strict=True)
+    ) + "."
+
+
+def _bar_gridline(x: float, top: float, axis_y: float, label: str) -> list[str]:
+    return [
+        f'<line x1="{x:.1f}" y1="{top - 4}" x2="{x:.1f}" y2="{axis_y}" stroke="currentColor" stroke-opacity="0.18"/>',
+        f'<text x="{x:.1f}" y="{axis_y + 14}" text-anchor="middle" font-size="11">{_e(label)}</text>',
+    ]
+
+
+def _bar_value(bar: Bar, x: float, middle: float, small: bool, tick_format) -> str:
+    """The value column of one bar: value and n (and "small sample"), or "no data"."""
+    if bar.value is None:
+        return f'<text x="{x}" y="{middle + 4:.1f}" fill-opacity="0.75">no data (n = {bar.n:,})</text>'
+    value_lines = [f"{bar.text or tick_format(bar.value)}  n = {bar.n:,}"]
+    if small:
+        value_lines.append(SMALL_SAMPLE_TEXT)
+    return _value_text(x, middle, value_lines)
 
 
 def _bar_rect(chart_id: str, end: float, zero: float, middle: float, value: float, small: bool) -> str:
@@ -425,18 +443,9 @@ def line_chart(
         x = left + inset + (step * i if len(x_labels) > 1 else plot_w / 2 - inset)
         return x, top + plot_h - plot_h * min(v, top_value) / top_value
 
-    desc = f"{title}. " + "; ".join(
-        f"{s.name}: " + ", ".join(f"{x_labels[i]} {tick_format(v) if v is not None else 'no data'}"
-                                  for i, v in enumerate(s.values))
-        for s in series
-    ) + ". Sample sizes per week: " + ", ".join(f"{x} n = {n}" for x, n in zip(x_labels, sample_sizes, strict=True))
+    desc = _line_description(title, x_labels, series, sample_sizes, tick_format)
     parts = _open(chart_id, title, desc, height, period)
-    x = left
-    for s, (colour, marker, dash) in zip(series, SERIES_STYLES, strict=False):
-        dash_attr = f' stroke-dasharray="{dash}"' if dash else ""
-        parts.append(f'<line x1="{x}" y1="12" x2="{x + 22}" y2="12" stroke="{colour}" stroke-width="2"{dash_attr}/>'
-                     f'{_marker(marker, x + 11, 12, colour)}<text x="{x + 28}" y="16">{_e(s.name)}</text>')
-        x += 40 + 7 * len(s.name)
+    parts.extend(_line_legend(series, left))
     for tick in ticks:
         _, y = xy(0, tick)
         parts.append(f'<line x1="{left}" y1="{y:.1f}" x2="{left + plot_w}" y2="{y:.1f}" stroke="currentColor" '
@@ -449,21 +458,51 @@ def line_chart(
                  f'stroke-opacity="0.6"/>')
     every = max(1, len(x_labels) // 8)
     for i, (label, n) in enumerate(zip(x_labels, sample_sizes, strict=True)):
-        x, _ = xy(i, 0)
         if i % every == 0 or i == len(x_labels) - 1:
-            parts.append(f'<text x="{x:.1f}" y="{base + 15}" text-anchor="middle" font-size="11">{_e(label)}</text>'
-                         f'<text x="{x:.1f}" y="{base + 29}" text-anchor="middle" font-size="11" fill-opacity="0.85">'
-                         f"n = {n}</text>")
+            parts.append(_week_label(xy(i, 0)[0], base, label, n))
     parts.append(f'<text x="{left + plot_w / 2:.1f}" y="{base + 52}" text-anchor="middle" font-weight="600">'
                  f"{_e(x_axis_label)}</text>")
-    for s, (colour, marker, dash) in zip(series, SERIES_STYLES, strict=False):
-        points = [xy(i, v) for i, v in enumerate(s.values) if v is not None]
-        if len(points) > 1:
-            dash_attr = f' stroke-dasharray="{dash}"' if dash else ""
-            path = " ".join(f"{x:.1f},{y:.1f}" for x, y in points)
-            parts.append(f'<polyline points="{path}" fill="none" stroke="{colour}" stroke-width="2"{dash_attr}/>')
-        parts.extend(_marker(marker, x, y, colour) for x, y in points)
+    for s, style in zip(series, SERIES_STYLES, strict=False):
+        parts.extend(_series_line([xy(i, v) for i, v in enumerate(s.values) if v is not None], style))
     return _close(parts)
+
+
+def _line_description(title: str, x_labels, series, sample_sizes, tick_format) -> str:
+    """The chart in words: each series week by week, then the sample size of every week."""
+    return f"{title}. " + "; ".join(
+        f"{s.name}: " + ", ".join(f"{x_labels[i]} {tick_format(v) if v is not None else 'no data'}"
+                                  for i, v in enumerate(s.values))
+        for s in series
+    ) + ". Sample sizes per week: " + ", ".join(f"{x} n = {n}" for x, n in zip(x_labels, sample_sizes, strict=True))
+
+
+def _line_legend(series, left: float) -> list[str]:
+    """One swatch per series (colour, marker and dash), side by side above the plot."""
+    parts, x = [], left
+    for s, (colour, marker, dash) in zip(series, SERIES_STYLES, strict=False):
+        dash_attr = f' stroke-dasharray="{dash}"' if dash else ""
+        parts.append(f'<line x1="{x}" y1="12" x2="{x + 22}" y2="12" stroke="{colour}" stroke-width="2"{dash_attr}/>'
+                     f'{_marker(marker, x + 11, 12, colour)}<text x="{x + 28}" y="16">{_e(s.name)}</text>')
+        x += 40 + 7 * len(s.name)
+    return parts
+
+
+def _week_label(x: float, base: float, label: str, n: int) -> str:
+    return (f'<text x="{x:.1f}" y="{base + 15}" text-anchor="middle" font-size="11">{_e(label)}</text>'
+            f'<text x="{x:.1f}" y="{base + 29}" text-anchor="middle" font-size="11" fill-opacity="0.85">'
+            f"n = {n}</text>")
+
+
+def _series_line(points: list[tuple[float, float]], style) -> list[str]:
+    """A series as a polyline through its points (when there are two or more) and a marker on each."""
+    colour, marker, dash = style
+    parts = []
+    if len(points) > 1:
+        dash_attr = f' stroke-dasharray="{dash}"' if dash else ""
+        path = " ".join(f"{x:.1f},{y:.1f}" for x, y in points)
+        parts.append(f'<polyline points="{path}" fill="none" stroke="{colour}" stroke-width="2"{dash_attr}/>')
+    parts.extend(_marker(marker, x, y, colour) for x, y in points)
+    return parts
 
 
 def interval_chart(
@@ -561,7 +600,15 @@ def _hours_text(row) -> str:
 def dashboard_charts(data: dict, prefix: str = "chart", period: str = "") -> dict[str, SafeString]:
     """Every chart of the dashboard, from `selectors.dashboard()`; ids prefixed so two sets can share a page; the
     period the numbers cover under every title."""
-    tools, weeks = data["tools"], data["weeks"]
+    return {
+        **_tool_version_charts(data["tools"], prefix, period),
+        **_feedback_charts(data, prefix, period),
+        **_weekly_charts(data["weeks"], prefix, period),
+    }
+
+
+def _tool_version_charts(tools, prefix: str, period: str) -> dict[str, SafeString]:
+    """Success, run time, ratings and hours saved, one row per tool version."""
     return {
         "success": bar_chart(
             chart_id=f"{prefix}-success", title="Success rate per tool version", period=period,
@@ -588,6 +635,12 @@ def dashboard_charts(data: dict, prefix: str = "chart", period: str = "") -> dic
             bars=[Bar(r.label, r.hours_per_job, r.hours_jobs, _hours_text(r), r.link) for r in tools],
             axis_label="Estimated hours saved per run (below 0: time lost)", empty="No estimates yet",
         ),
+    }
+
+
+def _feedback_charts(data: dict, prefix: str, period: str) -> dict[str, SafeString]:
+    """Issue categories, NPS and blind comparisons."""
+    return {
         "categories": bar_chart(
             chart_id=f"{prefix}-categories", title="Issue categories", period=period,
             bars=[Bar(c["label"], c["n"], data["total"].reports, numbers.count(c["n"]), c["link"])
@@ -612,6 +665,12 @@ def dashboard_charts(data: dict, prefix: str = "chart", period: str = "") -> dic
             axis_label="Share of votes preferring the side (%; the rest were \u201csame\u201d or the other side)",
             domain=(0, 100), reference=50, tick_format=_percent_tick, empty="No votes yet",
         ),
+    }
+
+
+def _weekly_charts(weeks, prefix: str, period: str) -> dict[str, SafeString]:
+    """The weekly trends: counts, and success rate with mean rating."""
+    return {
         "weekly_counts": line_chart(
             chart_id=f"{prefix}-weekly-counts", title="Runs and feedback reports per week", period=period,
             x_labels=[w.label for w in weeks],

@@ -168,6 +168,95 @@ def _feedback(job: Job, author: User, row: tuple, when, reviewer: User) -> Feedb
     return report
 
 
+def _seed_feedback(northlight_runs: dict, history: dict, reviewer, now) -> None:
+    """The demo's feedback reports; one quoted, one with staff's comments, a reply and notes at timecodes."""
+    tags = {name: FeedbackTag.objects.get_or_create(name=name)[0] for name in ("roadmap", "quality")}
+    reports = {}
+    for row in FEEDBACK:
+        job_key, email = row[0], row[1]
+        if isinstance(job_key, tuple):
+            runs = northlight_runs[job_key[0]]
+            if len(runs) <= job_key[1]:
+                continue
+            job = runs[job_key[1]]
+        else:
+            job = history[job_key]
+        when = (job.finished_at or now) + timedelta(hours=5)
+        report = _feedback(job, _user(email), row, when, reviewer)
+        reports[(job_key, email)] = report
+    quoted = reports.get(QUOTED)
+    if quoted is not None and not quoted.quote_selected:
+        quoted.quote_selected = True
+        quoted.quote = quoted.text
+        quoted.save(update_fields=["quote_selected", "quote", "updated_at"])
+        quoted.tags.add(tags["roadmap"])
+    replied = reports.get((("dailies", 0), "editor@northlight.test"))
+    if replied is not None and not replied.comments.exists():
+        FeedbackComment.objects.create(report=replied, author=reviewer, kind=FeedbackComment.Kind.INTERNAL,
+                                       body="Known 360p preset softness; see the roadmap item on defaults.")
+        FeedbackComment.objects.create(report=replied, author=reviewer, kind=FeedbackComment.Kind.REPLY,
+                                       body=REPLY)
+        replied.tags.add(tags["quality"])
+        proxy = replied.job.job_outputs.filter(asset__kind="video").first()
+        for seconds, text in NOTES:
+            FeedbackNote.objects.create(report=replied, output=proxy, seconds=seconds, text=text)
+
+
+def _seed_survey(northlight, admin, now) -> Survey:
+    """The survey, assigned to Northlight's cohort, with the demo's answers."""
+    survey, _ = Survey.objects.get_or_create(
+        title=SURVEY_TITLE,
+        defaults={"description": "Five questions on your first weeks with the tools.", "created_by": admin},
+    )
+    if not survey.questions.exists():
+        Question.objects.bulk_create([
+            Question(survey=survey, position=i, kind=kind, prompt=prompt, choices=choices,
+                     required=kind != Question.Kind.LONG_TEXT)
+            for i, (kind, prompt, choices) in enumerate(SURVEY_QUESTIONS)
+        ])
+    SurveyAssignment.objects.get_or_create(
+        survey=survey, cohort=northlight.cohort,
+        defaults={"opens_at": now - timedelta(days=3), "due_at": now + timedelta(days=4), "notified_at": now},
+    )
+    questions = list(survey.questions.order_by("position"))
+    for email, values in SURVEY_ANSWERS.items():
+        respondent = _user(email)
+        organization = Membership.objects.get(user=respondent).organization
+        response, created = SurveyResponse.objects.get_or_create(
+            survey=survey, respondent=respondent,
+            defaults={"organization": organization, "submitted_at": now - timedelta(days=1)},
+        )
+        if not created:
+            continue
+        for question, value in zip(questions, values, strict=True):
+            if value in ("", []):
+                continue
+            number = float(value) if question.kind in (Question.Kind.NPS, Question.Kind.RATING) else None
+            SurveyAnswer.objects.create(response=response, question=question, value=value, number=number)
+    return survey
+
+
+def _seed_comparison(northlight, baseline, variant, reviewer, now) -> Comparison | None:
+    """The blind comparison of two dailies runs (when both exist) and its votes."""
+    comparison = Comparison.objects.filter(organization=northlight, title=COMPARISON_TITLE).first()
+    if comparison is None and baseline is not None and variant.status == Job.Status.SUCCEEDED:
+        output_a = baseline.job_outputs.filter(asset__kind="video").first()
+        output_b = variant.job_outputs.filter(asset__kind="video").first()
+        if output_a and output_b:
+            comparison = Comparison.objects.create(
+                organization=northlight, title=COMPARISON_TITLE, output_a=output_a, output_b=output_b,
+                label_a="dailies 1.0.0, CRF 23", label_b="dailies 1.0.0, CRF 30", created_by=reviewer,
+                due_at=now + timedelta(days=7),
+            )
+    if comparison is not None:
+        for email, (order, choice, reason) in VOTES.items():
+            ComparisonVote.objects.get_or_create(
+                comparison=comparison, voter=_user(email),
+                defaults={"order": order, "choice": choice, "reason": reason, "voted_at": now - timedelta(hours=6)},
+            )
+    return comparison
+
+
 def seed_results_demo(*, video, stdout=None) -> dict:
     """Feedback on the demo runs, a survey with answers and a blind comparison with votes (idempotent)."""
     now = timezone.now()
@@ -196,83 +285,9 @@ def seed_results_demo(*, video, stdout=None) -> dict:
         for slug in ("dailies", "shot-detect")
     }
     with transaction.atomic():
-        tags = {name: FeedbackTag.objects.get_or_create(name=name)[0] for name in ("roadmap", "quality")}
-        reports = {}
-        for row in FEEDBACK:
-            job_key, email = row[0], row[1]
-            if isinstance(job_key, tuple):
-                runs = northlight_runs[job_key[0]]
-                if len(runs) <= job_key[1]:
-                    continue
-                job = runs[job_key[1]]
-            else:
-                job = history[job_key]
-            when = (job.finished_at or now) + timedelta(hours=5)
-            report = _feedback(job, _user(email), row, when, reviewer)
-            reports[(job_key, email)] = report
-        quoted = reports.get(QUOTED)
-        if quoted is not None and not quoted.quote_selected:
-            quoted.quote_selected = True
-            quoted.quote = quoted.text
-            quoted.save(update_fields=["quote_selected", "quote", "updated_at"])
-            quoted.tags.add(tags["roadmap"])
-        replied = reports.get((("dailies", 0), "editor@northlight.test"))
-        if replied is not None and not replied.comments.exists():
-            FeedbackComment.objects.create(report=replied, author=reviewer, kind=FeedbackComment.Kind.INTERNAL,
-                                           body="Known 360p preset softness; see the roadmap item on defaults.")
-            FeedbackComment.objects.create(report=replied, author=reviewer, kind=FeedbackComment.Kind.REPLY,
-                                           body=REPLY)
-            replied.tags.add(tags["quality"])
-            proxy = replied.job.job_outputs.filter(asset__kind="video").first()
-            for seconds, text in NOTES:
-                FeedbackNote.objects.create(report=replied, output=proxy, seconds=seconds, text=text)
-
-        survey, _ = Survey.objects.get_or_create(
-            title=SURVEY_TITLE,
-            defaults={"description": "Five questions on your first weeks with the tools.", "created_by": admin},
-        )
-        if not survey.questions.exists():
-            Question.objects.bulk_create([
-                Question(survey=survey, position=i, kind=kind, prompt=prompt, choices=choices,
-                         required=kind != Question.Kind.LONG_TEXT)
-                for i, (kind, prompt, choices) in enumerate(SURVEY_QUESTIONS)
-            ])
-        SurveyAssignment.objects.get_or_create(
-            survey=survey, cohort=northlight.cohort,
-            defaults={"opens_at": now - timedelta(days=3), "due_at": now + timedelta(days=4), "notified_at": now},
-        )
-        questions = list(survey.questions.order_by("position"))
-        for email, values in SURVEY_ANSWERS.items():
-            respondent = _user(email)
-            organization = Membership.objects.get(user=respondent).organization
-            response, created = SurveyResponse.objects.get_or_create(
-                survey=survey, respondent=respondent,
-                defaults={"organization": organization, "submitted_at": now - timedelta(days=1)},
-            )
-            if not created:
-                continue
-            for question, value in zip(questions, values, strict=True):
-                if value in ("", []):
-                    continue
-                number = float(value) if question.kind in (Question.Kind.NPS, Question.Kind.RATING) else None
-                SurveyAnswer.objects.create(response=response, question=question, value=value, number=number)
-
-        comparison = Comparison.objects.filter(organization=northlight, title=COMPARISON_TITLE).first()
-        if comparison is None and baseline is not None and variant.status == Job.Status.SUCCEEDED:
-            output_a = baseline.job_outputs.filter(asset__kind="video").first()
-            output_b = variant.job_outputs.filter(asset__kind="video").first()
-            if output_a and output_b:
-                comparison = Comparison.objects.create(
-                    organization=northlight, title=COMPARISON_TITLE, output_a=output_a, output_b=output_b,
-                    label_a="dailies 1.0.0, CRF 23", label_b="dailies 1.0.0, CRF 30", created_by=reviewer,
-                    due_at=now + timedelta(days=7),
-                )
-        if comparison is not None:
-            for email, (order, choice, reason) in VOTES.items():
-                ComparisonVote.objects.get_or_create(
-                    comparison=comparison, voter=_user(email),
-                    defaults={"order": order, "choice": choice, "reason": reason, "voted_at": now - timedelta(hours=6)},
-                )
+        _seed_feedback(northlight_runs, history, reviewer, now)
+        survey = _seed_survey(northlight, admin, now)
+        comparison = _seed_comparison(northlight, baseline, variant, reviewer, now)
     summary = {
         "reports": FeedbackReport.objects.submitted().count(),
         "survey_responses": SurveyResponse.objects.filter(survey=survey).count(),

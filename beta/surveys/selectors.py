@@ -93,6 +93,38 @@ def _answers(survey: Survey, *, cohort=None, organization_ids=None):
     return qs
 
 
+def _question_numbers(question: Question, rows: list[dict]) -> dict:
+    """One question's numbers from its answer rows, by kind (see survey_results)."""
+    if question.kind == Question.Kind.RATING:
+        return rating_summary(row["number"] for row in rows)
+    if question.kind == Question.Kind.NPS:
+        scores = [row["number"] for row in rows]
+        return {
+            "nps": nps(scores),
+            "groups": nps_groups(scores),
+            "mean": mean(scores),
+            "distribution": rating_summary(scores, range(11))["distribution"],
+        }
+    if question.kind in (Question.Kind.SINGLE, Question.Kind.MULTIPLE):
+        counts: Counter = Counter()
+        for row in rows:
+            value = row["value"]
+            counts.update(value if isinstance(value, list) else [value])
+        distribution = [(choice, counts.pop(choice, 0)) for choice in question.choices]
+        return {"distribution": distribution, "other": sorted(counts.items())}
+    return {
+        "texts": [
+            {
+                "text": row["value"],
+                "organization_id": row["response__organization_id"],
+                "organization": row["response__organization__name"],
+                "submitted_at": row["response__submitted_at"],
+            }
+            for row in rows
+        ]
+    }
+
+
 def survey_results(survey: Survey, *, cohort=None, organization_ids: Iterable[int] | None = None) -> dict:
     """Every question's numbers from the submitted responses (optionally of one cohort, or some studios).
 
@@ -126,32 +158,7 @@ def survey_results(survey: Survey, *, cohort=None, organization_ids: Iterable[in
     for question in questions:
         rows = by_question.get(question.pk, [])
         item = {"question": question, "kind": question.kind, "n": len(rows), "skipped": respondents - len(rows)}
-        if question.kind == Question.Kind.RATING:
-            item |= rating_summary(row["number"] for row in rows)
-        elif question.kind == Question.Kind.NPS:
-            scores = [row["number"] for row in rows]
-            item["nps"] = nps(scores)
-            item["groups"] = nps_groups(scores)
-            item["mean"] = mean(scores)
-            item["distribution"] = rating_summary(scores, range(11))["distribution"]
-        elif question.kind in (Question.Kind.SINGLE, Question.Kind.MULTIPLE):
-            counts: Counter = Counter()
-            for row in rows:
-                value = row["value"]
-                counts.update(value if isinstance(value, list) else [value])
-            item["distribution"] = [(choice, counts.pop(choice, 0)) for choice in question.choices]
-            item["other"] = sorted(counts.items())
-        else:
-            item["texts"] = [
-                {
-                    "text": row["value"],
-                    "organization_id": row["response__organization_id"],
-                    "organization": row["response__organization__name"],
-                    "submitted_at": row["response__submitted_at"],
-                }
-                for row in rows
-            ]
-        results.append(item)
+        results.append(item | _question_numbers(question, rows))
     return {"survey": survey, "respondents": respondents, "questions": results}
 
 

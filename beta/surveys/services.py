@@ -175,30 +175,46 @@ def answer_clean(question: Question, raw) -> tuple[object, float | None]:
         return None, None
     kind = question.kind
     if kind in NUMBER_RANGES:
-        low, high = NUMBER_RANGES[kind]
-        number = _as_int(raw)
-        if number is None or not low <= number <= high:
-            raise ValueError(f"Choose a whole number from {low} to {high}.")
-        return number, float(number)
+        return _clean_number(kind, raw)
     if kind == Question.Kind.SINGLE:
-        if not isinstance(raw, str) or raw not in question.choices:
-            raise ValueError("Choose one of the options.")
-        return raw, None
+        return _clean_single(question, raw)
     if kind == Question.Kind.MULTIPLE:
-        picked = [raw] if isinstance(raw, str) else list(raw) if isinstance(raw, list | tuple) else None
-        if picked is None or any(not isinstance(p, str) or p not in question.choices for p in picked):
-            raise ValueError("Choose from the options only.")
-        if len(set(picked)) != len(picked):
-            raise ValueError("Choose each option at most once.")
-        return [c for c in question.choices if c in picked], None  # in the survey's order
+        return _clean_multiple(question, raw)
     if kind in TEXT_LIMITS:
-        if not isinstance(raw, str):
-            raise ValueError("Type your answer.")
-        text = raw.strip()
-        if len(text) > TEXT_LIMITS[kind]:
-            raise ValueError(f"Keep it to {TEXT_LIMITS[kind]:,} characters.")
-        return text, None
+        return _clean_text(kind, raw)
     raise ValueError("This question cannot be answered.")
+
+
+def _clean_number(kind: str, raw) -> tuple[object, float | None]:
+    low, high = NUMBER_RANGES[kind]
+    number = _as_int(raw)
+    if number is None or not low <= number <= high:
+        raise ValueError(f"Choose a whole number from {low} to {high}.")
+    return number, float(number)
+
+
+def _clean_single(question: Question, raw) -> tuple[object, float | None]:
+    if not isinstance(raw, str) or raw not in question.choices:
+        raise ValueError("Choose one of the options.")
+    return raw, None
+
+
+def _clean_multiple(question: Question, raw) -> tuple[object, float | None]:
+    picked = [raw] if isinstance(raw, str) else list(raw) if isinstance(raw, list | tuple) else None
+    if picked is None or any(not isinstance(p, str) or p not in question.choices for p in picked):
+        raise ValueError("Choose from the options only.")
+    if len(set(picked)) != len(picked):
+        raise ValueError("Choose each option at most once.")
+    return [c for c in question.choices if c in picked], None  # in the survey's order
+
+
+def _clean_text(kind: str, raw) -> tuple[object, float | None]:
+    if not isinstance(raw, str):
+        raise ValueError("Type your answer.")
+    text = raw.strip()
+    if len(text) > TEXT_LIMITS[kind]:
+        raise ValueError(f"Keep it to {TEXT_LIMITS[kind]:,} characters.")
+    return text, None
 
 
 def check_open(assignment: SurveyAssignment, now: datetime | None = None) -> None:

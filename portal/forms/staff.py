@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from portal.models import AuditEvent, Cohort, Invite, Membership, Organization
-from portal.services import MAX_INVITE_FILE_BYTES
+from portal.services.invites import MAX_INVITE_FILE_BYTES
 
 GB = 1024**3
 DATETIME_LOCAL = "%Y-%m-%dT%H:%M"

@@ -7,16 +7,18 @@ from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 
-from portal import selectors, services
+from portal import selectors
 from portal.adapters import INVITE_SESSION_KEY
 from portal.errors import InviteError, InviteNotFoundError
+from portal.services.agreements import agreement_accept
+from portal.services.invites import invite_for_token
 
 
 @never_cache
 def invite(request, token):
     """GET shows the invite and never consumes it; POST starts sign-up with the invite's email."""
     try:
-        invite = services.invite_for_token(token)
+        invite = invite_for_token(token)
     except InviteError as exc:
         status = 404 if isinstance(exc, InviteNotFoundError) else 410
         return render(request, "portal/invite_invalid.html", {"message": str(exc)}, status=status)
@@ -50,7 +52,7 @@ def agreement(request):
                 {"agreement": current, "accepted": accepted, "next": _safe_next(request), "accept_error": True},
                 status=400,
             )
-        services.agreement_accept(user=request.user, version=current, request=request)
+        agreement_accept(user=request.user, version=current, request=request)
         messages.success(request, f"Thank you. You accepted the {current.title} (version {current.version}).")
         return redirect(_safe_next(request) or "portal:home")
     return render(

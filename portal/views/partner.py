@@ -7,13 +7,15 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
-from portal import selectors, services
+from portal import selectors
 from portal.cohorts import cohort_window
 from portal.dashboard_panels import dashboard_panels
 from portal.decorators import partner_required
-from portal.errors import InviteError, PermissionDeniedError, PortalError, SeatLimitError
+from portal.errors import InviteError, MembershipError, SeatLimitError
 from portal.forms.team import InviteForm, MemberRoleForm
 from portal.models import Invite, Membership
+from portal.services.invites import invite_create, invite_resend, invite_revoke
+from portal.services.memberships import membership_change_role, membership_remove
 
 
 def _is_owner(membership: Membership | None) -> bool:
@@ -31,7 +33,7 @@ def dashboard(request):
             is_owner=_is_owner(membership),
             teammates=selectors.teammates_for_organization(organization),
             pending_invite_count=selectors.pending_invites_for_organization(organization).count(),
-            seats_used=services.seats_used(organization),
+            seats_used=selectors.seats_used(organization),
             panels=dashboard_panels(user=request.user, organization=organization),
         )
     return render(request, "portal/dashboard.html", context)
@@ -52,22 +54,18 @@ def team(request):
     form = InviteForm(request.POST if request.method == "POST" else None) if is_owner else None
     if request.method == "POST" and form.is_valid():
         try:
-            invite, _token = services.invite_create(
+            invite, _token = invite_create(
                 actor=request.user,
                 email=form.cleaned_data["email"],
                 organization=organization,
                 role=form.cleaned_data["role"],
                 request=request,
             )
-        except PermissionDeniedError as exc:
-            raise PermissionDenied(str(exc)) from exc
         except SeatLimitError as exc:
             form.add_error(None, str(exc))
         except InviteError as exc:
             # The remaining invite errors are about the address (invalid, already a member, already invited).
             form.add_error("email", str(exc))
-        except PortalError as exc:
-            form.add_error(None, str(exc))
         else:
             messages.success(request, f"Invite sent to {invite.email} as {invite.get_role_display().lower()}.")
             return redirect("portal:team")
@@ -81,7 +79,7 @@ def team(request):
             "is_owner": is_owner,
             "members": selectors.teammates_for_organization(organization),
             "invites": selectors.pending_invites_for_organization(organization),
-            "seats_used": services.seats_used(organization),
+            "seats_used": selectors.seats_used(organization),
             "form": form,
             "role_choices": Membership.Role.choices,
             "invite_expiry_days": settings.INVITE_EXPIRY_DAYS,
@@ -104,10 +102,8 @@ def _membership(request, membership_id: int) -> Membership:
 def team_invite_resend(request, invite_id):
     invite = _invite(request, invite_id)
     try:
-        invite, _token = services.invite_resend(actor=request.user, invite=invite, request=request)
-    except PermissionDeniedError as exc:
-        raise PermissionDenied(str(exc)) from exc
-    except PortalError as exc:
+        invite, _token = invite_resend(actor=request.user, invite=invite, request=request)
+    except InviteError as exc:
         messages.error(request, str(exc))
     else:
         messages.success(request, f"Invite sent again to {invite.email}. The earlier link no longer works.")
@@ -119,10 +115,8 @@ def team_invite_resend(request, invite_id):
 def team_invite_revoke(request, invite_id):
     invite = _invite(request, invite_id)
     try:
-        invite = services.invite_revoke(actor=request.user, invite=invite, request=request)
-    except PermissionDeniedError as exc:
-        raise PermissionDenied(str(exc)) from exc
-    except PortalError as exc:
+        invite = invite_revoke(actor=request.user, invite=invite, request=request)
+    except InviteError as exc:
         messages.error(request, str(exc))
     else:
         messages.success(request, f"Invite to {invite.email} revoked. Its link no longer works.")
@@ -139,12 +133,10 @@ def team_member_role(request, membership_id):
         return redirect("portal:team")
     old_role = membership.role
     try:
-        membership = services.membership_change_role(
+        membership = membership_change_role(
             actor=request.user, membership=membership, role=form.cleaned_data["role"], request=request
         )
-    except PermissionDeniedError as exc:
-        raise PermissionDenied(str(exc)) from exc
-    except PortalError as exc:
+    except MembershipError as exc:
         messages.error(request, str(exc))
     else:
         role = membership.get_role_display().lower()
@@ -162,10 +154,8 @@ def team_member_remove(request, membership_id):
     name, studio = str(membership.user), membership.organization.name
     leaving = membership.user_id == request.user.pk
     try:
-        services.membership_remove(actor=request.user, membership=membership, request=request)
-    except PermissionDeniedError as exc:
-        raise PermissionDenied(str(exc)) from exc
-    except PortalError as exc:
+        membership_remove(actor=request.user, membership=membership, request=request)
+    except MembershipError as exc:
         messages.error(request, str(exc))
         return redirect("portal:team")
     if leaving:

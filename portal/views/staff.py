@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from portal import selectors, services
+from portal import selectors
 from portal.cohorts import CohortWindow, cohort_window
 from portal.decorators import admin_required, staff_required
 from portal.errors import InviteFileError, PortalError
@@ -28,6 +28,9 @@ from portal.forms.staff import (
     StudioUpdateForm,
 )
 from portal.models import Cohort, Invite, Membership, Organization
+from portal.services import invites as invite_services
+from portal.services.cohorts import cohort_create, cohort_update
+from portal.services.studios import organization_create, organization_update
 
 PAGE_SIZE = 50
 
@@ -77,7 +80,7 @@ def studio_list(request):
         form = StudioCreateForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
             try:
-                studio = services.organization_create(actor=request.user, request=request, **form.cleaned_data)
+                studio = organization_create(actor=request.user, request=request, **form.cleaned_data)
             except PortalError as exc:
                 form.add_error(None, str(exc))
             else:
@@ -100,7 +103,7 @@ def studio_detail(request, organization_id):
         form = StudioUpdateForm.for_studio(studio, data=request.POST or None)
         if request.method == "POST" and form.is_valid():
             try:
-                services.organization_update(
+                organization_update(
                     actor=request.user, organization=studio, request=request, **form.service_kwargs(studio)
                 )
             except PortalError as exc:
@@ -130,7 +133,7 @@ def cohort_list(request):
     form = CohortForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            cohort = services.cohort_create(actor=request.user, request=request, **form.cleaned_data)
+            cohort = cohort_create(actor=request.user, request=request, **form.cleaned_data)
         except PortalError as exc:
             form.add_error(None, str(exc))
         else:
@@ -146,7 +149,7 @@ def cohort_detail(request, cohort_id):
     form = CohortForm(request.POST or None, cohort=cohort)
     if request.method == "POST" and form.is_valid():
         try:
-            services.cohort_update(actor=request.user, cohort=cohort, request=request, **form.cleaned_data)
+            cohort_update(actor=request.user, cohort=cohort, request=request, **form.cleaned_data)
         except PortalError as exc:
             form.add_error(None, str(exc))
         else:
@@ -165,7 +168,7 @@ def invite_list(request):
     if request.method == "POST" and invite_form.is_valid():
         data = invite_form.cleaned_data
         try:
-            invite, _token = services.invite_create(
+            invite, _token = invite_services.invite_create(
                 actor=request.user,
                 email=data["email"],
                 organization=data["organization"],
@@ -208,7 +211,7 @@ def invite_upload(request):
     if request.method == "POST" and form.is_valid():
         uploaded = form.cleaned_data["file"]
         try:
-            result = services.invite_bulk_create(actor=request.user, data=uploaded.read(), request=request)
+            result = invite_services.invite_bulk_create(actor=request.user, data=uploaded.read(), request=request)
         except (InviteFileError, PortalError) as exc:
             file_error = str(exc)
         else:
@@ -239,7 +242,7 @@ def _redirect_back(request):
 def invite_resend(request, invite_id):
     invite = _staff_invite(request, invite_id)
     try:
-        services.invite_resend(actor=request.user, invite=invite, request=request)
+        invite_services.invite_resend(actor=request.user, invite=invite, request=request)
     except PortalError as exc:
         messages.error(request, f"{invite.email}: {exc}")
     else:
@@ -252,7 +255,7 @@ def invite_resend(request, invite_id):
 def invite_revoke(request, invite_id):
     invite = _staff_invite(request, invite_id)
     try:
-        services.invite_revoke(actor=request.user, invite=invite, request=request)
+        invite_services.invite_revoke(actor=request.user, invite=invite, request=request)
     except PortalError as exc:
         messages.error(request, f"{invite.email}: {exc}")
     else:

@@ -10,7 +10,7 @@ from django.core import signing
 from django.forms.models import model_to_dict
 from django.urls import reverse
 
-from api.views import CONTENT_SALT
+from api.views.resources import CONTENT_SALT
 from assets.models import Asset
 from assets.storage import get_store
 from tests.api.conftest import api_client

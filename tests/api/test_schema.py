@@ -175,7 +175,7 @@ def test_problem_types_resolve(client, db):
 def test_server_errors_under_api_are_problems_and_pages_keep_their_own():
     from django.test import RequestFactory
 
-    from api.problems import handler500
+    from config.errors import handler500
 
     response = handler500(RequestFactory().get("/api/v1/jobs/"))
     assert response.status_code == 500

@@ -1,4 +1,4 @@
-"""The studio's access log (assets/views_access.py): every read of its material from the audit trail, per asset for
+"""The studio's access log (assets/views/access.py): every read of its material from the audit trail, per asset for
 its members and studio-wide for its owners, never another studio's events, with a flat number of queries."""
 
 from pathlib import Path
@@ -10,7 +10,7 @@ from assets import keys
 from assets.models import Asset, Rendition
 from beta import services as beta_services
 from portal.models import AuditEvent
-from portal.services import audit_record
+from portal.services.audit import audit_record
 from tests.api.conftest import api_client
 from tests.factories import (
     ApiKeyFactory,

@@ -1,4 +1,4 @@
-"""The provenance check page (assets/views_provenance.py): upload a file, see VALID or NOT VALID, keep nothing."""
+"""The provenance check page (assets/views/provenance.py): upload a file, see VALID or NOT VALID, keep nothing."""
 
 import datetime as dt
 import hashlib
@@ -10,8 +10,9 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from assets import provenance, views_provenance
+from assets import provenance
 from assets.provenance import RunRecord, sidecar_path, sign_output
+from assets.views import provenance as views_provenance
 from tests.factories import OwnerFactory, StaffFactory
 
 pytestmark = pytest.mark.django_db

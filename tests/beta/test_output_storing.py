@@ -13,7 +13,7 @@ import pytest
 from django.utils import timezone
 
 from assets.models import Asset
-from assets.services import storage_used
+from assets.selectors import storage_used
 from beta import services
 from beta.models import Job, JobOutput
 from tests.beta.test_pipeline import studio_asset  # noqa: F401 - the fixture

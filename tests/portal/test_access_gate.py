@@ -98,11 +98,11 @@ def test_a_new_agreement_version_asks_again(client):
 
     from django.utils import timezone
 
-    from portal import services
+    from portal.services.agreements import agreement_accept
 
     old = AgreementVersionFactory(published_at=timezone.now() - timedelta(days=3))
     member = MembershipFactory()
-    services.agreement_accept(user=member.user, version=old)
+    agreement_accept(user=member.user, version=old)
     client.force_login(member.user)
     assert client.get(reverse("portal:dashboard")).status_code == 200
     AgreementVersionFactory(version="2.0")

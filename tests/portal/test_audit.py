@@ -1,11 +1,11 @@
-"""An audit event is written for each audited action, through portal.services.audit_record."""
+"""An audit event is written for each audited action, through portal.services.audit.audit_record."""
 
 import pytest
 from allauth.mfa.models import Authenticator
 from django.urls import reverse
 
-from portal import services
 from portal.models import AuditEvent
+from portal.services import agreements, invites, memberships
 from tests.factories import AdminFactory, InviteFactory, MembershipFactory, OwnerFactory, StaffFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -17,15 +17,15 @@ def actions():
 
 def test_invite_lifecycle_is_audited():
     admin, owner = AdminFactory(), OwnerFactory()
-    invite, _ = services.invite_create(actor=admin, email="ana@example.test", organization=owner.organization)
-    invite, _token = services.invite_resend(actor=admin, invite=invite)
-    services.invite_revoke(actor=owner.user, invite=invite)
+    invite, _ = invites.invite_create(actor=admin, email="ana@example.test", organization=owner.organization)
+    invite, _token = invites.invite_resend(actor=admin, invite=invite)
+    invites.invite_revoke(actor=owner.user, invite=invite)
     other = InviteFactory(organization=owner.organization)
     from portal.models import User
 
     user = User()
     user.set_password("a-long-enough-passphrase")
-    services.invite_accept(token=other.token, user=user)
+    invites.invite_accept(token=other.token, user=user)
     assert actions() == ["invite.created", "invite.resent", "invite.revoked", "invite.accepted"]
     created = AuditEvent.objects.get(action="invite.created")
     assert created.actor == admin
@@ -38,8 +38,8 @@ def test_invite_lifecycle_is_audited():
 def test_role_change_and_removal_are_audited():
     owner = OwnerFactory()
     member = MembershipFactory(organization=owner.organization)
-    services.membership_change_role(actor=owner.user, membership=member, role="viewer")
-    services.membership_remove(actor=owner.user, membership=member)
+    memberships.membership_change_role(actor=owner.user, membership=member, role="viewer")
+    memberships.membership_remove(actor=owner.user, membership=member)
     assert actions() == ["membership.role_changed", "membership.removed"]
     assert AuditEvent.objects.get(action="membership.role_changed").detail["to"] == "viewer"
 
@@ -48,8 +48,8 @@ def test_agreement_acceptance_is_audited_once():
     from tests.factories import AgreementVersionFactory
 
     member, version = MembershipFactory(), AgreementVersionFactory()
-    services.agreement_accept(user=member.user, version=version)
-    services.agreement_accept(user=member.user, version=version)
+    agreements.agreement_accept(user=member.user, version=version)
+    agreements.agreement_accept(user=member.user, version=version)
     assert actions() == ["agreement.accepted"]
 
 

@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from portal import audit_chain, selectors
 from portal.models import AuditEvent
-from portal.services import audit_record
+from portal.services.audit import audit_record
 from tests.factories import AdminFactory, OrganizationFactory, OwnerFactory
 
 Action = AuditEvent.Action

@@ -6,9 +6,9 @@ import re
 import pytest
 from django.urls import reverse
 
-from portal import services
 from portal.errors import InviteError
 from portal.models import Invite, Membership
+from portal.services.invites import invite_accept, invite_create, invite_resend
 from tests.factories import MembershipFactory, OwnerFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -66,12 +66,12 @@ def test_a_resend_to_an_existing_account_sends_the_notice_again(mailoutbox, djan
     owner = OwnerFactory()
     MembershipFactory(user__email="taken@elsewhere.test")
     with django_capture_on_commit_callbacks(execute=True):
-        invite, _ = services.invite_create(
+        invite, _ = invite_create(
             actor=owner.user, email="taken@elsewhere.test", organization=owner.organization
         )
     mailoutbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
-        services.invite_resend(actor=owner.user, invite=invite)
+        invite_resend(actor=owner.user, invite=invite)
     assert len(mailoutbox) == 1
     assert "/invite/" not in mailoutbox[0].body
 
@@ -79,11 +79,11 @@ def test_a_resend_to_an_existing_account_sends_the_notice_again(mailoutbox, djan
 def test_the_invite_of_an_existing_account_cannot_be_accepted(django_capture_on_commit_callbacks):
     owner = OwnerFactory()
     MembershipFactory(user__email="taken@elsewhere.test")
-    _invite, token = services.invite_create(
+    _invite, token = invite_create(
         actor=owner.user, email="taken@elsewhere.test", organization=owner.organization, send=False
     )
     from portal.models import User
 
     with pytest.raises(InviteError, match="already exists"):
-        services.invite_accept(token=token, user=User(email="ignored@x.test"))
+        invite_accept(token=token, user=User(email="ignored@x.test"))
     assert Membership.objects.filter(user__email="taken@elsewhere.test").count() == 1

@@ -1,4 +1,4 @@
-"""portal/services.py invites: tokens, single use, expiry, revocation, resend, seat limit, bulk CSV, concurrency."""
+"""portal/services/invites.py: tokens, single use, expiry, revocation, resend, seat limit, bulk CSV, concurrency."""
 
 import threading
 from datetime import timedelta
@@ -8,9 +8,9 @@ from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
-from portal import services
 from portal.errors import InviteError, InviteNotFoundError, InviteNotPendingError, PermissionDeniedError, SeatLimitError
 from portal.models import Invite, Membership, User
+from portal.services import invites
 from tests.factories import (
     AdminFactory,
     CohortFactory,
@@ -31,9 +31,9 @@ def _new_user(password="a-long-enough-passphrase"):
 
 def test_only_the_sha256_of_the_token_is_stored(mailoutbox):
     admin, studio = AdminFactory(), OrganizationFactory()
-    invite, token = services.invite_create(actor=admin, email="Ana@Example.test", organization=studio, role="member")
+    invite, token = invites.invite_create(actor=admin, email="Ana@Example.test", organization=studio, role="member")
     assert len(token) >= 43  # 32 random bytes, url-safe base64
-    assert invite.token_hash == services.hash_token(token)
+    assert invite.token_hash == invites.hash_token(token)
     assert token not in invite.token_hash
     stored = Invite.objects.filter(pk=invite.pk).values()[0]
     assert all(token not in str(value) for value in stored.values())
@@ -44,7 +44,7 @@ def test_only_the_sha256_of_the_token_is_stored(mailoutbox):
 def test_invite_email_has_text_and_html_with_the_link(mailoutbox, django_capture_on_commit_callbacks):
     admin, studio = AdminFactory(), OrganizationFactory(name="Northlight")
     with django_capture_on_commit_callbacks(execute=True):
-        _invite, token = services.invite_create(actor=admin, email="ana@example.test", organization=studio)
+        _invite, token = invites.invite_create(actor=admin, email="ana@example.test", organization=studio)
     [message] = mailoutbox
     assert message.to == ["ana@example.test"]
     assert "Northlight" in message.subject
@@ -91,80 +91,80 @@ def test_unknown_token_is_refused(client):
 
 def test_accept_consumes_the_invite_and_joins_the_studio():
     invite = InviteFactory(role="viewer")
-    user = services.invite_accept(token=invite.token, user=_new_user(), full_name="Ana Lopez")
+    user = invites.invite_accept(token=invite.token, user=_new_user(), full_name="Ana Lopez")
     invite.refresh_from_db()
     assert invite.status == Invite.Status.ACCEPTED
     assert invite.accepted_by == user
     assert user.email == invite.email
     assert Membership.objects.get(user=user).role == "viewer"
     with pytest.raises(InviteNotPendingError):
-        services.invite_accept(token=invite.token, user=_new_user())
+        invites.invite_accept(token=invite.token, user=_new_user())
 
 
 def test_expired_invite_is_refused_on_accept():
     invite = InviteFactory(expires_at=timezone.now() - timedelta(seconds=1))
     with pytest.raises(InviteNotPendingError, match="expired"):
-        services.invite_accept(token=invite.token, user=_new_user())
+        invites.invite_accept(token=invite.token, user=_new_user())
     assert not User.objects.filter(email=invite.email).exists()
 
 
 def test_unknown_token_is_refused_on_accept():
     with pytest.raises(InviteNotFoundError):
-        services.invite_accept(token="nope", user=_new_user())
+        invites.invite_accept(token="nope", user=_new_user())
 
 
 def test_resend_issues_a_new_token_and_voids_the_old(mailoutbox, django_capture_on_commit_callbacks):
     admin = AdminFactory()
     with django_capture_on_commit_callbacks(execute=True):
-        invite, old_token = services.invite_create(
+        invite, old_token = invites.invite_create(
             actor=admin, email="ana@example.test", organization=OrganizationFactory()
         )
-        invite, new_token = services.invite_resend(actor=admin, invite=invite)
+        invite, new_token = invites.invite_resend(actor=admin, invite=invite)
     assert new_token != old_token
     assert invite.sent_count == 2
     assert len(mailoutbox) == 2
     assert new_token in mailoutbox[1].body
     with pytest.raises(InviteNotFoundError):
-        services.invite_for_token(old_token)
-    assert services.invite_for_token(new_token) == invite
+        invites.invite_for_token(old_token)
+    assert invites.invite_for_token(new_token) == invite
 
 
 def test_revoked_invite_cannot_be_resent_or_accepted():
     admin, invite = AdminFactory(), InviteFactory()
-    services.invite_revoke(actor=admin, invite=invite)
+    invites.invite_revoke(actor=admin, invite=invite)
     with pytest.raises(InviteNotPendingError):
-        services.invite_resend(actor=admin, invite=invite)
+        invites.invite_resend(actor=admin, invite=invite)
     with pytest.raises(InviteNotPendingError, match="withdrawn"):
-        services.invite_accept(token=invite.token, user=_new_user())
+        invites.invite_accept(token=invite.token, user=_new_user())
 
 
 def test_seat_limit_counts_members_and_pending_invites():
     owner = OwnerFactory(organization__seat_limit=3)
     studio = owner.organization
     MembershipFactory(organization=studio)
-    services.invite_create(actor=owner.user, email="third@example.test", organization=studio)
+    invites.invite_create(actor=owner.user, email="third@example.test", organization=studio)
     with pytest.raises(SeatLimitError, match="3 seats"):
-        services.invite_create(actor=owner.user, email="fourth@example.test", organization=studio)
+        invites.invite_create(actor=owner.user, email="fourth@example.test", organization=studio)
     assert Invite.objects.filter(organization=studio).count() == 1
 
 
 def test_owners_invite_only_to_their_own_studio_and_members_not_at_all():
     owner, member, other = OwnerFactory(), MembershipFactory(), OrganizationFactory()
     with pytest.raises(PermissionDeniedError):
-        services.invite_create(actor=owner.user, email="x@example.test", organization=other)
+        invites.invite_create(actor=owner.user, email="x@example.test", organization=other)
     with pytest.raises(PermissionDeniedError):
-        services.invite_create(actor=member.user, email="x@example.test", organization=member.organization)
+        invites.invite_create(actor=member.user, email="x@example.test", organization=member.organization)
 
 
 def test_existing_accounts_and_duplicate_pending_invites_are_refused_clearly():
     admin, member = AdminFactory(), MembershipFactory()
     with pytest.raises(InviteError, match="already a member"):
-        services.invite_create(actor=admin, email=member.user.email.upper(), organization=member.organization)
+        invites.invite_create(actor=admin, email=member.user.email.upper(), organization=member.organization)
     with pytest.raises(InviteError, match="already has an account"):
-        services.invite_create(actor=admin, email=member.user.email, organization=OrganizationFactory())
+        invites.invite_create(actor=admin, email=member.user.email, organization=OrganizationFactory())
     invite = InviteFactory()
     with pytest.raises(InviteError, match="pending invite"):
-        services.invite_create(actor=admin, email=invite.email, organization=invite.organization)
+        invites.invite_create(actor=admin, email=invite.email, organization=invite.organization)
 
 
 def test_bulk_csv_with_good_duplicate_and_malformed_rows_creates_nothing(mailoutbox):
@@ -178,7 +178,7 @@ def test_bulk_csv_with_good_duplicate_and_malformed_rows_creates_nothing(mailout
         b"bo@example.test,nowhere,member,\n"
         b"cy@example.test,northlight,boss,\n"
     )
-    result = services.invite_bulk_create(actor=admin, data=data)
+    result = invites.invite_bulk_create(actor=admin, data=data)
     outcomes = [(r.line, r.outcome) for r in result.rows]
     assert outcomes == [(2, "ok"), (3, "skipped"), (4, "error"), (5, "error"), (6, "error")]
     assert "line 2" in result.rows[1].message
@@ -204,7 +204,7 @@ def test_bulk_csv_with_good_and_duplicate_rows_creates_the_good_ones(mailoutbox,
         "bo@example.test,northlight,VIEWER,\r\n"
     ).encode()
     with django_capture_on_commit_callbacks(execute=True):
-        result = services.invite_bulk_create(actor=admin, data=data)
+        result = invites.invite_bulk_create(actor=admin, data=data)
     assert [(r.line, r.outcome) for r in result.rows] == [(2, "created"), (3, "skipped"), (4, "created")]
     assert "pending invite" in result.rows[1].message
     assert result.created == 2
@@ -230,7 +230,7 @@ def test_an_invalid_file_is_refused_whole(data, message):
     from portal.errors import InviteFileError
 
     with pytest.raises(InviteFileError, match=message):
-        services.invite_bulk_create(actor=AdminFactory(), data=data)
+        invites.invite_bulk_create(actor=AdminFactory(), data=data)
     assert Invite.objects.count() == 0
 
 
@@ -243,7 +243,7 @@ def test_two_concurrent_accepts_create_exactly_one_account(postgres_only):
     def accept(n):
         try:
             barrier.wait(timeout=10)
-            services.invite_accept(token=invite.token, user=_new_user(), full_name=f"Racer {n}")
+            invites.invite_accept(token=invite.token, user=_new_user(), full_name=f"Racer {n}")
             outcomes.append("ok")
         except InviteError as exc:
             outcomes.append(type(exc).__name__)

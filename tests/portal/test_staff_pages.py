@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from portal.models import AuditEvent, Cohort, Invite, Organization
-from portal.services import audit_record
+from portal.services.audit import audit_record
 from tests.factories import (
     AdminFactory,
     CohortFactory,

@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.dateformat import format as date_format
 
 from portal.models import Invite, Membership
-from portal.services import hash_token
+from portal.services.invites import hash_token
 from tests.factories import (
     AdminFactory,
     CohortFactory,

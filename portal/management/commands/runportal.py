@@ -39,15 +39,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, addr, no_seed, **options):
         settings.VAR_DIR.mkdir(parents=True, exist_ok=True)
-        redis_server = None
-        if settings.EMBEDDED_REDIS:
-            redis_server = EmbeddedRedis(settings.EMBEDDED_REDIS_SOCKET.parent)
-            if redis_server.is_running():
-                self.stdout.write(f"Using the embedded Redis already running on {redis_server.socket}.")
-                redis_server = None
-            else:
-                redis_server.start()
-                self.stdout.write(f"Started the embedded Redis on {redis_server.socket}.")
+        redis_server = self._start_redis() if settings.EMBEDDED_REDIS else None
         children: list[tuple[str, subprocess.Popen]] = []
         stopping = False
 
@@ -62,39 +54,7 @@ class Command(BaseCommand):
             call_command("migrate", interactive=False, verbosity=0)
             if not no_seed:
                 call_command("seed_demo", stdout=self.stdout)
-            python = sys.executable
-            queues = ",".join(settings.CELERY_QUEUE_NAMES)
-            commands = {
-                "web": [python, "manage.py", "runserver", addr, "--noreload"],
-                "worker": [
-                    python,
-                    "-m",
-                    "celery",
-                    "-A",
-                    "config",
-                    "worker",
-                    "-Q",
-                    queues,
-                    "--concurrency",
-                    "2",
-                    "--loglevel",
-                    "INFO",
-                    "--hostname",
-                    "worker@%h",
-                ],
-                "beat": [
-                    python,
-                    "-m",
-                    "celery",
-                    "-A",
-                    "config",
-                    "beat",
-                    "--loglevel",
-                    "INFO",
-                    "--schedule",
-                    str(settings.CELERY_BEAT_SCHEDULE_FILENAME),
-                ],
-            }
+            commands = _commands(addr)
             for name, command in commands.items():
                 # Own session: Ctrl-C reaches only this process, which then stops the rest in order.
                 children.append((name, subprocess.Popen(  # noqa: S603
@@ -111,15 +71,67 @@ class Command(BaseCommand):
                 time.sleep(0.5)
         finally:
             self.stdout.write("Stopping…")
-            for _name, child in reversed(children):
-                if child.poll() is None:
-                    child.send_signal(signal.SIGTERM)
-            for _name, child in reversed(children):
-                try:
-                    child.wait(timeout=15)
-                except subprocess.TimeoutExpired:
-                    child.kill()
-                    child.wait()
+            _stop(children)
             if redis_server is not None:
                 redis_server.stop()
             self.stdout.write("Stopped.")
+
+    def _start_redis(self):
+        """The embedded Redis, started here; None when one is already running (it is not ours to stop)."""
+        redis_server = EmbeddedRedis(settings.EMBEDDED_REDIS_SOCKET.parent)
+        if redis_server.is_running():
+            self.stdout.write(f"Using the embedded Redis already running on {redis_server.socket}.")
+            return None
+        redis_server.start()
+        self.stdout.write(f"Started the embedded Redis on {redis_server.socket}.")
+        return redis_server
+
+
+def _commands(addr: str) -> dict[str, list[str]]:
+    """The web server, the worker on every queue, and beat."""
+    python = sys.executable
+    queues = ",".join(settings.CELERY_QUEUE_NAMES)
+    return {
+        "web": [python, "manage.py", "runserver", addr, "--noreload"],
+        "worker": [
+            python,
+            "-m",
+            "celery",
+            "-A",
+            "config",
+            "worker",
+            "-Q",
+            queues,
+            "--concurrency",
+            "2",
+            "--loglevel",
+            "INFO",
+            "--hostname",
+            "worker@%h",
+        ],
+        "beat": [
+            python,
+            "-m",
+            "celery",
+            "-A",
+            "config",
+            "beat",
+            "--loglevel",
+            "INFO",
+            "--schedule",
+            str(settings.CELERY_BEAT_SCHEDULE_FILENAME),
+        ],
+    }
+
+
+def _stop(children: list[tuple[str, subprocess.Popen]]) -> None:
+    """SIGTERM to each child, newest first; a child that has not stopped after 15 s is killed."""
+    for _name, child in reversed(children):
+        if child.poll() is None:
+            child.send_signal(signal.SIGTERM)
+    for _name, child in reversed(children):
+        try:
+            child.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()

@@ -27,7 +27,7 @@ from beta.errors import JobError, JobParameterError
 from beta.feedback import selectors as feedback_selectors
 from beta.forms import ToolRunForm
 from beta.models import Job
-from beta.review.views import compare_links
+from beta.views.review import compare_links
 from portal import selectors as portal_selectors
 from portal.decorators import partner_required, staff_required
 from portal.errors import PermissionDeniedError
@@ -277,19 +277,25 @@ def _parameter_rows(job: Job, tool) -> list[dict]:
     return rows
 
 
+def _shots(job, outputs: list[dict]) -> list[dict]:
+    """The shots of the job's summary with their thumbnail outputs, then any shot output the summary does not name."""
+    shot_outputs = {o["output"].role: o for o in outputs if o["output"].role.startswith("shot-")}
+    shots = [
+        {**shot, "view": shot_outputs.pop(str(shot.get("thumbnail_role", "")), None)}
+        for shot in (job.summary or {}).get("shots") or []
+        if isinstance(shot, dict)
+    ]
+    shots += [{"number": role.removeprefix("shot-").lstrip("0"), "view": view} for role, view in shot_outputs.items()]
+    return shots
+
+
 @login_required
 @require_GET
 def job_detail(request, job_id):
     job = get_object_or_404(selectors.jobs_for_user(request.user), pk=job_id)
     tool = catalogue_registry.get_tool(job.tool_slug)
     outputs = [_output_view(o) for o in selectors.job_outputs(job)]
-    shot_outputs = {o["output"].role: o for o in outputs if o["output"].role.startswith("shot-")}
-    shots = []
-    for shot in (job.summary or {}).get("shots") or []:
-        if not isinstance(shot, dict):
-            continue
-        shots.append({**shot, "view": shot_outputs.pop(str(shot.get("thumbnail_role", "")), None)})
-    shots += [{"number": role.removeprefix("shot-").lstrip("0"), "view": view} for role, view in shot_outputs.items()]
+    shots = _shots(job, outputs)
     shown_as_shots = {id(s["view"]) for s in shots if s["view"]}
     others = [o for o in outputs if id(o) not in shown_as_shots]
     results_template = _results_template(job.tool_slug)

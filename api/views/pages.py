@@ -15,7 +15,6 @@ from api.forms import ApiKeyForm
 from api.models import ApiKey
 from portal import selectors as portal_selectors
 from portal.decorators import partner_required
-from portal.errors import PermissionDeniedError
 from portal.models import Membership
 
 
@@ -61,9 +60,6 @@ def key_list(request):
 @require_POST
 def key_revoke(request, apikey_id):
     key = get_object_or_404(ApiKey.objects.for_user(request.user).select_related("organization"), pk=apikey_id)
-    try:
-        key = services.api_key_revoke(actor=request.user, key=key, request=request)
-    except PermissionDeniedError as exc:
-        raise PermissionDenied(str(exc)) from exc
+    key = services.api_key_revoke(actor=request.user, key=key, request=request)
     messages.success(request, f"The key “{key.name}” ({key.prefix}…) is revoked: it no longer works.")
     return redirect("apikeys:list")

@@ -17,7 +17,7 @@ from beta.models import FeedbackReport, ResultsExport, ResultsReport
 from beta.results import charts, exports, selectors, services
 from portal.decorators import staff_required
 from portal.models import AuditEvent
-from portal.services import audit_record
+from portal.services.audit import audit_record
 from portal.tdm import mark_not_for_training, not_for_training
 
 RECENT_REPORTS = 5

@@ -7,7 +7,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from assets import selectors
-from assets.views import _asset
+from assets.views.library import _asset
 from portal import selectors as portal_selectors
 from portal.decorators import partner_required
 from portal.models import Membership

@@ -175,7 +175,7 @@ def _upload_state(request, asset: Asset) -> dict:
         "asset": AssetSerializer(asset, context={"request": request}).data,
         "mode": get_store().mode,
         "part_size": asset.part_size,
-        "part_count": asset_services.part_count(asset),
+        "part_count": asset_selectors.part_count(asset),
         "parts_url": url("api:asset-parts"),
         "complete_url": url("api:asset-complete"),
         "abort_url": url("api:asset-abort"),

@@ -21,16 +21,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from assets.models import Asset
 from beta import tools as catalogue
 from beta.errors import FeedbackError
-from beta.models import FeedbackAttachment, FeedbackNote, FeedbackReport, FeedbackTag, Job
-from beta.review import selectors as review_selectors
-from portal import selectors as portal_selectors
-from portal.cohorts import cohort_window
-from portal.decorators import partner_required, staff_required
-from portal.errors import PermissionDeniedError
-from portal.models import Cohort, Organization
-
-from . import selectors, services
-from .forms import (
+from beta.feedback import selectors, services
+from beta.feedback.forms import (
     CATEGORY_CHOICES,
     FIT_CHOICES,
     RATING_QUESTIONS,
@@ -40,6 +32,13 @@ from .forms import (
     staff_people,
     tag_names,
 )
+from beta.models import FeedbackAttachment, FeedbackNote, FeedbackReport, FeedbackTag, Job
+from beta.review import selectors as review_selectors
+from portal import selectors as portal_selectors
+from portal.cohorts import cohort_window
+from portal.decorators import partner_required, staff_required
+from portal.errors import PermissionDeniedError
+from portal.models import Cohort, Organization
 
 INBOX_PER_PAGE = 25
 LIST_PER_PAGE = 25

@@ -7,7 +7,6 @@ survey is a 404. Staff pages answer 404 to everyone else.
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -19,7 +18,6 @@ from beta.surveys import selectors, services
 from beta.surveys.errors import SurveyError, SurveyNotOpenError, SurveyValidationError
 from beta.surveys.forms import AssignmentForm, QuestionForm, ResponseForm, SurveyForm
 from portal.decorators import partner_required, staff_required
-from portal.errors import PermissionDeniedError
 from portal.models import Cohort
 
 
@@ -70,8 +68,6 @@ def survey_respond(request, survey_id):
             except SurveyNotOpenError as exc:
                 messages.error(request, str(exc))
                 return redirect("beta:survey-respond", survey_id=survey.pk)
-            except PermissionDeniedError as exc:
-                raise PermissionDenied(str(exc)) from exc
             else:
                 messages.success(
                     request,

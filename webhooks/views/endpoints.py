@@ -11,7 +11,6 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from portal.decorators import AuthenticatedHttpRequest, partner_required
-from portal.errors import PermissionDeniedError
 from portal.events import EVENT_TYPES
 from portal.models import Membership
 from webhooks import selectors, services
@@ -71,8 +70,6 @@ def endpoint_list(request: AuthenticatedHttpRequest) -> HttpResponse:
             endpoint, secret = services.endpoint_create(
                 user=request.user, organization=membership.organization, request=request, **form.cleaned_data
             )
-        except PermissionDeniedError as exc:
-            raise PermissionDenied(str(exc)) from exc
         except WebhookError as exc:
             _apply_errors(form, exc)
         else:
@@ -107,8 +104,6 @@ def endpoint_detail(request: AuthenticatedHttpRequest, webhookendpoint_id: int) 
     if request.method == "POST" and form is not None and form.is_valid():  # (a POST comes from an owner: a form)
         try:
             services.endpoint_update(user=request.user, endpoint=endpoint, request=request, **form.cleaned_data)
-        except PermissionDeniedError as exc:
-            raise PermissionDenied(str(exc)) from exc
         except WebhookError as exc:
             _apply_errors(form, exc)
         else:
@@ -140,10 +135,7 @@ def _owner_action(request: AuthenticatedHttpRequest, webhookendpoint_id: int) ->
 @require_POST
 def endpoint_rotate_secret(request: AuthenticatedHttpRequest, webhookendpoint_id: int) -> HttpResponse:
     endpoint = _owner_action(request, webhookendpoint_id)
-    try:
-        secret = services.endpoint_rotate_secret(user=request.user, endpoint=endpoint, request=request)
-    except PermissionDeniedError as exc:
-        raise PermissionDenied(str(exc)) from exc
+    secret = services.endpoint_rotate_secret(user=request.user, endpoint=endpoint, request=request)
     return _secret_page(request, endpoint, secret, created=False)
 
 
@@ -153,8 +145,6 @@ def endpoint_send_test(request: AuthenticatedHttpRequest, webhookendpoint_id: in
     endpoint = _owner_action(request, webhookendpoint_id)
     try:
         delivery = services.endpoint_send_test(user=request.user, endpoint=endpoint, request=request)
-    except PermissionDeniedError as exc:
-        raise PermissionDenied(str(exc)) from exc
     except WebhookError as exc:
         messages.error(request, str(exc))
     else:
@@ -166,9 +156,6 @@ def endpoint_send_test(request: AuthenticatedHttpRequest, webhookendpoint_id: in
 @require_POST
 def endpoint_delete(request: AuthenticatedHttpRequest, webhookendpoint_id: int) -> HttpResponse:
     endpoint = _owner_action(request, webhookendpoint_id)
-    try:
-        services.endpoint_delete(user=request.user, endpoint=endpoint, request=request)
-    except PermissionDeniedError as exc:
-        raise PermissionDenied(str(exc)) from exc
+    services.endpoint_delete(user=request.user, endpoint=endpoint, request=request)
     messages.success(request, f"Endpoint {endpoint.url} deleted.")
     return redirect("webhooks:endpoint-list")

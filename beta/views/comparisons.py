@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -26,7 +25,7 @@ from beta.surveys.services import when
 from portal.decorators import partner_required, staff_required
 from portal.errors import PermissionDeniedError
 from portal.models import AuditEvent
-from portal.services import audit_record
+from portal.services.audit import audit_record
 from portal.tdm import not_for_training
 
 MEDIA_KINDS = {"video", "image", "audio"}
@@ -74,8 +73,6 @@ def comparison_vote(request, comparison_id):
                 return redirect("beta:comparison-vote", comparison_id=comparison.pk)
             except ComparisonError as exc:
                 form.add_error("reason", str(exc))
-            except PermissionDeniedError as exc:
-                raise PermissionDenied(str(exc)) from exc
             else:
                 messages.success(
                     request, "Thank you: your pick is saved. You can change it while the comparison is open."

@@ -20,7 +20,7 @@ from api.serializers_integrations import (
     WebhookEndpointWithSecretSerializer,
     WebhookSecretSerializer,
 )
-from api.views import ApiView, _membership
+from api.views.resources import ApiView, _membership
 from beta.errors import FeedbackError
 from beta.feedback import selectors as feedback_selectors
 from beta.feedback import services as feedback_services

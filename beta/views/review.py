@@ -15,9 +15,8 @@ from beta.errors import FeedbackError
 from beta.feedback import selectors as feedback_selectors
 from beta.feedback import services as feedback_services
 from beta.models import FeedbackReport, JobOutput
+from beta.review import export, selectors
 from portal.errors import PermissionDeniedError
-
-from . import export, selectors
 
 
 def _report(request, report_id) -> FeedbackReport:

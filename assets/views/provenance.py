@@ -27,7 +27,7 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_http_methods
 
 from assets import provenance
-from assets.services import display_filename, human_size
+from assets.templatetags.asset_tags import display_filename, human_size
 
 #: Read at request time, so tests (and a deployment's monkeypatch, if ever needed) can change it.
 MAX_VERIFY_BYTES = 512 * 1024**2

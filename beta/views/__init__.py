@@ -1,0 +1,1 @@
+"""The beta app's views, one module per area; urls.py imports the modules."""
