@@ -2,7 +2,9 @@
 
 from django.db.models import Prefetch, QuerySet
 
-from beta.models import Job, JobInput, JobOutput
+from beta.models import Job, JobInput, JobOutput, ToolSwitch
+from portal.cohorts import cohort_window
+from portal.models import Organization
 
 
 def jobs_for_user(user, *, status: str = "", tool: str = "", organization_id: int | None = None) -> QuerySet[Job]:
@@ -37,3 +39,29 @@ def asset_usage(asset) -> list[dict]:
             "url": reverse("beta:job-detail", args=[job_input.job_id]),
         })
     return uses
+
+
+def tool_switch(slug: str) -> ToolSwitch:
+    """The programme's switch for a tool; a tool without a row is on for every cohort (nothing written on reads)."""
+    return ToolSwitch.objects.filter(slug=slug).first() or ToolSwitch(slug=slug)
+
+
+def tool_availability(tool, organization: Organization | None) -> tuple[bool, str]:
+    """Whether the studio may run the tool now, and if not, why (in words for the partner)."""
+    if problem := tool.configuration_problem():
+        return False, problem
+    switch = tool_switch(tool.slug)
+    if not switch.enabled:
+        return False, switch.note or "This tool is paused by the programme team."
+    if organization is None:
+        return False, "You are not part of a studio."
+    window = cohort_window(organization)
+    if window.state == "none":
+        return False, "Your studio is not in a beta cohort yet."
+    if window.state == "upcoming":
+        return False, f"Your cohort opens on {window.opens_at:%d %B %Y}."
+    if window.state == "closed":
+        return False, "Your cohort has closed; the beta is read-only."
+    if switch.pk and not switch.all_cohorts and not switch.cohorts.filter(pk=organization.cohort_id).exists():
+        return False, "This tool is not offered to your cohort."
+    return True, ""
