@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 
 from django.db import transaction
-from django.db.models import Min, Q
+from django.db.models import Count, Min, Q
 from django.utils import timezone
 
 from beta import tools as catalogue
@@ -24,10 +24,23 @@ def send(job: Job, countdown: int | None = None) -> None:
     )
 
 
-def _busy(organization_id: int) -> int:
-    return Job.objects.filter(organization_id=organization_id).filter(
-        Q(status=Status.RUNNING) | Q(status__in=[Status.QUEUED, Status.RETRYING], dispatched_at__isnull=False)
-    ).count()
+_BUSY = Q(status=Status.RUNNING) | Q(status__in=[Status.QUEUED, Status.RETRYING], dispatched_at__isnull=False)
+_WAITING = Q(status=Status.QUEUED, dispatched_at__isnull=True)
+
+
+def studio_load(organization_id: int) -> tuple[int, int]:
+    """The studio's jobs holding a slot (running, or sent to the broker), and those waiting for one: one query."""
+    counts = Job.objects.filter(organization_id=organization_id, status__in=Job.ACTIVE).aggregate(
+        busy=Count("id", filter=_BUSY), waiting=Count("id", filter=_WAITING)
+    )
+    return counts["busy"], counts["waiting"]
+
+
+def mark_dispatched(job: Job) -> None:
+    """Give the job a task id and the time it goes to the broker (the caller saves it and sends it after commit)."""
+    job.dispatched_at = timezone.now()
+    job.celery_task_id = uuid.uuid4().hex
+    job.stage = "Queued for a worker"
 
 
 def jobs_dispatch() -> int:
@@ -45,9 +58,18 @@ def jobs_dispatch() -> int:
     return sent
 
 
-def dispatch_studio(organization: Organization) -> int:
+def studio_dispatch(organization_id: int) -> int:
+    """After a job of the studio finished: send its oldest waiting jobs into the slot (no lock when none waits)."""
+    if not Job.objects.filter(_WAITING, organization_id=organization_id).exists():
+        return 0
+    with transaction.atomic():
+        return dispatch_studio(Organization.objects.select_for_update().get(pk=organization_id))
+
+
+def dispatch_studio(organization: Organization, *, max_running: int | None = None) -> int:
     """Send the studio's oldest waiting jobs into its free slots. The caller holds the studio's row lock."""
-    free = organization.max_concurrent_jobs - _busy(organization.pk)
+    max_running = organization.max_concurrent_jobs if max_running is None else max_running
+    free = max_running - studio_load(organization.pk)[0]
     if free <= 0:
         return 0
     jobs = list(
@@ -56,9 +78,7 @@ def dispatch_studio(organization: Organization) -> int:
         .order_by("queued_at", "id")[:free]
     )
     for job in jobs:
-        job.dispatched_at = timezone.now()
-        job.celery_task_id = uuid.uuid4().hex
-        job.stage = "Queued for a worker"
+        mark_dispatched(job)
         job.save(update_fields=["dispatched_at", "celery_task_id", "stage", "updated_at"])
         transaction.on_commit(lambda job=job: send(job))
     return len(jobs)

@@ -13,6 +13,7 @@ import tempfile
 import threading
 import time
 import uuid
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
@@ -30,13 +31,14 @@ from assets.storage import copy_to_file, get_store
 from beta import tools as catalogue
 from beta.jobs import dispatch
 from beta.jobs.common import event_data, log_line
+from beta.jobs.submit import usage_job_finished
 from beta.models import Job, JobOutput, WorkerHeartbeat
 from beta.results import cache as results_cache
 from beta.tool_settings import ToolSettings, render_template
 from beta.tools.base import JobCanceled, ToolContext, ToolError, ToolInput
 from ops import metrics as ops_metrics
 from portal.events import publish
-from portal.models import AuditEvent
+from portal.models import AuditEvent, User
 from portal.services import audit_record
 
 logger = logging.getLogger(__name__)
@@ -114,6 +116,9 @@ def job_claim(*, job_id: int, hostname: str, task_id: str = "") -> Job | object 
 
 
 def finish(job: Job, status: str, *, error: str = "", stage: str = "") -> None:
+    """Write the job's final state (the caller holds its row lock); its studio's usage, events, next dispatch and
+    the submitter's email follow."""
+    was_active = job.status in Job.ACTIVE
     now = timezone.now()
     job.status = status
     job.error = error
@@ -126,30 +131,41 @@ def finish(job: Job, status: str, *, error: str = "", stage: str = "") -> None:
         job.compute_seconds = (now - job.started_at).total_seconds()
     log_line(job, f"{Status(status).label}{': ' + error if error else ''}")
     job.save()
+    if was_active:  # counted once, however many paths end the same job
+        usage_job_finished(job)
     ops_metrics.job_finished(job)
     publish(f"job.{status}", organization_id=job.organization_id, data=event_data(job, status, error=error))
-    job_id = job.pk
-    transaction.on_commit(dispatch.jobs_dispatch)
+    organization_id = job.organization_id
+    transaction.on_commit(lambda: dispatch.studio_dispatch(organization_id))
     transaction.on_commit(results_cache.invalidate)  # the results dashboard's cached numbers are out of date
-    if job.submitted_by_id:
-        transaction.on_commit(lambda: _email_finished(job_id))
+    if job.submitted_by_id and status != Status.CANCELED:  # a cancel was the person's own doing: no email
+        mail = _FinishedMail(job.pk, job.submitted_by_id, job.tool_slug, str(status), error)
+        transaction.on_commit(lambda: _email_finished(mail))
 
 
+@dataclass(frozen=True)
+class _FinishedMail:
+    job_id: int
+    user_id: int
+    tool_slug: str
+    status: str
+    error: str
 
-def _email_finished(job_id: int) -> None:
-    job = Job.objects.select_related("submitted_by").filter(pk=job_id).first()
-    if job is None or job.submitted_by is None or job.status == Status.CANCELED:
+
+def _email_finished(mail: _FinishedMail) -> None:
+    """Tell the submitter the job finished or failed (every partner is told today: there is no opt-out to read)."""
+    email = User.objects.filter(pk=mail.user_id).values_list("email", flat=True).first()
+    if not email:
         return
-    tool = catalogue.get_tool(job.tool_slug)
-    name = tool.name if tool else job.tool_slug
-    outcome = "finished" if job.status == Status.SUCCEEDED else "failed"
-    url = settings.SITE_URL + reverse("beta:job-detail", args=[job.pk])
+    tool = catalogue.get_tool(mail.tool_slug)
+    name = tool.name if tool else mail.tool_slug
+    outcome = "finished" if mail.status == Status.SUCCEEDED else "failed"
+    url = settings.SITE_URL + reverse("beta:job-detail", args=[mail.job_id])
     body = f"Your {name} job {outcome}.\n\n"
-    if job.error:
-        body += f"What went wrong: {job.error}\n\n"
+    if mail.error:
+        body += f"What went wrong: {mail.error}\n\n"
     body += f"See it here: {url}\n\n— {settings.PORTAL_NAME}"
-    send_mail(f"{name}: job {job.pk} {outcome}", body, None, [job.submitted_by.email], fail_silently=True)
-
+    send_mail(f"{name}: job {mail.job_id} {outcome}", body, None, [email], fail_silently=True)
 
 
 class LeaseLost(Exception):

@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime
+
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Q, Sum
+from django.db.models import F
 from django.utils import timezone
 
 from assets.models import Asset
 from beta import selectors
 from beta import tools as catalogue
 from beta.errors import JobError, JobParameterError, QuotaError
+from beta.jobs import dispatch
 from beta.jobs.common import Status, event_data
-from beta.jobs.dispatch import dispatch_studio
-from beta.models import Job, JobInput
+from beta.models import Job, JobInput, StudioUsage
 from portal.errors import PermissionDeniedError
 from portal.events import publish
 from portal.models import Membership, Organization, User
+
+_validators: dict = {}  # tool slug -> its schema's validator (built once per process, not per submit)
 
 
 def validate_parameters(tool, parameters: dict) -> dict:
@@ -25,7 +29,10 @@ def validate_parameters(tool, parameters: dict) -> dict:
     if not isinstance(parameters, dict):
         raise JobParameterError("", "Parameters must be an object.")
     data = {**tool.defaults(), **parameters}
-    errors = sorted(Draft202012Validator(tool.parameters).iter_errors(data), key=lambda e: list(e.absolute_path))
+    validator = _validators.get(tool.slug)
+    if validator is None or validator.schema is not tool.parameters:
+        validator = _validators[tool.slug] = Draft202012Validator(tool.parameters)
+    errors = sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path))
     if errors:
         error = errors[0]
         field = ".".join(str(p) for p in error.absolute_path)
@@ -39,17 +46,46 @@ def validate_parameters(tool, parameters: dict) -> dict:
     return data
 
 
-def _month_start(now):
-    return now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+# --- Monthly usage (a counter per studio and month) ---------------------------------------------------------------
+def usage_month(moment: datetime) -> date:
+    """The usage month a moment falls in: its first day, in UTC (what `StudioUsage.month` holds)."""
+    return moment.astimezone(UTC).date().replace(day=1)
 
 
-def _usage_this_month(organization: Organization, now) -> tuple[int, float]:
-    usage = Job.objects.filter(organization=organization, queued_at__gte=_month_start(now)).aggregate(
-        count=Count("id"),
-        seconds=Sum("compute_seconds"),
-        pending=Sum("estimated_minutes", filter=Q(status__in=Job.ACTIVE)),
+def _reserve_quota(organization: Organization, estimate: float) -> None:
+    """Count one job and its estimate against the studio's month, or QuotaError with the numbers.
+
+    One conditional UPDATE: the database checks both limits and adds to the counter atomically, and the updated row
+    stays locked until the submit commits, so concurrent submits of a studio cannot both take the last job.
+    """
+    month = usage_month(timezone.now())
+    for _ in range(2):
+        if StudioUsage.objects.filter(
+            organization=organization, month=month, jobs__lt=organization.monthly_job_quota,
+            minutes__lte=organization.monthly_compute_minutes - estimate,
+        ).update(jobs=F("jobs") + 1, minutes=F("minutes") + estimate):
+            return
+        usage = StudioUsage.objects.filter(organization=organization, month=month).first()
+        if usage is not None:
+            _refuse(organization, usage, estimate)
+        StudioUsage.objects.bulk_create([StudioUsage(organization=organization, month=month)], ignore_conflicts=True)
+    raise AssertionError("unreachable: the month's usage row exists after the insert")  # pragma: no cover
+
+
+def _refuse(organization: Organization, usage: StudioUsage, estimate: float) -> None:
+    if usage.jobs >= organization.monthly_job_quota:
+        raise QuotaError(f"Your studio has run {usage.jobs} of its {organization.monthly_job_quota} jobs this month.")
+    raise QuotaError(
+        f"This run needs about {estimate:.0f} compute minutes; your studio has used {usage.minutes:.0f} of "
+        f"{organization.monthly_compute_minutes} this month."
     )
-    return usage["count"], (usage["seconds"] or 0) / 60 + (usage["pending"] or 0)
+
+
+def usage_job_finished(job: Job) -> None:
+    """A job left the active states: its month's minutes swap its estimate for the compute time it took."""
+    StudioUsage.objects.filter(organization_id=job.organization_id, month=usage_month(job.queued_at)).update(
+        minutes=F("minutes") + job.compute_seconds / 60 - job.estimated_minutes
+    )
 
 
 def _estimate_minutes(tool, assets: list[Asset]) -> float:
@@ -81,11 +117,9 @@ def job_submit(
     estimate = _estimate_minutes(tool, assets)
     try:
         with transaction.atomic():
-            organization = Organization.objects.select_for_update().get(pk=organization.pk)
-            _check_quotas(organization, estimate)
+            _reserve_quota(organization, estimate)
             job = _job_insert(organization=organization, actor=actor, tool=tool, assets=assets, parameters=data,
                               idempotency_key=idempotency_key, estimate=estimate, retry_of=retry_of)
-            dispatch_studio(organization)  # the studio row is locked already: send it now if a slot is free
     except IntegrityError:
         existing = _job_with_key(organization, idempotency_key)
         if existing is None:
@@ -142,27 +176,33 @@ def _checked_asset(asset: Asset | None, asset_id: int, tool) -> Asset:
     return asset
 
 
-def _check_quotas(organization: Organization, estimate: float) -> None:
-    """QuotaError when the studio's monthly jobs or compute minutes would be exceeded. The caller holds its row lock."""
-    count, minutes = _usage_this_month(organization, timezone.now())
-    if count >= organization.monthly_job_quota:
-        raise QuotaError(f"Your studio has run {count} of its {organization.monthly_job_quota} jobs this month.")
-    if minutes + estimate > organization.monthly_compute_minutes:
-        raise QuotaError(
-            f"This run needs about {estimate:.0f} compute minutes; your studio has used {minutes:.0f} of "
-            f"{organization.monthly_compute_minutes} this month."
-        )
-
-
 def _job_insert(*, organization: Organization, actor: User, tool, assets: list[Asset], parameters: dict,
                 idempotency_key: str | None, estimate: float, retry_of: Job | None) -> Job:
-    job = Job.objects.create(
+    """Write the job and its inputs, already dispatched when the studio has a free slot and nothing older waits.
+
+    The studio's row lock (as the dispatcher takes it) is held from counting its slots to the commit, so a submit
+    and a finishing job's dispatch never both fill the last slot.
+    """
+    max_running = (
+        Organization.objects.select_for_update().filter(pk=organization.pk)
+        .values_list("max_concurrent_jobs", flat=True).get()
+    )
+    busy, waiting = dispatch.studio_load(organization.pk)
+    free = max_running - busy
+    job = Job(
         organization=organization, submitted_by=actor, tool_slug=tool.slug, tool_version=tool.version,
         queue=tool.queue, parameters=parameters, idempotency_key=idempotency_key or None,
         estimated_minutes=estimate, retry_of=retry_of, stage="Waiting for a free slot",
     )
+    if free > waiting:  # a slot for every older waiting job, and one for this one
+        dispatch.mark_dispatched(job)
+    job.save(force_insert=True)
     JobInput.objects.bulk_create(
         [JobInput(job=job, asset=a, position=i, sha256=a.sha256) for i, a in enumerate(assets)]
     )
     publish("job.queued", organization_id=organization.pk, data=event_data(job, Status.QUEUED))
+    if job.dispatched_at is not None:
+        transaction.on_commit(lambda: dispatch.send(job))
+    if waiting and free > 0:  # older jobs wait (a finish's dispatch has not run yet): they go first
+        dispatch.dispatch_studio(organization, max_running=max_running)
     return job
