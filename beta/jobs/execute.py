@@ -20,7 +20,8 @@ from pathlib import Path
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import connection, transaction
-from django.db.models import F
+from django.db.models import F, Q, Value
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 
@@ -74,44 +75,90 @@ LATER = object()
 
 
 def job_claim(*, job_id: int, hostname: str, task_id: str = "") -> Job | object | None:
-    """Take the job under a row lock. None: nothing to do. LATER: another worker holds it (try again later).
+    """Take the job. None: nothing to do. LATER: another worker holds it (try again later).
 
-    A job parked on an external service (see `_job_park`) is taken by its current poll task without counting a
-    delivery or an attempt: waiting is not a worker dying. Only the job's current task id claims it: a message the
-    sweeper has replaced (or an older poll task) does nothing when it is delivered, however late.
+    The common case, a waiting job delivered once, is one conditional UPDATE; anything else (a cancel asked for, a
+    worker that died, a parked job, an old message) is decided under the row lock. A job parked on an external
+    service (see `_job_park`) is taken by its current poll task without counting a delivery or an attempt: waiting
+    is not a worker dying. Only the job's current task id claims it: a message the sweeper has replaced (or an
+    older poll task) does nothing when it is delivered, however late.
     """
+    job = _claim_waiting(job_id, hostname, task_id)
+    if job is not None:
+        return job
     with transaction.atomic():
-        job = Job.objects.select_for_update().filter(pk=job_id).first()
-        if job is None or job.status in Job.FINISHED:
-            return None
-        now = timezone.now()
-        if job.cancel_requested:
-            finish(job, Status.CANCELED, stage="Canceled")
-            return None
-        parked = is_parked(job)
-        if task_id and job.celery_task_id and task_id != job.celery_task_id:
-            return None  # an older message of this job (re-sent since by the sweeper, or a finished poll)
-        if job.status == Status.RUNNING and not parked:
-            timeout = timedelta(seconds=settings.JOB_HEARTBEAT_TIMEOUT)
-            if job.heartbeat_at and now - job.heartbeat_at < timeout:
-                return LATER
-            job.deliveries += 1  # its last worker died mid-job
-            log_line(job, f"The worker running this job stopped; taking it over ({job.deliveries}).")
-            if job.deliveries >= settings.JOB_MAX_DELIVERIES:
-                finish(job, Status.FAILED, error=(
-                    f"The tool stopped its worker {job.deliveries} times, so it was not tried again. "
-                    "The AI Studio team has been told."
-                ))
-                return None
-        job.status = Status.RUNNING
-        if job.started_at is None:  # the first start only: not a retry, a take-over or a poll
-            publish("job.started", organization_id=job.organization_id, data=event_data(job, Status.RUNNING))
-        job.started_at = job.started_at or now
-        job.heartbeat_at = now
-        job.attempts += 0 if parked else 1
-        job.worker = hostname
-        job.stage = "Starting"
-        job.save()
+        return _claim_locked(job_id, hostname, task_id)
+
+
+_CLAIM_SQL = """
+    UPDATE {table} SET status = %s, started_at = COALESCE(started_at, %s), heartbeat_at = %s,
+        attempts = attempts + 1, worker = %s, stage = %s, updated_at = %s
+    WHERE id = %s AND status IN (%s, %s) AND NOT cancel_requested
+        AND (%s = '' OR celery_task_id = '' OR celery_task_id = %s)
+    RETURNING *
+"""
+
+
+def _claim_waiting(job_id: int, hostname: str, task_id: str) -> Job | None:
+    """A queued (or retrying) job, not canceled, for its current task: running under this worker, in one statement.
+    None when the job is in any other state (the caller decides under the row lock)."""
+    now = timezone.now()
+    waiting = (Status.QUEUED, Status.RETRYING)
+    if connection.vendor == "postgresql":
+        params = [Status.RUNNING, now, now, hostname, "Starting", now, job_id, *waiting, task_id, task_id]
+        claimed = list(Job.objects.raw(_CLAIM_SQL.format(table=Job._meta.db_table), params))
+        job = claimed[0] if claimed else None
+    else:  # SQLite: the same conditional update, then a read of the row
+        task_ok = Q(celery_task_id="") | Q(celery_task_id=task_id) if task_id else Q()
+        updated = Job.objects.filter(task_ok, pk=job_id, status__in=waiting, cancel_requested=False).update(
+            status=Status.RUNNING, started_at=Coalesce("started_at", Value(now)), heartbeat_at=now,
+            attempts=F("attempts") + 1, worker=hostname, stage="Starting", updated_at=now,
+        )
+        job = Job.objects.get(pk=job_id) if updated else None
+    if job is not None and job.started_at == now:  # the first start only: not a retry
+        publish("job.started", organization_id=job.organization_id, data=event_data(job, Status.RUNNING))
+    return job
+
+
+def _claim_locked(job_id: int, hostname: str, task_id: str) -> Job | object | None:
+    job = Job.objects.select_for_update().filter(pk=job_id).first()
+    if job is None or job.status in Job.FINISHED:
+        return None
+    if job.cancel_requested:
+        finish(job, Status.CANCELED, stage="Canceled")
+        return None
+    parked = is_parked(job)
+    if task_id and job.celery_task_id and task_id != job.celery_task_id:
+        return None  # an older message of this job (re-sent since by the sweeper, or a finished poll)
+    now = timezone.now()
+    if job.status == Status.RUNNING and not parked:
+        taken = _take_over(job, now)
+        if taken is not job:
+            return taken
+    if job.started_at is None:  # the first start only: not a retry, a take-over or a poll
+        publish("job.started", organization_id=job.organization_id, data=event_data(job, Status.RUNNING))
+    job.status = Status.RUNNING
+    job.started_at = job.started_at or now
+    job.heartbeat_at = now
+    job.attempts += 0 if parked else 1
+    job.worker = hostname
+    job.stage = "Starting"
+    job.save()
+    return job
+
+
+def _take_over(job: Job, now) -> Job | object | None:
+    """A running job delivered again: LATER while its worker still beats, else taken over (or failed for good)."""
+    if job.heartbeat_at and now - job.heartbeat_at < timedelta(seconds=settings.JOB_HEARTBEAT_TIMEOUT):
+        return LATER
+    job.deliveries += 1  # its last worker died mid-job
+    log_line(job, f"The worker running this job stopped; taking it over ({job.deliveries}).")
+    if job.deliveries >= settings.JOB_MAX_DELIVERIES:
+        finish(job, Status.FAILED, error=(
+            f"The tool stopped its worker {job.deliveries} times, so it was not tried again. "
+            "The AI Studio team has been told."
+        ))
+        return None
     return job
 
 
@@ -297,12 +344,12 @@ def _store_outputs(job: Job, tool, result, inputs: list[ToolInput], hostname: st
     attempt replaces what that attempt stored; outputs of an earlier attempt the retry did not make are removed."""
     from assets.provenance import RunRecord, sign_output
 
+    names = _output_names(result.outputs)
     record = RunRecord(
         tool=tool.slug, tool_version=tool.version, inputs_sha256=tuple(i.sha256 for i in inputs if i.sha256),
         parameters=job.parameters, organization=str(job.organization.uuid), job_id=str(job.pk),
         created_at=timezone.now(),
     )
-    names = _output_names(result.outputs)
     for name, output in zip(names, result.outputs, strict=True):
         provenance = sign_output(output.path, record)
 
@@ -320,7 +367,8 @@ def _store_outputs(job: Job, tool, result, inputs: list[ToolInput], hostname: st
             web_ready=output.web_ready, asset_uuid=output_asset_uuid(job, name), link=link,
         )
         _pause_for_drill(job, name)
-    _outputs_remove_stale(job, names)
+    if job.attempts > 1 or job.deliveries:  # only an earlier attempt can have left outputs behind
+        _outputs_remove_stale(job, names)
 
 
 def _require_lease(job_id: int, hostname: str) -> Job:
