@@ -252,8 +252,8 @@ class _Progress:
     def __init__(self, job: Job, heartbeat: _Heartbeat | None = None):
         self.job = job
         self.heartbeat = heartbeat
-        self.last_write = 0.0
-        self.last_cancel_check = 0.0
+        # The claim has just written the heartbeat and read the cancel flag: both throttles start from it.
+        self.last_write = self.last_cancel_check = time.monotonic()
         self.lines: list[str] = []
 
     def __call__(self, percent: float = 0, stage: str = "", log: str | None = None) -> None:
@@ -305,6 +305,7 @@ def _inputs(job: Job, tool, work: Path) -> list[ToolInput]:
             proxy = Rendition.objects.filter(asset=asset, kind=Rendition.Kind.PROXY).first()
         if proxy is not None:
             source_key = proxy.storage_key
+        work.mkdir(exist_ok=True)
         local = work / f"input-{job_input.position}"
         copy_to_file(store, source_key, local)
         audit_record(  # the studio's access log shows every run that read its material
@@ -446,7 +447,6 @@ def job_execute(*, job_id: int, hostname: str = "", retry=None, task_id: str = "
                 result = tool.poll(pending, job.parameters, progress, context)
             else:
                 progress(0, "Fetching the input files")
-                (work / "in").mkdir()
                 inputs = _inputs(job, tool, work / "in")
                 progress(1, "Running")
                 result = tool.run(inputs, job.parameters, progress, context)
@@ -454,7 +454,8 @@ def job_execute(*, job_id: int, hostname: str = "", retry=None, task_id: str = "
                 outcome = "waiting"
                 _job_park(job, result)
             else:
-                progress.flush(99, "Storing the outputs")
+                if result.outputs:  # nothing to store: the finish follows at once
+                    progress.flush(99, "Storing the outputs")
                 _store_outputs(job, tool, result, inputs, hostname)
                 with transaction.atomic():
                     locked = _require_lease(job.pk, hostname)

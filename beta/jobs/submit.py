@@ -159,7 +159,10 @@ def _checked_assets(actor: User, organization: Organization, tool, asset_ids) ->
     if not tool.min_inputs <= len(asset_ids) <= tool.max_inputs:
         wanted = tool.min_inputs if tool.min_inputs == tool.max_inputs else f"{tool.min_inputs} to {tool.max_inputs}"
         raise JobError(f"{tool.name} takes {wanted} file(s); {len(asset_ids)} chosen.")
-    found = {a.pk: a for a in Asset.objects.for_user(actor).filter(pk__in=asset_ids, organization=organization)}
+    # What `Asset.objects.for_user(actor)` would allow, without reading the memberships again: the actor belongs
+    # to `organization` (just read), so an active actor sees its assets.
+    visible = actor.is_authenticated and actor.is_active and asset_ids
+    found = {a.pk: a for a in Asset.objects.filter(pk__in=asset_ids, organization=organization)} if visible else {}
     return [_checked_asset(found.get(asset_id), asset_id, tool) for asset_id in asset_ids]
 
 
