@@ -249,10 +249,10 @@ def studio_has_endpoints(organization_id: int) -> bool:
     if flag is None:
         flag = WebhookEndpoint.objects.filter(organization_id=organization_id).exists()
         cache.set(key, flag, HAS_ENDPOINTS_CACHE_SECONDS)
-    return flag
+    return bool(flag)
 
 
-def endpoints_changed(sender, instance, **kwargs) -> None:
+def endpoints_changed(sender: type[WebhookEndpoint], instance: WebhookEndpoint, **kwargs: Any) -> None:
     """post_save and post_delete of an endpoint: drop the studio's cached flag, now and again after commit (so a
     reader that cached it before the commit cannot keep the old answer)."""
     key = HAS_ENDPOINTS_CACHE_KEY.format(organization_id=instance.organization_id)
