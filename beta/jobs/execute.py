@@ -414,7 +414,7 @@ def job_execute(*, job_id: int, hostname: str = "", retry=None, task_id: str = "
 
     A job parked on an external service is polled (`tool.poll`) instead of run again.
     """
-    hostname = hostname or f"{socket.gethostname()}:{__import__('os').getpid()}"
+    hostname = hostname or f"{socket.gethostname()}:{os.getpid()}"
     claimed = job_claim(job_id=job_id, hostname=hostname, task_id=task_id)
     if claimed is LATER:
         if retry is not None:
@@ -425,69 +425,80 @@ def job_execute(*, job_id: int, hostname: str = "", retry=None, task_id: str = "
     job: Job = claimed
     tool = catalogue.get_tool(job.tool_slug)
     if tool is None:
-        with transaction.atomic():
-            finish(Job.objects.select_for_update().get(pk=job.pk), Status.FAILED,
-                    error="This tool is no longer in the catalogue.")
+        _fail(job, "This tool is no longer in the catalogue.")
         return "failed"
     heartbeat = _Heartbeat(job.pk, hostname)
     if not connection.in_atomic_block:  # inside a transaction nobody else can see the job: no heartbeat needed
         heartbeat.start()
     progress = _Progress(job, heartbeat)
-    outcome = "succeeded"
     try:
-        with tempfile.TemporaryDirectory(prefix=f"gl-job-{job.pk}-") as tmp:
-            work = Path(tmp)
-            (work / "out").mkdir()
-            context = ToolContext(work_dir=work / "out", studio_name=job.organization.name, job_label=f"job {job.pk}",
-                                  storage_prefix=f"{keys.organization_prefix(job.organization)}jobs/{job.pk}/",
-                                  settings=ToolSettings(), render_template=render_template)
-            pending = (job.summary or {}).get(PENDING_KEY)
-            if pending:  # an external service has the work: ask it again (the inputs went with the first call)
-                inputs = _input_fingerprints(job)
-                result = tool.poll(pending, job.parameters, progress, context)
-            else:
-                progress(0, "Fetching the input files")
-                inputs = _inputs(job, tool, work / "in")
-                progress(1, "Running")
-                result = tool.run(inputs, job.parameters, progress, context)
-            if result.pending is not None:
-                outcome = "waiting"
-                _job_park(job, result)
-            else:
-                if result.outputs:  # nothing to store: the finish follows at once
-                    progress.flush(99, "Storing the outputs")
-                _store_outputs(job, tool, result, inputs, hostname)
-                with transaction.atomic():
-                    locked = _require_lease(job.pk, hostname)
-                    locked.summary = result.summary
-                    finish(locked, Status.SUCCEEDED, stage="Done")
+        return _run(job, tool, progress, hostname)
     except LeaseLost:
-        outcome = "superseded"  # another worker took the job over and finishes it
         logger.warning("job taken over by another worker", extra={"job": job.pk, "worker": hostname})
+        return "superseded"  # another worker took the job over and finishes it
     except JobCanceled:
-        outcome = "canceled"
         with transaction.atomic():
             finish(Job.objects.select_for_update().get(pk=job.pk), Status.CANCELED, stage="Canceled")
+        return "canceled"
     except ToolError as exc:
-        outcome = _tool_failed(job, exc, retry)
+        return _tool_failed(job, exc, retry)
     except Exception as exc:
-        from celery.exceptions import Retry, SoftTimeLimitExceeded
-
-        if isinstance(exc, Retry):
-            raise
-        outcome = "failed"
-        if isinstance(exc, SoftTimeLimitExceeded):
-            minutes = max(tool.soft_time_limit // 60, 1)
-            error = f"The run took longer than the tool's limit of {minutes} minutes and was stopped."
-        else:
-            logger.exception("job failed", extra={"job": job.pk, "tool": job.tool_slug})
-            error = "The tool stopped unexpectedly. The AI Studio team has been told."
-        with transaction.atomic():
-            finish(Job.objects.select_for_update().get(pk=job.pk), Status.FAILED, error=error)
+        return _crashed(job, tool, exc)
     finally:
         heartbeat.stop()
         progress.flush_log()
-    return outcome
+
+
+def _run(job: Job, tool, progress: _Progress, hostname: str) -> str:
+    """Run (or poll) the tool in a scratch folder, then park the job or store its outputs and finish it."""
+    with tempfile.TemporaryDirectory(prefix=f"gl-job-{job.pk}-") as tmp:
+        work = Path(tmp)
+        (work / "out").mkdir()
+        context = ToolContext(work_dir=work / "out", studio_name=job.organization.name, job_label=f"job {job.pk}",
+                              storage_prefix=f"{keys.organization_prefix(job.organization)}jobs/{job.pk}/",
+                              settings=ToolSettings(), render_template=render_template)
+        pending = (job.summary or {}).get(PENDING_KEY)
+        if pending:  # an external service has the work: ask it again (the inputs went with the first call)
+            inputs = _input_fingerprints(job)
+            result = tool.poll(pending, job.parameters, progress, context)
+        else:
+            progress(0, "Fetching the input files")
+            inputs = _inputs(job, tool, work / "in")
+            progress(1, "Running")
+            result = tool.run(inputs, job.parameters, progress, context)
+        if result.pending is not None:
+            _job_park(job, result)
+            return "waiting"
+        if result.outputs:  # nothing to store: the finish follows at once
+            progress.flush(99, "Storing the outputs")
+        _store_outputs(job, tool, result, inputs, hostname)
+        with transaction.atomic():
+            locked = _require_lease(job.pk, hostname)
+            locked.summary = result.summary
+            finish(locked, Status.SUCCEEDED, stage="Done")
+    return "succeeded"
+
+
+def _crashed(job: Job, tool, exc: Exception) -> str:
+    """The tool raised something other than a ToolError: fail the job in words for the partner (Celery's Retry
+    passes through)."""
+    from celery.exceptions import Retry, SoftTimeLimitExceeded
+
+    if isinstance(exc, Retry):
+        raise exc
+    if isinstance(exc, SoftTimeLimitExceeded):
+        minutes = max(tool.soft_time_limit // 60, 1)
+        error = f"The run took longer than the tool's limit of {minutes} minutes and was stopped."
+    else:
+        logger.error("job failed", exc_info=exc, extra={"job": job.pk, "tool": job.tool_slug})
+        error = "The tool stopped unexpectedly. The AI Studio team has been told."
+    _fail(job, error)
+    return "failed"
+
+
+def _fail(job: Job, error: str) -> None:
+    with transaction.atomic():
+        finish(Job.objects.select_for_update().get(pk=job.pk), Status.FAILED, error=error)
 
 
 # --- Jobs parked on an external service (e.g. Amazon Bedrock's asynchronous video generation) -------------------------
