@@ -19,8 +19,8 @@ from django.utils import timezone
 
 from api.errors import ApiKeyError, IdempotencyConflictError
 from api.models import ApiKey
-from beta import services as beta_services
 from beta import tools as catalogue
+from beta.jobs.submit import job_submit
 from beta.models import Job
 from config.failopen import FailOpenCache
 from portal import selectors as portal_selectors
@@ -191,7 +191,7 @@ def job_create_idempotent(
     (created=False), a different one raises IdempotencyConflictError. The studio row is locked while the key is looked
     up, so concurrent duplicates make one job."""
     if not idempotency_key:
-        job = beta_services.job_submit(
+        job = job_submit(
             actor=actor, tool_slug=tool_slug, asset_ids=asset_ids, parameters=parameters, request=request
         )
         return job, True
@@ -210,7 +210,7 @@ def job_create_idempotent(
                     "Use a new key for a new job."
                 )
             return existing, False
-        job = beta_services.job_submit(
+        job = job_submit(
             actor=actor,
             tool_slug=tool_slug,
             asset_ids=asset_ids,

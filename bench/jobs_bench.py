@@ -243,9 +243,9 @@ def make_studio(var_dir: Path):
 
 
 def submit(user, asset):
-    from beta import services
+    from beta.jobs.submit import job_submit
 
-    return services.job_submit(actor=user, tool_slug=NOOP, asset_ids=[asset.pk])
+    return job_submit(actor=user, tool_slug=NOOP, asset_ids=[asset.pk])
 
 
 def wait_finished(job_ids: list[int], timeout: float, interval: float = 0.01) -> None:

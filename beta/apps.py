@@ -11,6 +11,10 @@ class BetaConfig(AppConfig):
 
         register_usage_provider(asset_usage)
 
+        from beta import signals
+
+        signals.connect()  # cached tool switches are dropped when they change
+
         # The tool catalogue reads no Django settings itself: it gets the ones tools may read.
         from beta import tools as catalogue
         from beta.tool_settings import ToolSettings

@@ -1,8 +1,11 @@
 """Reads for the beta programme."""
 
+from django.core.cache import cache
 from django.db.models import Prefetch, QuerySet
 
-from beta.models import Job, JobInput, JobOutput
+from beta.models import Job, JobInput, JobOutput, ToolSwitch
+from portal.cohorts import cohort_window
+from portal.models import Organization
 
 
 def jobs_for_user(user, *, status: str = "", tool: str = "", organization_id: int | None = None) -> QuerySet[Job]:
@@ -37,3 +40,48 @@ def asset_usage(asset) -> list[dict]:
             "url": reverse("beta:job-detail", args=[job_input.job_id]),
         })
     return uses
+
+
+def tool_switch(slug: str) -> ToolSwitch:
+    """The programme's switch for a tool; a tool without a row is on for every cohort (nothing written on reads)."""
+    return ToolSwitch.objects.filter(slug=slug).first() or ToolSwitch(slug=slug)
+
+
+TOOL_SWITCH_CACHE_KEY = "beta:tool-switch:{slug}"
+TOOL_SWITCH_CACHE_SECONDS = 600  # a backstop only: every change to a switch deletes its entry (beta.signals)
+
+
+def tool_switch_state(slug: str) -> dict:
+    """What a submit needs of a tool's switch, cached: on or off, its note, and the cohorts it is offered to
+    (None: every cohort)."""
+    key = TOOL_SWITCH_CACHE_KEY.format(slug=slug)
+    state = cache.get(key)
+    if state is None:
+        switch = ToolSwitch.objects.filter(slug=slug).first()
+        state = {"enabled": True, "note": "", "cohort_ids": None}
+        if switch is not None:
+            cohort_ids = None if switch.all_cohorts else sorted(switch.cohorts.values_list("pk", flat=True))
+            state = {"enabled": switch.enabled, "note": switch.note, "cohort_ids": cohort_ids}
+        cache.set(key, state, TOOL_SWITCH_CACHE_SECONDS)
+    return state
+
+
+def tool_availability(tool, organization: Organization | None) -> tuple[bool, str]:
+    """Whether the studio may run the tool now, and if not, why (in words for the partner)."""
+    if problem := tool.configuration_problem():
+        return False, problem
+    switch = tool_switch_state(tool.slug)
+    if not switch["enabled"]:
+        return False, switch["note"] or "This tool is paused by the programme team."
+    if organization is None:
+        return False, "You are not part of a studio."
+    window = cohort_window(organization)
+    if window.state == "none":
+        return False, "Your studio is not in a beta cohort yet."
+    if window.state == "upcoming":
+        return False, f"Your cohort opens on {window.opens_at:%d %B %Y}."
+    if window.state == "closed":
+        return False, "Your cohort has closed; the beta is read-only."
+    if switch["cohort_ids"] is not None and organization.cohort_id not in switch["cohort_ids"]:
+        return False, "This tool is not offered to your cohort."
+    return True, ""

@@ -3,12 +3,13 @@ import socket
 
 from celery import shared_task
 
-from beta import services
+from beta.jobs.execute import job_execute, worker_heartbeat_record
+from beta.jobs.sweep import jobs_sweep
 
 
 @shared_task(ignore_result=True)
 def worker_heartbeat(queue: str) -> None:
-    services.worker_heartbeat_record(queue=queue, hostname=socket.gethostname())
+    worker_heartbeat_record(queue=queue, hostname=socket.gethostname())
 
 
 @shared_task(bind=True, ignore_result=True, acks_late=True, reject_on_worker_lost=True, max_retries=None)
@@ -18,10 +19,10 @@ def run_job(self, job_id: int) -> str:
     def retry(countdown: int) -> None:
         raise self.retry(countdown=countdown)
 
-    return services.job_execute(job_id=job_id, hostname=f"{socket.gethostname()}:{os.getpid()}", retry=retry,
+    return job_execute(job_id=job_id, hostname=f"{socket.gethostname()}:{os.getpid()}", retry=retry,
                                 task_id=self.request.id or "")
 
 
 @shared_task(ignore_result=True)
 def sweep_jobs() -> None:
-    services.jobs_sweep()
+    jobs_sweep()

@@ -61,7 +61,7 @@ def _seconds(start, end) -> float | None:
 
 # --- One-liners for services -----------------------------------------------------------------------------------------
 def job_finished(job) -> None:
-    """A job reached a final state (beta.services._finish): counted once the transaction commits."""
+    """A job reached a final state (beta.jobs.execute.finish): counted once the transaction commits."""
     tool, version, status = job.tool_slug, job.tool_version or "", str(job.status)
     wait, run = _seconds(job.queued_at, job.started_at), _seconds(job.started_at, job.finished_at)
 

@@ -87,7 +87,7 @@ def celery_worker_process(django_db_setup, django_db_blocker, tmp_path_factory):
     # Bedrock tools in the worker answer from this file of canned responses (botocore Stubber); absent: off.
     bedrock_stub_file = log.parent / "bedrock-stub.json"
     env["BEDROCK_STUB_FILE"] = str(bedrock_stub_file)
-    # The storing stage pauses while a job's flag file is in this folder (beta.services._pause_for_drill).
+    # The storing stage pauses while a job's flag file is in this folder (beta.jobs.execute._pause_for_drill).
     drill_dir = log.parent / "drill"
     drill_dir.mkdir()
     env["GREENLIGHT_DRILL_PAUSE_STORING"] = str(drill_dir)

@@ -7,7 +7,12 @@ class WebhooksConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from django.db.models.signals import post_delete, post_save
+
         from portal.events import subscribe
-        from webhooks.services import event_received
+        from webhooks.models import WebhookEndpoint
+        from webhooks.services import endpoints_changed, event_received
 
         subscribe(event_received)
+        post_save.connect(endpoints_changed, sender=WebhookEndpoint, dispatch_uid="webhooks.endpoint_saved")
+        post_delete.connect(endpoints_changed, sender=WebhookEndpoint, dispatch_uid="webhooks.endpoint_deleted")

@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.mail import send_mail
 from django.db import transaction
 from django.http import HttpRequest
@@ -247,8 +248,33 @@ def _delivery_create(
     return delivery
 
 
+HAS_ENDPOINTS_CACHE_KEY = "webhooks:has-endpoints:{organization_id}"
+HAS_ENDPOINTS_CACHE_SECONDS = 600  # a backstop only: adding or removing an endpoint deletes the entry (signals)
+
+
+def studio_has_endpoints(organization_id: int) -> bool:
+    """Whether the studio has any webhook endpoint (enabled or not), cached: most studios have none, and every job
+    publishes several events."""
+    key = HAS_ENDPOINTS_CACHE_KEY.format(organization_id=organization_id)
+    flag = cache.get(key)
+    if flag is None:
+        flag = WebhookEndpoint.objects.filter(organization_id=organization_id).exists()
+        cache.set(key, flag, HAS_ENDPOINTS_CACHE_SECONDS)
+    return bool(flag)
+
+
+def endpoints_changed(sender: type[WebhookEndpoint], instance: WebhookEndpoint, **kwargs: Any) -> None:
+    """post_save and post_delete of an endpoint: drop the studio's cached flag, now and again after commit (so a
+    reader that cached it before the commit cannot keep the old answer)."""
+    key = HAS_ENDPOINTS_CACHE_KEY.format(organization_id=instance.organization_id)
+    cache.delete(key)
+    transaction.on_commit(lambda: cache.delete(key))
+
+
 def event_received(event: Event) -> list[WebhookDelivery]:
     """portal.events subscriber: one delivery per enabled endpoint of the studio subscribed to the event."""
+    if not studio_has_endpoints(event.organization_id):
+        return []
     endpoints = WebhookEndpoint.objects.filter(organization_id=event.organization_id).subscribed_to(event.type)
     if not endpoints:
         return []

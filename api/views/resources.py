@@ -44,8 +44,8 @@ from assets import services as asset_services
 from assets.models import Asset
 from assets.storage import StorageError, content_disposition, get_store
 from beta import selectors as beta_selectors
-from beta import services as beta_services
 from beta import tools as catalogue
+from beta.jobs.control import job_cancel, job_retry
 from beta.models import Job, JobOutput
 from portal import selectors as portal_selectors
 from portal.errors import PermissionDeniedError, PortalError
@@ -129,7 +129,7 @@ class ProblemTypeView(ApiView):
 
 # --- Tools ------------------------------------------------------------------------------------------------------------
 def _tool_data(tool, organization) -> dict:
-    available, reason = beta_services.tool_availability(tool, organization)
+    available, reason = beta_selectors.tool_availability(tool, organization)
     return {
         "slug": tool.slug, "name": tool.name, "description": tool.description, "version": tool.version,
         "input_kinds": list(tool.input_kinds), "min_inputs": tool.min_inputs, "max_inputs": tool.max_inputs,
@@ -488,7 +488,7 @@ class JobCancelView(ApiView):
     def post(self, request, job_id):
         job = get_object_or_404(Job.objects.for_user(request.user), pk=job_id)
         try:
-            beta_services.job_cancel(actor=request.user, job=job, request=request)
+            job_cancel(actor=request.user, job=job, request=request)
         except PortalError as exc:
             raise DomainError(exc, state_conflict=True) from exc
         return _job_response(request, job.pk)
@@ -500,7 +500,7 @@ class JobRetryView(ApiView):
     def post(self, request, job_id):
         job = get_object_or_404(Job.objects.for_user(request.user), pk=job_id)
         try:
-            new_job = beta_services.job_retry(actor=request.user, job=job, request=request)
+            new_job = job_retry(actor=request.user, job=job, request=request)
         except PortalError as exc:
             raise DomainError(exc, state_conflict=True) from exc
         return _job_response(request, new_job.pk, status_code=201)

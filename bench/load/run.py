@@ -40,7 +40,7 @@ def seed(var_dir: Path) -> dict:
     from django.test import Client
 
     from api.services import api_key_create
-    from beta import services
+    from beta.jobs.submit import job_submit
     from portal.models import User
 
     studio, owner, asset = make_studio(var_dir)
@@ -53,7 +53,7 @@ def seed(var_dir: Path) -> dict:
         client.force_login(user)
         sessions[name] = client.cookies["sessionid"].value
     key = api_key_create(actor=owner, organization=studio, name="load", scopes=["read", "write"]).raw_key
-    jobs = [services.job_submit(actor=owner, tool_slug="noop", asset_ids=[asset.pk]).pk for _ in range(60)]
+    jobs = [job_submit(actor=owner, tool_slug="noop", asset_ids=[asset.pk]).pk for _ in range(60)]
     return {"LOAD_PARTNER_SESSION": sessions["partner"], "LOAD_REVIEWER_SESSION": sessions["reviewer"],
             "LOAD_API_KEY": key, "LOAD_ASSET_IDS": json.dumps([asset.pk]), "LOAD_JOB_IDS": json.dumps(jobs)}
 

@@ -11,7 +11,7 @@ from beta.models.feedback import (
     FeedbackRevision,
     FeedbackTag,
 )
-from beta.models.jobs import Job, JobInput, JobOutput, ToolSwitch, WorkerHeartbeat
+from beta.models.jobs import Job, JobInput, JobOutput, StudioUsage, ToolSwitch, WorkerHeartbeat
 from beta.models.reports import ResultsExport, ResultsReport
 from beta.models.surveys import Question, Survey, SurveyAnswer, SurveyAssignment, SurveyResponse
 
@@ -32,6 +32,7 @@ __all__ = [
     "Question",
     "ResultsExport",
     "ResultsReport",
+    "StudioUsage",
     "Survey",
     "SurveyAnswer",
     "SurveyAssignment",

@@ -40,6 +40,26 @@ class ToolSwitch(TimeStamped):
         return self.slug
 
 
+class StudioUsage(models.Model):
+    """A studio's use of its monthly quotas, kept as it happens (a submit adds a job and its estimate; a finish
+    swaps the estimate for the compute time it took), so a submit reads one row instead of the month's jobs.
+
+    `minutes`: compute minutes of the month's finished jobs plus the estimates of its active ones.
+    """
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="usage")
+    month = models.DateField(help_text="The first day of the month (UTC).")
+    jobs = models.PositiveIntegerField(default=0)
+    minutes = models.FloatField(default=0)
+
+    class Meta:
+        ordering = ["organization_id", "-month"]
+        constraints = [models.UniqueConstraint(fields=["organization", "month"], name="beta_studiousage_one_per_month")]
+
+    def __str__(self) -> str:
+        return f"{self.organization_id} {self.month:%Y-%m}: {self.jobs} jobs, {self.minutes:.1f} min"
+
+
 class JobQuerySet(TenantQuerySet):
     def active(self):
         return self.filter(status__in=Job.ACTIVE)

@@ -12,8 +12,9 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 
-from beta import services
 from beta import tools as catalogue
+from beta.jobs.execute import job_execute
+from beta.jobs.submit import validate_parameters
 from beta.models import (
     Comparison,
     ComparisonVote,
@@ -119,11 +120,11 @@ def _run_demo_job(*, organization: Organization, user: User, video, slug: str, p
     with transaction.atomic():
         job = Job.objects.create(
             organization=organization, submitted_by=user, tool_slug=slug, tool_version=tool.version,
-            queue=tool.queue, parameters=services.validate_parameters(tool, params), status=Job.Status.QUEUED,
+            queue=tool.queue, parameters=validate_parameters(tool, params), status=Job.Status.QUEUED,
             celery_task_id="demo", idempotency_key=key,
         )
         JobInput.objects.create(job=job, asset=video, position=0, sha256=video.sha256)
-    services.job_execute(job_id=job.pk, hostname="seed_demo")
+    job_execute(job_id=job.pk, hostname="seed_demo")
     job.refresh_from_db()
     return job
 

@@ -76,6 +76,23 @@ class NoopTool(_Diagnostic):
         return result
 
 
+class PingTool(_Diagnostic):
+    """Does nothing and stores nothing: a job of it costs only what the pipeline itself costs (submit, dispatch,
+    claim, finish), which is what the pipeline benchmark measures. Takes no file (or one, which it does not read)."""
+
+    slug = "ping"
+    name = "Diagnostics: ping"
+    description = "Does nothing and stores no output; measures the job pipeline's own overhead."
+    version = "1.0.0"
+    min_inputs = 0
+    max_inputs = 1
+
+    def run(
+        self, inputs: list[ToolInput], params: dict[str, Any], progress: Progress, context: ToolContext
+    ) -> ToolResult:
+        return ToolResult(summary={"pong": True})
+
+
 class FailTool(_Diagnostic):
     """Fails with the message it is given, as a tool does when the partner's input is unusable."""
 
@@ -191,4 +208,4 @@ class CrashTool(_Diagnostic):
         raise AssertionError("unreachable: the process was killed")  # pragma: no cover
 
 
-TOOLS = [NoopTool, FailTool, FlakyTool, SlowTool, CrashTool]
+TOOLS = [NoopTool, PingTool, FailTool, FlakyTool, SlowTool, CrashTool]

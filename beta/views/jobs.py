@@ -1,7 +1,7 @@
 """Tool catalogue, the run form of each tool, and job pages (list, live progress, outputs, cancel and retry).
 
 Jobs are fetched only through `Job.objects.for_user` (or `jobs_for_user`, built on it): another studio's job is a 404.
-Writes go through `beta.services`; their domain errors become messages written for the partner.
+Writes go through `beta.jobs`; their domain errors become messages written for the partner.
 """
 
 from __future__ import annotations
@@ -21,11 +21,13 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from assets import selectors as asset_selectors
 from assets.storage import StorageError, get_store
-from beta import selectors, services
+from beta import selectors
 from beta import tools as catalogue_registry
 from beta.errors import JobError, JobParameterError
 from beta.feedback import selectors as feedback_selectors
 from beta.forms import ToolRunForm
+from beta.jobs import control
+from beta.jobs.submit import job_submit, validate_parameters
 from beta.models import Job
 from beta.views.review import compare_links
 from portal import selectors as portal_selectors
@@ -90,7 +92,7 @@ def catalogue(request):
     for tool in catalogue_registry.all_tools():
         if tool.configuration_problem():  # e.g. Bedrock not set up: not offered at all (staff see it in the admin)
             continue
-        available, reason = services.tool_availability(tool, organization)
+        available, reason = selectors.tool_availability(tool, organization)
         cards.append(
             {
                 "tool": tool,
@@ -126,13 +128,13 @@ def submit(request, tool_slug):
         raise Http404
     membership = portal_selectors.membership_for_user(request.user)
     organization = membership.organization if membership else None
-    available, reason = services.tool_availability(tool, organization)
+    available, reason = selectors.tool_availability(tool, organization)
     assets = _pickable_assets(request.user, tool, organization)
     if request.method == "POST":
         form = ToolRunForm(request.POST, tool=tool, assets=assets)
         if form.is_valid():
             try:
-                job = services.job_submit(
+                job = job_submit(
                     actor=request.user,
                     tool_slug=tool.slug,
                     asset_ids=form.asset_ids(),
@@ -150,7 +152,7 @@ def submit(request, tool_slug):
         elif not any(form.has_error(name) for name in form.parameter_names):
             # The files were wrong; say now, too, if a parameter is, rather than on the next attempt.
             try:
-                services.validate_parameters(tool, form.parameters())
+                validate_parameters(tool, form.parameters())
             except JobParameterError as exc:
                 form.add_parameter_error(exc.field, str(exc))
     else:
@@ -407,7 +409,7 @@ def job_live(request, job_id):
 def job_cancel(request, job_id):
     job = _job(request, job_id)
     try:
-        job = services.job_cancel(actor=request.user, job=job, request=request)
+        job = control.job_cancel(actor=request.user, job=job, request=request)
     except (JobError, PermissionDeniedError) as exc:
         messages.error(request, str(exc))
     else:
@@ -423,7 +425,7 @@ def job_cancel(request, job_id):
 def job_retry(request, job_id):
     job = _job(request, job_id)
     try:
-        new_job = services.job_retry(actor=request.user, job=job, request=request)
+        new_job = control.job_retry(actor=request.user, job=job, request=request)
     except (JobError, PermissionDeniedError) as exc:
         messages.error(request, str(exc))
         return redirect("beta:job-detail", job_id=job.pk)

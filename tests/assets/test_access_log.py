@@ -8,7 +8,8 @@ from django.urls import reverse
 
 from assets import keys
 from assets.models import Asset, Rendition
-from beta import services as beta_services
+from beta.jobs.execute import job_execute
+from beta.jobs.submit import job_submit
 from portal.models import AuditEvent
 from portal.services.audit import audit_record
 from tests.api.conftest import api_client
@@ -79,8 +80,8 @@ def test_every_kind_of_read_is_audited_and_listed_with_who_when_what_and_where(c
     assert api.get(reverse("api:asset-detail", args=[asset.pk])).status_code == 200
     assert api.get(reverse("api:asset-download", args=[asset.pk])).status_code == 200
     # ... and a tool run reads it as its input.
-    job = beta_services.job_submit(actor=member.user, tool_slug="noop", asset_ids=[asset.pk])
-    assert beta_services.job_execute(job_id=job.pk) == "succeeded"
+    job = job_submit(actor=member.user, tool_slug="noop", asset_ids=[asset.pk])
+    assert job_execute(job_id=job.pk) == "succeeded"
 
     reads = AuditEvent.objects.filter(target_type="assets.asset", target_id=str(asset.pk)).order_by("id")
     actions = list(reads.values_list("action", flat=True))

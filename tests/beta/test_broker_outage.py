@@ -130,13 +130,13 @@ def _jobs_state(jobs):
 def test_jobs_running_when_redis_restarts_end_exactly_once_within_minutes(broker_drill, studio_asset):  # noqa: F811
     server, worker_log = broker_drill
     owner, asset = studio_asset
-    from beta import services
+    from beta.jobs.submit import job_submit
 
     # Given: four 15 s jobs of one studio that may run two at a time. Written with no free slot, so that this test
     # process (whose own broker is another Redis) sends nothing: the sweeper in the drill's worker dispatches them.
     owner.organization.max_concurrent_jobs = 0
     owner.organization.save()
-    jobs = [services.job_submit(actor=owner.user, tool_slug="slow", asset_ids=[asset.pk], parameters={"seconds": 15})
+    jobs = [job_submit(actor=owner.user, tool_slug="slow", asset_ids=[asset.pk], parameters={"seconds": 15})
             for _ in range(4)]
     type(owner.organization).objects.filter(pk=owner.organization.pk).update(max_concurrent_jobs=2)
     ids = [job.pk for job in jobs]

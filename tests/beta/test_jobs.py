@@ -1,4 +1,4 @@
-"""beta/services.py without a worker: submission checks, fair-share dispatch, claiming, cancel, the sweeper."""
+"""beta/jobs/ without a worker: submission checks, fair-share dispatch, claiming, cancel, the sweeper."""
 
 from datetime import timedelta
 
@@ -7,8 +7,12 @@ import redis
 from django.conf import settings
 from django.utils import timezone
 
-from beta import services
 from beta.errors import JobError, JobParameterError, QuotaError
+from beta.jobs.control import job_cancel, job_retry
+from beta.jobs.dispatch import jobs_dispatch
+from beta.jobs.execute import LATER, job_claim
+from beta.jobs.submit import job_submit
+from beta.jobs.sweep import jobs_sweep
 from beta.models import Job, ToolSwitch
 from portal.errors import PermissionDeniedError
 from tests.factories import AssetFactory, CohortFactory, MembershipFactory, OwnerFactory
@@ -26,7 +30,7 @@ def _video(studio, **kw):
 
 
 def submit(user, asset, tool="noop", **params):
-    return services.job_submit(actor=user, tool_slug=tool, asset_ids=[asset.pk], parameters=params)
+    return job_submit(actor=user, tool_slug=tool, asset_ids=[asset.pk], parameters=params)
 
 
 def test_submit_writes_a_queued_job_with_its_inputs_fingerprinted(owner, django_capture_on_commit_callbacks):
@@ -115,8 +119,8 @@ def test_monthly_quotas_are_refused_at_submit_with_the_numbers(owner):
 
 def test_an_idempotency_key_returns_the_same_job(owner):
     asset = _video(owner.organization)
-    first = services.job_submit(actor=owner.user, tool_slug="noop", asset_ids=[asset.pk], idempotency_key="k-1")
-    again = services.job_submit(actor=owner.user, tool_slug="noop", asset_ids=[asset.pk], idempotency_key="k-1")
+    first = job_submit(actor=owner.user, tool_slug="noop", asset_ids=[asset.pk], idempotency_key="k-1")
+    again = job_submit(actor=owner.user, tool_slug="noop", asset_ids=[asset.pk], idempotency_key="k-1")
     assert first.pk == again.pk
     assert Job.objects.count() == 1
 
@@ -133,30 +137,30 @@ def test_fair_share_dispatch_serves_a_small_studio_before_a_big_backlog(django_c
     # When A's running job finishes, A's next oldest job takes its slot.
     Job.objects.filter(pk=a_jobs[0].pk).update(status="succeeded", finished_at=timezone.now())
     with django_capture_on_commit_callbacks(execute=True):
-        services.jobs_dispatch()
+        jobs_dispatch()
     assert Job.objects.get(pk=a_jobs[1].pk).dispatched_at is not None
     assert Job.objects.filter(organization=a.organization, dispatched_at__isnull=False).count() == 2
 
 
 def test_claim_takes_a_job_once_and_defers_to_a_live_worker(owner):
     job = submit(owner.user, _video(owner.organization))
-    claimed = services.job_claim(job_id=job.pk, hostname="w1")
+    claimed = job_claim(job_id=job.pk, hostname="w1")
     assert claimed.status == "running"
     assert claimed.attempts == 1
-    assert services.job_claim(job_id=job.pk, hostname="w2") is services.LATER  # w1's heartbeat is fresh
+    assert job_claim(job_id=job.pk, hostname="w2") is LATER  # w1's heartbeat is fresh
     Job.objects.filter(pk=job.pk).update(heartbeat_at=timezone.now() - timedelta(seconds=600))
-    taken = services.job_claim(job_id=job.pk, hostname="w2")
+    taken = job_claim(job_id=job.pk, hostname="w2")
     assert (taken.worker, taken.deliveries) == ("w2", 1)
     Job.objects.filter(pk=job.pk).update(status="succeeded")
-    assert services.job_claim(job_id=job.pk, hostname="w3") is None
+    assert job_claim(job_id=job.pk, hostname="w3") is None
 
 
 def test_a_job_that_keeps_losing_its_worker_fails_at_the_maximum(owner, settings):
     job = submit(owner.user, _video(owner.organization))
-    services.job_claim(job_id=job.pk, hostname="w")
+    job_claim(job_id=job.pk, hostname="w")
     for _ in range(settings.JOB_MAX_DELIVERIES):
         Job.objects.filter(pk=job.pk).update(heartbeat_at=timezone.now() - timedelta(seconds=600))
-        services.job_claim(job_id=job.pk, hostname="w")
+        job_claim(job_id=job.pk, hostname="w")
     job.refresh_from_db()
     assert job.status == "failed"
     assert "stopped its worker" in job.error
@@ -164,18 +168,18 @@ def test_a_job_that_keeps_losing_its_worker_fails_at_the_maximum(owner, settings
 
 def test_cancel_a_queued_job_and_refuse_to_cancel_a_finished_one(owner):
     job = submit(owner.user, _video(owner.organization))
-    services.job_cancel(actor=owner.user, job=job)
+    job_cancel(actor=owner.user, job=job)
     job.refresh_from_db()
     assert job.status == "canceled"
     with pytest.raises(JobError, match="already"):
-        services.job_cancel(actor=owner.user, job=job)
+        job_cancel(actor=owner.user, job=job)
 
 
 def test_retry_makes_a_new_job_with_the_same_inputs_and_parameters(owner):
     job = submit(owner.user, _video(owner.organization), "slow", seconds=2)
     Job.objects.filter(pk=job.pk).update(status="failed")
     job.refresh_from_db()
-    again = services.job_retry(actor=owner.user, job=job)
+    again = job_retry(actor=owner.user, job=job)
     assert again.pk != job.pk
     assert again.retry_of == job
     assert again.parameters == job.parameters
@@ -193,11 +197,11 @@ def test_the_sweeper_resends_jobs_the_broker_lost(owner, django_capture_on_commi
         broker.flushdb()  # Redis lost its data
     Job.objects.filter(pk=job.pk).update(dispatched_at=timezone.now() - timedelta(minutes=5))
     with django_capture_on_commit_callbacks(execute=True):
-        result = services.jobs_sweep()
+        result = jobs_sweep()
     assert result["resent"] == 1
     job.refresh_from_db()
     assert job.celery_task_id != first_task
     assert job.celery_task_id in task_ids_in_broker()
     # A job still in the broker is left alone.
     with django_capture_on_commit_callbacks(execute=True):
-        assert services.jobs_sweep()["resent"] == 0
+        assert jobs_sweep()["resent"] == 0

@@ -11,7 +11,9 @@ from django.conf import settings
 from assets.models import Asset
 from assets.provenance import verify
 from assets.storage import get_store
-from beta import services
+from beta.jobs.control import job_cancel
+from beta.jobs.submit import job_submit
+from beta.jobs.sweep import jobs_sweep
 from beta.models import Job
 from tests.conftest import wait_for
 from tests.factories import OwnerFactory
@@ -38,7 +40,7 @@ def studio_asset(tmp_path):
 
 
 def _submit(owner, asset, tool="noop", **params):
-    return services.job_submit(actor=owner.user, tool_slug=tool, asset_ids=[asset.pk], parameters=params)
+    return job_submit(actor=owner.user, tool_slug=tool, asset_ids=[asset.pk], parameters=params)
 
 
 def _finished(job_id, timeout=60):
@@ -101,7 +103,7 @@ def test_cancel_while_running_ends_canceled_and_frees_the_worker(celery_worker_p
     job = _submit(owner, asset, "slow", seconds=60)
     wait_for(lambda: Job.objects.filter(pk=job.pk, status="running", progress__gt=0).exists(), timeout=30,
              message="the slow job to run")
-    services.job_cancel(actor=owner.user, job=Job.objects.get(pk=job.pk))
+    job_cancel(actor=owner.user, job=Job.objects.get(pk=job.pk))
     job = _finished(job.pk, timeout=20)
     assert job.status == "canceled"
     after = _finished(_submit(owner, asset, "noop").pk, timeout=30)
@@ -162,6 +164,6 @@ def test_redis_wiped_while_jobs_wait_loses_no_job(celery_worker_process, studio_
     finally:
         app.control.add_consumer("cpu", destination=[worker], reply=True, timeout=5)
     time.sleep(settings.JOB_DISPATCH_GRACE_SECONDS + 0.5)
-    assert services.jobs_sweep()["resent"] == 3
+    assert jobs_sweep()["resent"] == 3
     for job in jobs:
         assert _finished(job.pk, timeout=60).status == "succeeded"

@@ -24,8 +24,12 @@ from django.utils import timezone
 from assets import keys
 from assets.provenance import TRAINED_ALGORITHMIC_MEDIA, manifest_summary, verify
 from assets.storage import get_store
-from beta import services
 from beta.errors import JobError
+from beta.jobs import dispatch
+from beta.jobs.control import job_cancel
+from beta.jobs.execute import job_execute
+from beta.jobs.submit import job_submit
+from beta.jobs.sweep import jobs_sweep
 from beta.models import Job
 from beta.tool_settings import ToolSettings
 from beta.tools import bedrock
@@ -161,7 +165,7 @@ def reel_status(status: str, *, folder: str = "", bucket: str = "", failure: str
 
 
 def submit(owner, tool="generate-image", asset_ids=(), **params):
-    return services.job_submit(actor=owner.user, tool_slug=tool, asset_ids=list(asset_ids),
+    return job_submit(actor=owner.user, tool_slug=tool, asset_ids=list(asset_ids),
                                parameters={"prompt": PROMPT, **params})
 
 
@@ -285,7 +289,7 @@ def test_a_text_to_image_job_stores_its_images_marked_ai_generated(stub, owner, 
     stub.add_response("invoke_model", canvas_answer(png_file.read_bytes()), expected_params=canvas_request())
     job = submit(owner)
     assert job.queue == "external"
-    assert services.job_execute(job_id=job.pk) == "succeeded"
+    assert job_execute(job_id=job.pk) == "succeeded"
     job.refresh_from_db()
     assert job.status == "succeeded", job.error
     [output] = job.job_outputs.select_related("asset")
@@ -312,13 +316,13 @@ def test_throttling_is_retried_by_the_pipeline_with_backoff_then_succeeds(stub, 
 
     job = submit(owner)
     with pytest.raises(RetryRequested):
-        services.job_execute(job_id=job.pk, retry=retry)
+        job_execute(job_id=job.pk, retry=retry)
     job.refresh_from_db()
     assert job.status == "retrying"
     assert countdowns == [settings.JOB_RETRY_BACKOFF]
     assert "ThrottlingException" in job.log
     assert "will retry" in job.log
-    assert services.job_execute(job_id=job.pk, retry=retry) == "succeeded"
+    assert job_execute(job_id=job.pk, retry=retry) == "succeeded"
     job.refresh_from_db()
     assert job.status == "succeeded"
     assert job.attempts == 2
@@ -335,7 +339,7 @@ def test_a_validation_error_is_shown_to_the_partner_and_not_retried(stub, owner)
     def retry(countdown):
         raise AssertionError("a refused request must not be retried")
 
-    assert services.job_execute(job_id=job.pk, retry=retry) == "failed"
+    assert job_execute(job_id=job.pk, retry=retry) == "failed"
     job.refresh_from_db()
     assert job.status == "failed"
     assert job.error == f"Amazon Bedrock refused the request: {message}"
@@ -346,7 +350,7 @@ def test_missing_model_access_is_said_plainly(stub, owner):
     stub.add_client_error("invoke_model", service_error_code="AccessDeniedException", http_status_code=403,
                           service_message="You don't have access to the model with the specified model ID.")
     job = submit(owner)
-    assert services.job_execute(job_id=job.pk) == "failed"
+    assert job_execute(job_id=job.pk) == "failed"
     job.refresh_from_db()
     assert job.error.startswith("Model access is not configured")
     assert "specified model ID" in job.error
@@ -356,7 +360,7 @@ def test_missing_model_access_is_said_plainly(stub, owner):
 def sent(monkeypatch):
     """The tasks the pipeline sends after commit (job id, task id, countdown), instead of the broker."""
     calls = []
-    monkeypatch.setattr(services, "_send", lambda job, countdown=None: calls.append(
+    monkeypatch.setattr(dispatch, "send", lambda job, countdown=None: calls.append(
         (job.pk, job.celery_task_id, countdown)))
     return calls
 
@@ -373,7 +377,7 @@ def _start_video(stub, owner, bucket, sent, django_capture_on_commit_callbacks):
     })
     sent.clear()
     with django_capture_on_commit_callbacks(execute=True):
-        assert services.job_execute(job_id=job.pk, task_id=job.celery_task_id) == "waiting"
+        assert job_execute(job_id=job.pk, task_id=job.celery_task_id) == "waiting"
     job.refresh_from_db()
     return job, prefix
 
@@ -394,12 +398,12 @@ def test_a_video_job_waits_on_bedrock_without_a_worker_then_its_video_is_copied_
     stub.add_response("get_async_invoke", reel_status("InProgress", bucket=bucket, folder=prefix + INVOCATION_ID),
                       expected_params={"invocationArn": ARN})
     with django_capture_on_commit_callbacks(execute=True):
-        assert services.job_execute(job_id=job.pk, task_id=first_poll) == "waiting"
+        assert job_execute(job_id=job.pk, task_id=first_poll) == "waiting"
     job.refresh_from_db()
     assert (job.status, job.worker, job.attempts, job.deliveries) == ("running", "", 1, 0)
     assert job.summary["pending"]["polls"] == 1
     assert job.celery_task_id != first_poll
-    assert services.job_execute(job_id=job.pk, task_id=first_poll) == "skipped"  # an old poll delivered again
+    assert job_execute(job_id=job.pk, task_id=first_poll) == "skipped"  # an old poll delivered again
 
     # Nova Reel wrote its files under the studio's prefix of the output bucket.
     folder = f"{prefix}{INVOCATION_ID}"
@@ -407,7 +411,7 @@ def test_a_video_job_waits_on_bedrock_without_a_worker_then_its_video_is_copied_
     s3.put_object(Bucket=bucket, Key=f"{folder}/manifest.json", Body=b"{}")
     stub.add_response("get_async_invoke", reel_status("Completed", bucket=bucket, folder=folder),
                       expected_params={"invocationArn": ARN})
-    assert services.job_execute(job_id=job.pk, task_id=job.celery_task_id) == "succeeded"
+    assert job_execute(job_id=job.pk, task_id=job.celery_task_id) == "succeeded"
     job.refresh_from_db()
     assert job.status == "succeeded", job.error
     assert "pending" not in job.summary
@@ -426,7 +430,7 @@ def test_a_failed_video_generation_shows_bedrocks_reason(
     job, prefix = _start_video(stub, owner, reel_bucket["bucket"], sent, django_capture_on_commit_callbacks)
     stub.add_response("get_async_invoke", reel_status("Failed", bucket=reel_bucket["bucket"], folder=prefix,
                                                       failure="The prompt was blocked by the content filters."))
-    assert services.job_execute(job_id=job.pk, task_id=job.celery_task_id) == "failed"
+    assert job_execute(job_id=job.pk, task_id=job.celery_task_id) == "failed"
     job.refresh_from_db()
     assert job.error == "Amazon Nova Reel could not make the video: The prompt was blocked by the content filters."
 
@@ -435,8 +439,8 @@ def test_a_video_job_canceled_while_bedrock_works_ends_at_its_next_poll(
     stub, reel_bucket, owner, sent, django_capture_on_commit_callbacks
 ):
     job, _ = _start_video(stub, owner, reel_bucket["bucket"], sent, django_capture_on_commit_callbacks)
-    services.job_cancel(actor=owner.user, job=job)
-    assert services.job_execute(job_id=job.pk, task_id=job.celery_task_id) == "skipped"  # no call to Bedrock
+    job_cancel(actor=owner.user, job=job)
+    assert job_execute(job_id=job.pk, task_id=job.celery_task_id) == "skipped"  # no call to Bedrock
     job.refresh_from_db()
     assert job.status == "canceled"
 
@@ -451,13 +455,13 @@ def test_the_sweeper_resends_a_lost_poll_and_never_fails_a_job_waiting_on_bedroc
     lost_poll = job.celery_task_id
     for _ in range(settings.JOB_MAX_DELIVERIES + 1):
         with django_capture_on_commit_callbacks(execute=True):
-            services.jobs_sweep()
+            jobs_sweep()
         job.refresh_from_db()
         assert job.status == "running"
         assert job.celery_task_id != lost_poll
         assert sent[-1] == (job.pk, job.celery_task_id, None)
         stub.add_response("get_async_invoke", reel_status("InProgress", bucket=reel_bucket["bucket"], folder=prefix))
-        assert services.job_execute(job_id=job.pk, task_id=job.celery_task_id) == "waiting"
+        assert job_execute(job_id=job.pk, task_id=job.celery_task_id) == "waiting"
         job.refresh_from_db()
         lost_poll = job.celery_task_id
         Job.objects.filter(pk=job.pk).update(heartbeat_at=long_ago, dispatched_at=long_ago)

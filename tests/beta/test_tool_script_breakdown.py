@@ -13,7 +13,7 @@ from django.urls import reverse
 from assets.models import Asset
 from assets.services import asset_create_from_file
 from assets.storage import get_store
-from beta import services
+from beta.jobs.submit import job_submit
 from beta.models import Job, JobInput, JobOutput
 from beta.tools import get_tool
 from beta.tools.base import ToolError
@@ -385,7 +385,7 @@ def test_a_breakdown_job_runs_in_a_real_worker_and_its_page_shows_the_tables(cel
         organization=owner.organization, created_by=owner.user, path=script, kind="script",
         filename=script.name, content_type="text/plain",
     )  # fmt: skip
-    job = services.job_submit(actor=owner.user, tool_slug="script-breakdown", asset_ids=[asset.pk], parameters={})
+    job = job_submit(actor=owner.user, tool_slug="script-breakdown", asset_ids=[asset.pk], parameters={})
     job = wait_for(
         lambda: Job.objects.filter(pk=job.pk, status__in=Job.FINISHED).first(), timeout=90, message="breakdown"
     )

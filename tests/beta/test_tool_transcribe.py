@@ -23,7 +23,7 @@ from django.urls import reverse
 from assets.models import Asset
 from assets.services import asset_create_from_file
 from assets.storage import get_store, s3_client
-from beta import services
+from beta.jobs.submit import job_submit
 from beta.models import Job, JobInput, JobOutput
 from beta.tools import get_tool, whisper_model
 from beta.tools.base import ToolError
@@ -488,7 +488,7 @@ def test_a_transcription_job_runs_in_a_real_worker_and_its_page_shows_the_subtit
         organization=owner.organization, created_by=owner.user, path=speech_clip, kind="video",
         filename=speech_clip.name, content_type="video/mp4",
     )  # fmt: skip
-    job = services.job_submit(actor=owner.user, tool_slug="transcribe", asset_ids=[clip.pk], parameters={})
+    job = job_submit(actor=owner.user, tool_slug="transcribe", asset_ids=[clip.pk], parameters={})
     job = wait_for(
         lambda: Job.objects.filter(pk=job.pk, status__in=Job.FINISHED).first(), timeout=120, message="transcription"
     )

@@ -13,7 +13,7 @@ from assets.models import Asset
 from assets.provenance import verify
 from assets.services import asset_create_from_file
 from assets.storage import get_store
-from beta import services
+from beta.jobs.submit import job_submit
 from beta.models import Job, JobOutput
 from beta.tools import get_tool, upscale
 from beta.tools.base import JobCanceled, ToolError
@@ -240,7 +240,7 @@ def test_an_upscale_job_runs_in_a_real_worker_with_provenance_and_its_page_shows
         organization=owner.organization, created_by=owner.user, path=source, kind="image",
         filename="plate.png", content_type="image/png",
     )  # fmt: skip
-    job = services.job_submit(actor=owner.user, tool_slug="upscale", asset_ids=[asset.pk], parameters={})
+    job = job_submit(actor=owner.user, tool_slug="upscale", asset_ids=[asset.pk], parameters={})
     job = wait_for(lambda: Job.objects.filter(pk=job.pk, status__in=Job.FINISHED).first(), timeout=90,
                    message="upscale")  # fmt: skip
     assert job.status == "succeeded", job.error or job.log

@@ -5,7 +5,7 @@ import redis
 from django.conf import settings
 from django.db import transaction
 
-from beta import services
+from beta.jobs.execute import worker_heartbeat_request
 from beta.models import WorkerHeartbeat
 from tests.conftest import wait_for
 
@@ -14,7 +14,7 @@ pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
 def test_a_task_enqueued_on_commit_runs_in_the_worker_and_writes_to_the_database(celery_worker_process):
     with transaction.atomic():
-        services.worker_heartbeat_request(queue="cpu")
+        worker_heartbeat_request(queue="cpu")
         # Not sent until the transaction commits.
         assert not WorkerHeartbeat.objects.filter(queue="cpu").exists()
 
@@ -26,21 +26,21 @@ def test_a_task_enqueued_on_commit_runs_in_the_worker_and_writes_to_the_database
 def test_a_rolled_back_transaction_enqueues_nothing(celery_worker_process):
     def failing_request():
         with transaction.atomic():
-            services.worker_heartbeat_request(queue="gpu")
+            worker_heartbeat_request(queue="gpu")
             raise RuntimeError("the request failed")
 
     with pytest.raises(RuntimeError):
         failing_request()
     with redis.Redis.from_url(settings.REDIS_URL) as broker:
         assert broker.llen("gpu") == 0
-    services.worker_heartbeat_request(queue="external")  # autocommit: sent at once
+    worker_heartbeat_request(queue="external")  # autocommit: sent at once
     wait_for(lambda: WorkerHeartbeat.objects.filter(queue="external").exists(), message="external heartbeat")
     assert not WorkerHeartbeat.objects.filter(queue="gpu").exists()
 
 
 def test_each_declared_queue_is_served(celery_worker_process):
     for queue in settings.CELERY_QUEUE_NAMES:
-        services.worker_heartbeat_request(queue=queue)
+        worker_heartbeat_request(queue=queue)
     wait_for(lambda: WorkerHeartbeat.objects.count() == len(settings.CELERY_QUEUE_NAMES), message="all queues")
     served = set(WorkerHeartbeat.objects.values_list("queue", flat=True))
     assert served == {"default", "cpu", "gpu", "external", "webhooks"}

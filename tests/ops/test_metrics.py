@@ -9,8 +9,9 @@ from django.db import transaction
 from django.utils import timezone
 from prometheus_client.parser import text_string_to_metric_families
 
-from beta import services
 from beta.broker import queue_lengths
+from beta.jobs.execute import finish, job_claim
+from beta.jobs.submit import job_submit
 from beta.models import Job, WorkerHeartbeat
 from ops.tasks import sample_storage
 from tests.conftest import wait_for
@@ -76,7 +77,7 @@ def test_metrics_count_requests_by_view_and_status(client, token):
 def test_state_is_read_at_scrape_queues_jobs_heartbeats_disabled_endpoints(client, token, settings):
     owner = OwnerFactory()
     asset = AssetFactory(organization=owner.organization, kind="video", sha256="ab" * 32, duration_seconds=3)
-    job = services.job_submit(actor=owner.user, tool_slug="noop", asset_ids=[asset.pk], parameters={})
+    job = job_submit(actor=owner.user, tool_slug="noop", asset_ids=[asset.pk], parameters={})
     Job.objects.filter(pk=job.pk).update(dispatched_at=job.queued_at)
     WorkerHeartbeat.objects.create(queue="gpu", hostname="w1", beat_at=job.queued_at, beats=1)
     WebhookEndpointFactory(organization=owner.organization, enabled=False, disabled_at=job.queued_at,
@@ -127,10 +128,10 @@ def test_a_finished_job_is_counted_with_queue_wait_and_run_time_apart(client, to
     owner = OwnerFactory()
     asset = AssetFactory(organization=owner.organization, kind="video", sha256="ab" * 32, duration_seconds=3)
     before = scrape(client)
-    job = services.job_submit(actor=owner.user, tool_slug="noop", asset_ids=[asset.pk], parameters={})
-    job = services.job_claim(job_id=job.pk, hostname="test")
+    job = job_submit(actor=owner.user, tool_slug="noop", asset_ids=[asset.pk], parameters={})
+    job = job_claim(job_id=job.pk, hostname="test")
     with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
-        services._finish(Job.objects.select_for_update().get(pk=job.pk), Job.Status.FAILED, error="boom")
+        finish(Job.objects.select_for_update().get(pk=job.pk), Job.Status.FAILED, error="boom")
         assert value(scrape(client), "greenlight_jobs_finished_total", tool="noop", status="failed") == value(
             before, "greenlight_jobs_finished_total", tool="noop", status="failed")  # not before the commit
     after = scrape(client)
@@ -170,7 +171,7 @@ def test_a_job_run_by_a_real_worker_is_observed_in_the_workers_metrics(celery_wo
         return value(found, "greenlight_jobs_finished_total", tool="noop", status="succeeded") or 0
 
     before = finished(worker_samples())
-    job = services.job_submit(actor=owner.user, tool_slug="noop", asset_ids=[asset.pk], parameters={})
+    job = job_submit(actor=owner.user, tool_slug="noop", asset_ids=[asset.pk], parameters={})
     wait_for(lambda: Job.objects.filter(pk=job.pk, status=Job.Status.SUCCEEDED).exists(), timeout=60,
              message="the noop job to succeed")
     found = wait_for(lambda: (f := worker_samples()) and finished(f) > before and f, message="the worker's count")

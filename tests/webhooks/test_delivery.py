@@ -12,7 +12,8 @@ from standardwebhooks.webhooks import Webhook
 
 from assets.models import Asset
 from assets.storage import get_store
-from beta import services as beta_services
+from beta.jobs.execute import finish
+from beta.jobs.submit import job_submit
 from portal.events import Event, publish
 from tests.conftest import wait_for
 from tests.factories import JobFactory, MembershipFactory, OwnerFactory, WebhookEndpointFactory
@@ -47,7 +48,7 @@ def test_a_job_run_by_a_worker_is_announced_signed_to_the_receiver(celery_worker
     asset = _studio_asset(owner, tmp_path)
 
     # When a job is submitted and a real worker runs it
-    job = beta_services.job_submit(actor=owner.user, tool_slug="noop", asset_ids=[asset.pk])
+    job = job_submit(actor=owner.user, tool_slug="noop", asset_ids=[asset.pk])
 
     # Then the receiver gets both events, each verified by the Standard Webhooks reference library
     requests = receiver.wait_for(2, timeout=60)
@@ -109,7 +110,7 @@ def test_the_services_publish_job_and_asset_events_without_file_contents(django_
         asset = Asset.objects.create(organization=owner.organization, kind="video", original_filename="bad.mp4",
                                      size_bytes=10, status="verifying", storage_key="orgs/x/bad")
         with django_capture_on_commit_callbacks(execute=True):
-            beta_services._finish(job, "succeeded")
+            finish(job, "succeeded")
             _reject(asset, "The content is not a video.")
     finally:
         events._subscribers.remove(seen.append)

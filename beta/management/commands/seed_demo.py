@@ -8,8 +8,9 @@ from django.db import transaction
 from assets.media import ffmpeg_exe
 from assets.models import Asset
 from assets.services import asset_create_from_file
-from beta import services
 from beta import tools as catalogue
+from beta.jobs.execute import job_execute
+from beta.jobs.submit import validate_parameters
 from beta.models import Job, JobInput
 from beta.results.demo import seed_results_demo
 from portal.demo import SeedPeople
@@ -62,11 +63,11 @@ class Command(SeedPeople):
             with transaction.atomic():
                 job = Job.objects.create(
                     organization=owner.organization, submitted_by=owner.user, tool_slug=slug,
-                    tool_version=tool.version, queue=tool.queue, parameters=services.validate_parameters(tool, params),
+                    tool_version=tool.version, queue=tool.queue, parameters=validate_parameters(tool, params),
                     status=Job.Status.QUEUED, celery_task_id="demo",
                 )
                 JobInput.objects.create(job=job, asset=video, position=0, sha256=video.sha256)
-            services.job_execute(job_id=job.pk, hostname="seed_demo")
+            job_execute(job_id=job.pk, hostname="seed_demo")
             job.refresh_from_db()
             self.stdout.write(f"Demo job {job.pk} ({slug}): {job.get_status_display().lower()}.")
         self.stdout.write(self.style.SUCCESS(f"Demo footage ready: {DEMO_VIDEO_NAME} with dailies and shot detection."))

@@ -1,0 +1,22 @@
+"""Small pieces every stage of a job shares: its log lines and what its events say."""
+
+from __future__ import annotations
+
+from django.utils import timezone
+
+from beta.models import Job
+
+Status = Job.Status
+
+
+def log_line(job: Job, line: str) -> None:
+    stamp = timezone.now().strftime("%H:%M:%S")
+    job.log = (job.log + f"{stamp} {line}\n")[-200_000:]
+
+
+
+def event_data(job: Job, status: str, *, error: str = "") -> dict:
+    """What a webhook says about a job (ids and states only, never file contents)."""
+    data = {"job_id": job.pk, "status": str(status), "tool": job.tool_slug, "tool_version": job.tool_version}
+    return data | ({"error": error} if error else {})
+

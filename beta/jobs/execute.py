@@ -1,0 +1,557 @@
+"""Running a job in a worker: claim it under a row lock, run the tool with a progress callback and a heartbeat,
+store its outputs with provenance while this worker still holds it, and finish the row.
+
+The Job row is the source of truth. A job parked on an external service is polled instead of run again.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import tempfile
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import connection, transaction
+from django.db.models import F, Q, Value
+from django.db.models.functions import Coalesce
+from django.urls import reverse
+from django.utils import timezone
+
+from assets import keys
+from assets.models import Asset, Rendition
+from assets.services import asset_create_from_file
+from assets.storage import copy_to_file, get_store
+from beta import tools as catalogue
+from beta.jobs import dispatch
+from beta.jobs.common import event_data, log_line
+from beta.jobs.submit import usage_job_finished
+from beta.models import Job, JobOutput, WorkerHeartbeat
+from beta.results import cache as results_cache
+from beta.tool_settings import ToolSettings, render_template
+from beta.tools.base import JobCanceled, ToolContext, ToolError, ToolInput
+from ops import metrics as ops_metrics
+from portal.events import publish
+from portal.models import AuditEvent, User
+from portal.services.audit import audit_record
+
+logger = logging.getLogger(__name__)
+Status = Job.Status
+PROGRESS_WRITE_INTERVAL = 0.25  # seconds: progress reaches the database at most four times a second
+CANCEL_CHECK_INTERVAL = 1.0
+
+
+# --- Worker heartbeat (per queue) ------------------------------------------------------------------------------------
+def worker_heartbeat_record(*, queue: str, hostname: str) -> WorkerHeartbeat:
+    """Record that a worker serving `queue` is alive."""
+    with transaction.atomic():
+        beat, created = WorkerHeartbeat.objects.select_for_update().get_or_create(
+            queue=queue, defaults={"hostname": hostname, "beat_at": timezone.now(), "beats": 1}
+        )
+        if not created:
+            WorkerHeartbeat.objects.filter(pk=beat.pk).update(
+                hostname=hostname, beat_at=timezone.now(), beats=F("beats") + 1
+            )
+            beat.refresh_from_db()
+    return beat
+
+
+def worker_heartbeat_request(*, queue: str) -> None:
+    """Ask a worker on `queue` to record a heartbeat, once the current transaction commits."""
+    from beta.tasks import worker_heartbeat
+
+    transaction.on_commit(lambda: worker_heartbeat.apply_async(args=(queue,), queue=queue))
+
+
+# --- Run (in a worker) -----------------------------------------------------------------------------------------------
+LATER = object()
+
+
+def job_claim(*, job_id: int, hostname: str, task_id: str = "") -> Job | object | None:
+    """Take the job. None: nothing to do. LATER: another worker holds it (try again later).
+
+    The common case, a waiting job delivered once, is one conditional UPDATE; anything else (a cancel asked for, a
+    worker that died, a parked job, an old message) is decided under the row lock. A job parked on an external
+    service (see `_job_park`) is taken by its current poll task without counting a delivery or an attempt: waiting
+    is not a worker dying. Only the job's current task id claims it: a message the sweeper has replaced (or an
+    older poll task) does nothing when it is delivered, however late.
+    """
+    job = _claim_waiting(job_id, hostname, task_id)
+    if job is not None:
+        return job
+    with transaction.atomic():
+        return _claim_locked(job_id, hostname, task_id)
+
+
+_CLAIM_SQL = """
+    UPDATE {table} SET status = %s, started_at = COALESCE(started_at, %s), heartbeat_at = %s,
+        attempts = attempts + 1, worker = %s, stage = %s, updated_at = %s
+    WHERE id = %s AND status IN (%s, %s) AND NOT cancel_requested
+        AND (%s = '' OR celery_task_id = '' OR celery_task_id = %s)
+    RETURNING *
+"""
+
+
+def _claim_waiting(job_id: int, hostname: str, task_id: str) -> Job | None:
+    """A queued (or retrying) job, not canceled, for its current task: running under this worker, in one statement.
+    None when the job is in any other state (the caller decides under the row lock)."""
+    now = timezone.now()
+    waiting = (Status.QUEUED, Status.RETRYING)
+    if connection.vendor == "postgresql":
+        params = [Status.RUNNING, now, now, hostname, "Starting", now, job_id, *waiting, task_id, task_id]
+        claimed = list(Job.objects.raw(_CLAIM_SQL.format(table=Job._meta.db_table), params))
+        job = claimed[0] if claimed else None
+    else:  # SQLite: the same conditional update, then a read of the row
+        task_ok = Q(celery_task_id="") | Q(celery_task_id=task_id) if task_id else Q()
+        updated = Job.objects.filter(task_ok, pk=job_id, status__in=waiting, cancel_requested=False).update(
+            status=Status.RUNNING, started_at=Coalesce("started_at", Value(now)), heartbeat_at=now,
+            attempts=F("attempts") + 1, worker=hostname, stage="Starting", updated_at=now,
+        )
+        job = Job.objects.get(pk=job_id) if updated else None
+    if job is not None and job.started_at == now:  # the first start only: not a retry
+        publish("job.started", organization_id=job.organization_id, data=event_data(job, Status.RUNNING))
+    return job
+
+
+def _claim_locked(job_id: int, hostname: str, task_id: str) -> Job | object | None:
+    job = Job.objects.select_for_update().filter(pk=job_id).first()
+    if job is None or job.status in Job.FINISHED:
+        return None
+    if job.cancel_requested:
+        finish(job, Status.CANCELED, stage="Canceled")
+        return None
+    parked = is_parked(job)
+    if task_id and job.celery_task_id and task_id != job.celery_task_id:
+        return None  # an older message of this job (re-sent since by the sweeper, or a finished poll)
+    now = timezone.now()
+    if job.status == Status.RUNNING and not parked:
+        taken = _take_over(job, now)
+        if taken is not job:
+            return taken
+    if job.started_at is None:  # the first start only: not a retry, a take-over or a poll
+        publish("job.started", organization_id=job.organization_id, data=event_data(job, Status.RUNNING))
+    job.status = Status.RUNNING
+    job.started_at = job.started_at or now
+    job.heartbeat_at = now
+    job.attempts += 0 if parked else 1
+    job.worker = hostname
+    job.stage = "Starting"
+    job.save()
+    return job
+
+
+def _take_over(job: Job, now) -> Job | object | None:
+    """A running job delivered again: LATER while its worker still beats, else taken over (or failed for good)."""
+    if job.heartbeat_at and now - job.heartbeat_at < timedelta(seconds=settings.JOB_HEARTBEAT_TIMEOUT):
+        return LATER
+    job.deliveries += 1  # its last worker died mid-job
+    log_line(job, f"The worker running this job stopped; taking it over ({job.deliveries}).")
+    if job.deliveries >= settings.JOB_MAX_DELIVERIES:
+        finish(job, Status.FAILED, error=(
+            f"The tool stopped its worker {job.deliveries} times, so it was not tried again. "
+            "The AI Studio team has been told."
+        ))
+        return None
+    return job
+
+
+def finish(job: Job, status: str, *, error: str = "", stage: str = "") -> None:
+    """Write the job's final state (the caller holds its row lock); its studio's usage, events, next dispatch and
+    the submitter's email follow."""
+    was_active = job.status in Job.ACTIVE
+    now = timezone.now()
+    job.status = status
+    job.error = error
+    job.finished_at = now
+    job.heartbeat_at = now
+    if status == Status.SUCCEEDED:
+        job.progress = 100
+    job.stage = stage or Status(status).label
+    if job.started_at:
+        job.compute_seconds = (now - job.started_at).total_seconds()
+    log_line(job, f"{Status(status).label}{': ' + error if error else ''}")
+    job.save()
+    if was_active:  # counted once, however many paths end the same job
+        usage_job_finished(job)
+    ops_metrics.job_finished(job)
+    publish(f"job.{status}", organization_id=job.organization_id, data=event_data(job, status, error=error))
+    organization_id = job.organization_id
+    transaction.on_commit(lambda: dispatch.studio_dispatch(organization_id))
+    transaction.on_commit(results_cache.invalidate)  # the results dashboard's cached numbers are out of date
+    if job.submitted_by_id and status != Status.CANCELED:  # a cancel was the person's own doing: no email
+        mail = _FinishedMail(job.pk, job.submitted_by_id, job.tool_slug, str(status), error)
+        transaction.on_commit(lambda: _email_finished(mail))
+
+
+@dataclass(frozen=True)
+class _FinishedMail:
+    job_id: int
+    user_id: int
+    tool_slug: str
+    status: str
+    error: str
+
+
+def _email_finished(mail: _FinishedMail) -> None:
+    """Tell the submitter the job finished or failed (every partner is told today: there is no opt-out to read)."""
+    email = User.objects.filter(pk=mail.user_id).values_list("email", flat=True).first()
+    if not email:
+        return
+    tool = catalogue.get_tool(mail.tool_slug)
+    name = tool.name if tool else mail.tool_slug
+    outcome = "finished" if mail.status == Status.SUCCEEDED else "failed"
+    url = settings.SITE_URL + reverse("beta:job-detail", args=[mail.job_id])
+    body = f"Your {name} job {outcome}.\n\n"
+    if mail.error:
+        body += f"What went wrong: {mail.error}\n\n"
+    body += f"See it here: {url}\n\n— {settings.PORTAL_NAME}"
+    send_mail(f"{name}: job {mail.job_id} {outcome}", body, None, [email], fail_silently=True)
+
+
+class LeaseLost(Exception):
+    """Another worker has taken the job over (this one was silent past its lease): stop, write nothing more."""
+
+
+class _Heartbeat(threading.Thread):
+    """Marks the job alive while the tool works, even through long silent steps; only while this worker owns it."""
+
+    def __init__(self, job_id: int, hostname: str):
+        super().__init__(daemon=True)
+        self.job_id = job_id
+        self.hostname = hostname
+        self.stopped = threading.Event()
+        self.lost = threading.Event()
+
+    def run(self):
+        try:
+            while not self.stopped.wait(settings.JOB_HEARTBEAT_SECONDS):
+                if not Job.objects.filter(pk=self.job_id, status=Status.RUNNING, worker=self.hostname).update(
+                    heartbeat_at=timezone.now()
+                ):
+                    self.lost.set()
+                    return
+        finally:
+            connection.close()
+
+    def stop(self):
+        self.stopped.set()
+        if self.is_alive():
+            self.join(timeout=10)
+
+
+class _Progress:
+    """The callback a tool reports through: throttled writes, and a cooperative cancel check."""
+
+    def __init__(self, job: Job, heartbeat: _Heartbeat | None = None):
+        self.job = job
+        self.heartbeat = heartbeat
+        # The claim has just written the heartbeat and read the cancel flag: both throttles start from it.
+        self.last_write = self.last_cancel_check = time.monotonic()
+        self.lines: list[str] = []
+
+    def __call__(self, percent: float = 0, stage: str = "", log: str | None = None) -> None:
+        now = time.monotonic()
+        if log:
+            self.lines.append(f"{timezone.now():%H:%M:%S} {log}")
+        if self.heartbeat is not None and self.heartbeat.lost.is_set():
+            raise LeaseLost
+        if now - self.last_cancel_check >= CANCEL_CHECK_INTERVAL:
+            self.last_cancel_check = now
+            if Job.objects.filter(pk=self.job.pk, cancel_requested=True).exists():
+                raise JobCanceled
+        if now - self.last_write >= PROGRESS_WRITE_INTERVAL or log:
+            self.last_write = now
+            self.flush(percent, stage)
+
+    def flush_log(self) -> None:
+        """Keep log lines the tool reported after the last write, whatever the job's state now."""
+        if self.lines:
+            with transaction.atomic():
+                job = Job.objects.select_for_update().get(pk=self.job.pk)
+                job.log = (job.log + "\n".join(self.lines) + "\n")[-200_000:]
+                job.save(update_fields=["log"])
+            self.lines = []
+
+    def flush(self, percent: float | None = None, stage: str = "") -> None:
+        updates = {"heartbeat_at": timezone.now()}
+        if percent is not None:
+            updates["progress"] = max(0, min(99, int(percent)))
+        if stage:
+            updates["stage"] = stage[:200]
+        if self.lines:
+            self.job.refresh_from_db(fields=["log"])
+            updates["log"] = (self.job.log + "\n".join(self.lines) + "\n")[-200_000:]
+            self.lines = []
+        mine = Job.objects.filter(pk=self.job.pk, status=Status.RUNNING, worker=self.job.worker)
+        if not mine.update(**updates) and Job.objects.filter(pk=self.job.pk, status=Status.RUNNING).exists():
+            raise LeaseLost  # running, but under another worker: it was taken over
+
+
+def _inputs(job: Job, tool, work: Path) -> list[ToolInput]:
+    store = get_store()
+    inputs = []
+    for job_input in job.job_inputs.select_related("asset").order_by("position"):
+        asset = job_input.asset
+        source_key, meta = asset.storage_key, asset
+        proxy = None
+        if getattr(tool, "prefers_proxy", False):
+            proxy = Rendition.objects.filter(asset=asset, kind=Rendition.Kind.PROXY).first()
+        if proxy is not None:
+            source_key = proxy.storage_key
+        work.mkdir(exist_ok=True)
+        local = work / f"input-{job_input.position}"
+        copy_to_file(store, source_key, local)
+        audit_record(  # the studio's access log shows every run that read its material
+            action=AuditEvent.Action.ASSET_TOOL_READ, actor=job.submitted_by, organization=job.organization,
+            target=asset, detail={"job": job.pk, "tool": job.tool_slug, "tool_version": job.tool_version,
+                                  "copy": "proxy" if proxy is not None else "original"},
+        )
+        inputs.append(ToolInput(
+            path=local, kind=asset.kind, filename=asset.original_filename, sha256=job_input.sha256,
+            duration=meta.duration_seconds, fps=meta.fps,
+            width=proxy.width if proxy else meta.width, height=proxy.height if proxy else meta.height,
+        ))
+    return inputs
+
+
+def _output_names(outputs) -> list[str]:
+    """Each output's name within the job: its filename, with a suffix when a run names two files alike."""
+    names: list[str] = []
+    for output in outputs:
+        base = (output.filename or output.path.name)[:240]
+        name, n = base, 1
+        while name in names:
+            n += 1
+            name = f"{base}~{n}"
+        names.append(name)
+    return names
+
+
+def output_asset_uuid(job: Job, name: str) -> uuid.UUID:
+    """The same asset identity (and so the same storage keys) for an output each time a job stores it."""
+    return uuid.uuid5(uuid.NAMESPACE_URL, f"greenlight:{job.organization.uuid}:job:{job.pk}:output:{name}")
+
+
+def _store_outputs(job: Job, tool, result, inputs: list[ToolInput], hostname: str) -> None:
+    """Idempotent per job: each output goes to keys fixed by (job, output name) and its asset row is created or
+    replaced and linked to the job in one transaction, while this worker still holds the job. A retry after a dead
+    attempt replaces what that attempt stored; outputs of an earlier attempt the retry did not make are removed."""
+    from assets.provenance import RunRecord, sign_output
+
+    names = _output_names(result.outputs)
+    record = RunRecord(
+        tool=tool.slug, tool_version=tool.version, inputs_sha256=tuple(i.sha256 for i in inputs if i.sha256),
+        parameters=job.parameters, organization=str(job.organization.uuid), job_id=str(job.pk),
+        created_at=timezone.now(),
+    )
+    for name, output in zip(names, result.outputs, strict=True):
+        provenance = sign_output(output.path, record)
+
+        def link(asset, output=output, name=name, provenance=provenance):
+            _require_lease(job.pk, hostname)
+            JobOutput.objects.update_or_create(job=job, name=name, defaults={
+                "asset": asset, "role": output.role, "label": output.label[:200],
+                "provenance_embedded": provenance.embedded, "provenance_key": keys.provenance_key(asset),
+            })
+
+        asset_create_from_file(
+            organization=job.organization, created_by=job.submitted_by, path=output.path, kind=output.kind,
+            filename=output.filename or output.path.name, content_type=output.content_type,
+            sidecar=provenance.sidecar_path, make_previews=output.kind in ("video", "image"),
+            web_ready=output.web_ready, asset_uuid=output_asset_uuid(job, name), link=link,
+        )
+        _pause_for_drill(job, name)
+    if job.attempts > 1 or job.deliveries:  # only an earlier attempt can have left outputs behind
+        _outputs_remove_stale(job, names)
+
+
+def _require_lease(job_id: int, hostname: str) -> Job:
+    """Lock the job row; LeaseLost unless this worker still runs it (a take-over makes the old worker write nothing)."""
+    locked = Job.objects.select_for_update().get(pk=job_id)
+    if locked.status != Status.RUNNING or (hostname and locked.worker != hostname):
+        raise LeaseLost
+    return locked
+
+
+def _outputs_remove_stale(job: Job, names: list[str]) -> None:
+    """Outputs a dead attempt stored that this run did not make again: unlinked, then removed with their bytes."""
+    from assets.services import outputs_purge
+
+    stale = list(JobOutput.objects.filter(job=job).exclude(name__in=names).values_list("asset_id", flat=True))
+    if stale:
+        JobOutput.objects.filter(job=job, asset_id__in=stale).delete()
+        outputs_purge(queryset=Asset.objects.filter(pk__in=stale, output_of__isnull=True))
+
+
+#: a drill hook (diagnostic deployments only): the storing stage touches this file and waits while it exists
+STORING_PAUSE_ENV = "GREENLIGHT_DRILL_PAUSE_STORING"
+
+
+def _pause_for_drill(job: Job, name: str) -> None:
+    """With ENABLE_DIAGNOSTIC_TOOLS and the drill variable set to a folder, wait in the storing stage (an output
+    stored, the job not finished) while `<folder>/job-<id>.pause` exists, so a test can kill the worker right there.
+    The worker process announces itself in `<folder>/job-<id>.storing` (its pid and the output's name)."""
+    folder = os.environ.get(STORING_PAUSE_ENV)
+    if not (settings.ENABLE_DIAGNOSTIC_TOOLS and folder):
+        return
+    flag = Path(folder) / f"job-{job.pk}.pause"
+    if flag.exists():
+        (Path(folder) / f"job-{job.pk}.storing").write_text(f"{os.getpid()} {name}\n", encoding="utf-8")
+    deadline = time.monotonic() + 120
+    while flag.exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+
+
+def job_execute(*, job_id: int, hostname: str = "", retry=None, task_id: str = "") -> str:
+    """Claim, run and finish one job. `retry(countdown)` re-sends the task (Celery's retry) when asked to.
+
+    A job parked on an external service is polled (`tool.poll`) instead of run again.
+    """
+    hostname = hostname or f"{socket.gethostname()}:{os.getpid()}"
+    claimed = job_claim(job_id=job_id, hostname=hostname, task_id=task_id)
+    if claimed is LATER:
+        if retry is not None:
+            retry(settings.JOB_HEARTBEAT_TIMEOUT)
+        return "later"
+    if claimed is None:
+        return "skipped"
+    job: Job = claimed
+    tool = catalogue.get_tool(job.tool_slug)
+    if tool is None:
+        _fail(job, "This tool is no longer in the catalogue.")
+        return "failed"
+    heartbeat = _Heartbeat(job.pk, hostname)
+    if not connection.in_atomic_block:  # inside a transaction nobody else can see the job: no heartbeat needed
+        heartbeat.start()
+    progress = _Progress(job, heartbeat)
+    try:
+        return _run(job, tool, progress, hostname)
+    except LeaseLost:
+        logger.warning("job taken over by another worker", extra={"job": job.pk, "worker": hostname})
+        return "superseded"  # another worker took the job over and finishes it
+    except JobCanceled:
+        with transaction.atomic():
+            finish(Job.objects.select_for_update().get(pk=job.pk), Status.CANCELED, stage="Canceled")
+        return "canceled"
+    except ToolError as exc:
+        return _tool_failed(job, exc, retry)
+    except Exception as exc:
+        return _crashed(job, tool, exc)
+    finally:
+        heartbeat.stop()
+        progress.flush_log()
+
+
+def _run(job: Job, tool, progress: _Progress, hostname: str) -> str:
+    """Run (or poll) the tool in a scratch folder, then park the job or store its outputs and finish it."""
+    with tempfile.TemporaryDirectory(prefix=f"gl-job-{job.pk}-") as tmp:
+        work = Path(tmp)
+        (work / "out").mkdir()
+        context = ToolContext(work_dir=work / "out", studio_name=job.organization.name, job_label=f"job {job.pk}",
+                              storage_prefix=f"{keys.organization_prefix(job.organization)}jobs/{job.pk}/",
+                              settings=ToolSettings(), render_template=render_template)
+        pending = (job.summary or {}).get(PENDING_KEY)
+        if pending:  # an external service has the work: ask it again (the inputs went with the first call)
+            inputs = _input_fingerprints(job)
+            result = tool.poll(pending, job.parameters, progress, context)
+        else:
+            progress(0, "Fetching the input files")
+            inputs = _inputs(job, tool, work / "in")
+            progress(1, "Running")
+            result = tool.run(inputs, job.parameters, progress, context)
+        if result.pending is not None:
+            _job_park(job, result)
+            return "waiting"
+        if result.outputs:  # nothing to store: the finish follows at once
+            progress.flush(99, "Storing the outputs")
+        _store_outputs(job, tool, result, inputs, hostname)
+        with transaction.atomic():
+            locked = _require_lease(job.pk, hostname)
+            locked.summary = result.summary
+            finish(locked, Status.SUCCEEDED, stage="Done")
+    return "succeeded"
+
+
+def _crashed(job: Job, tool, exc: Exception) -> str:
+    """The tool raised something other than a ToolError: fail the job in words for the partner (Celery's Retry
+    passes through)."""
+    from celery.exceptions import Retry, SoftTimeLimitExceeded
+
+    if isinstance(exc, Retry):
+        raise exc
+    if isinstance(exc, SoftTimeLimitExceeded):
+        minutes = max(tool.soft_time_limit // 60, 1)
+        error = f"The run took longer than the tool's limit of {minutes} minutes and was stopped."
+    else:
+        logger.error("job failed", exc_info=exc, extra={"job": job.pk, "tool": job.tool_slug})
+        error = "The tool stopped unexpectedly. The AI Studio team has been told."
+    _fail(job, error)
+    return "failed"
+
+
+def _fail(job: Job, error: str) -> None:
+    with transaction.atomic():
+        finish(Job.objects.select_for_update().get(pk=job.pk), Status.FAILED, error=error)
+
+
+# --- Jobs parked on an external service (e.g. Amazon Bedrock's asynchronous video generation) -------------------------
+PENDING_KEY = "pending"  # in job.summary: the tool's state while the service works; present only while parked
+
+
+def is_parked(job: Job) -> bool:
+    """Running, but no worker holds it: an external service is working and a poll task is scheduled."""
+    return job.status == Status.RUNNING and not job.worker and bool((job.summary or {}).get(PENDING_KEY))
+
+
+def _job_park(job: Job, result) -> None:
+    """Keep the job running without a worker, and send a poll task (the job's task, again) after `poll_after` s.
+
+    The poll task gets a new task id, so the sweeper finds it in the broker while it waits (and re-sends it if the
+    broker lost it); the heartbeat is set now, and `job_claim` counts neither a delivery nor an attempt for it.
+    """
+    countdown = max(int(result.pending.get("poll_after") or settings.JOB_HEARTBEAT_SECONDS), 1)
+    with transaction.atomic():
+        locked = Job.objects.select_for_update().get(pk=job.pk)
+        if locked.status != Status.RUNNING:
+            return
+        now = timezone.now()
+        locked.summary = {**result.summary, PENDING_KEY: result.pending}
+        locked.worker = ""
+        locked.heartbeat_at = now
+        locked.dispatched_at = now
+        locked.celery_task_id = uuid.uuid4().hex
+        locked.stage = str(result.pending.get("stage") or "Waiting for the service")[:200]
+        locked.save()
+        transaction.on_commit(lambda: dispatch.send(locked, countdown=countdown))
+
+
+def _input_fingerprints(job: Job) -> list[ToolInput]:
+    """The inputs as provenance needs them (their SHA-256), without fetching their bytes again."""
+    return [ToolInput(path=Path(), kind="", filename="", sha256=sha256)
+            for sha256 in job.job_inputs.order_by("position").values_list("sha256", flat=True)]
+
+
+def _tool_failed(job: Job, exc: ToolError, retry) -> str:
+    with transaction.atomic():
+        locked = Job.objects.select_for_update().get(pk=job.pk)
+        if exc.transient and locked.attempts <= settings.JOB_MAX_RETRIES and retry is not None:
+            countdown = settings.JOB_RETRY_BACKOFF * 2 ** (locked.attempts - 1)
+            locked.status = Status.RETRYING
+            locked.retry_at = timezone.now() + timedelta(seconds=countdown)
+            locked.stage = f"Retrying in {countdown} s"
+            log_line(locked, f"{exc} (will retry in {countdown} s)")
+            locked.save()
+            ops_metrics.job_retried(locked)
+        else:
+            finish(locked, Status.FAILED, error=str(exc))
+            return "failed"
+    retry(countdown)  # raises Celery's Retry: the task is sent again after the countdown
+    return "retrying"
+

@@ -1,0 +1,197 @@
+"""The short submit path and the lean worker path of beta/jobs/: cached switches and webhook flags, the monthly usage
+counter, the job inserted already dispatched, the one-statement claim, the ping tool, and exact limits under
+concurrent submits (PostgreSQL)."""
+
+import importlib
+import threading
+
+import pytest
+from django.apps import apps as django_apps
+from django.db import connection, transaction
+from django.utils import timezone
+
+from beta.errors import JobError, QuotaError
+from beta.jobs.control import job_cancel
+from beta.jobs.dispatch import jobs_dispatch
+from beta.jobs.execute import finish, job_claim, job_execute
+from beta.jobs.submit import job_submit, usage_month
+from beta.models import Job, StudioUsage, ToolSwitch
+from tests.factories import AssetFactory, CohortFactory, JobFactory, OwnerFactory, WebhookEndpointFactory
+from webhooks.models import WebhookDelivery
+
+
+def _video(studio):
+    return AssetFactory(organization=studio, kind="video", sha256="ab" * 32, duration_seconds=30)
+
+
+def _submit(owner, asset, tool="noop", **kw):
+    return job_submit(actor=owner.user, tool_slug=tool, asset_ids=[asset.pk], parameters={}, **kw)
+
+
+def _usage(organization):
+    usage = StudioUsage.objects.get(organization=organization, month=usage_month(timezone.now()))
+    return usage.jobs, round(usage.minutes, 4)
+
+
+@pytest.mark.django_db
+def test_switching_a_tool_off_is_refused_at_the_very_next_submit(django_capture_on_commit_callbacks):
+    owner = OwnerFactory()
+    asset = _video(owner.organization)
+    _submit(owner, asset)  # the switch (no row: on) is cached now
+    switch = ToolSwitch.objects.create(slug="noop", enabled=False, note="Paused for maintenance.")
+    with pytest.raises(JobError, match="Paused for maintenance"):
+        _submit(owner, asset)
+    with django_capture_on_commit_callbacks(execute=True):
+        switch.enabled = True
+        switch.save()
+    _submit(owner, asset)
+    switch.all_cohorts = False
+    switch.save()
+    with pytest.raises(JobError, match="not offered to your cohort"):
+        _submit(owner, asset)
+    switch.cohorts.add(owner.organization.cohort)  # m2m change: dropped from the cache too
+    _submit(owner, asset)
+    other = CohortFactory()
+    other.tools.set([])  # the reverse side of the relation
+    switch.cohorts.set([other])
+    with pytest.raises(JobError, match="not offered to your cohort"):
+        _submit(owner, asset)
+
+
+@pytest.mark.django_db
+def test_monthly_usage_counts_each_job_and_swaps_its_estimate_for_compute_time_once():
+    owner = OwnerFactory(organization__max_concurrent_jobs=5)
+    asset = _video(owner.organization)  # 30 s of media; noop's cost factor is 0, so 0.1 min estimated
+    job = _submit(owner, asset)
+    _submit(owner, asset)
+    assert _usage(owner.organization) == (2, 0.2)
+    claimed = job_claim(job_id=job.pk, hostname="w")
+    Job.objects.filter(pk=job.pk).update(started_at=claimed.started_at - timezone.timedelta(seconds=90))
+    with transaction.atomic():
+        locked = Job.objects.select_for_update().get(pk=job.pk)
+        finish(locked, Job.Status.SUCCEEDED)
+    jobs, minutes = _usage(owner.organization)
+    assert jobs == 2
+    assert 1.59 < minutes < 1.7  # 1.5 min of compute + 0.1 still estimated for the other job
+    with transaction.atomic():  # a second path ending the same job does not count it again
+        finish(Job.objects.select_for_update().get(pk=job.pk), Job.Status.FAILED, error="late")
+    assert _usage(owner.organization)[1] == minutes
+
+
+@pytest.mark.django_db
+def test_a_refused_or_duplicate_submit_adds_nothing_to_the_usage():
+    owner = OwnerFactory()
+    asset = _video(owner.organization)
+    first = _submit(owner, asset, idempotency_key="same")
+    assert _submit(owner, asset, idempotency_key="same") == first
+    owner.organization.monthly_job_quota = 1
+    owner.organization.save()
+    with pytest.raises(QuotaError):
+        _submit(owner, asset)
+    assert _usage(owner.organization) == (1, 0.1)
+
+
+@pytest.mark.django_db
+def test_the_backfill_counts_the_months_jobs_as_the_old_aggregate_did():
+    owner = OwnerFactory()
+    JobFactory(organization=owner.organization, status="succeeded", compute_seconds=120, estimated_minutes=5)
+    JobFactory(organization=owner.organization, status="queued", compute_seconds=0, estimated_minutes=3)
+    StudioUsage.objects.all().delete()
+    migration = importlib.import_module("beta.migrations.0010_studio_usage_counters")
+    migration.backfill(django_apps, None)
+    assert _usage(owner.organization) == (2, 5.0)
+
+
+@pytest.mark.django_db
+def test_a_job_is_inserted_dispatched_only_when_a_slot_is_free_and_nobody_older_waits(
+    django_capture_on_commit_callbacks,
+):
+    owner = OwnerFactory(organization__max_concurrent_jobs=1)
+    asset = _video(owner.organization)
+    with django_capture_on_commit_callbacks(execute=True):
+        first = _submit(owner, asset)
+    second = _submit(owner, asset)
+    assert Job.objects.get(pk=first.pk).dispatched_at is not None
+    assert Job.objects.get(pk=second.pk).dispatched_at is None  # the studio's one slot is taken
+    Job.objects.filter(pk=first.pk).update(status="succeeded")  # finished, its dispatch not run yet
+    with django_capture_on_commit_callbacks(execute=True):
+        third = _submit(owner, asset)
+    assert Job.objects.get(pk=second.pk).dispatched_at is not None  # the older one takes the slot
+    assert Job.objects.get(pk=third.pk).dispatched_at is None
+    assert jobs_dispatch() == 0
+
+
+@pytest.mark.django_db
+def test_the_claim_runs_a_waiting_job_once_and_leaves_every_other_case_to_the_locked_path(
+    django_capture_on_commit_callbacks,
+):
+    owner = OwnerFactory(organization__max_concurrent_jobs=3)
+    asset = _video(owner.organization)
+    with django_capture_on_commit_callbacks(execute=True):
+        job = _submit(owner, asset)
+    job.refresh_from_db()
+    assert job_claim(job_id=job.pk, hostname="w", task_id="an-old-message") is None
+    claimed = job_claim(job_id=job.pk, hostname="w", task_id=job.celery_task_id)
+    assert (claimed.status, claimed.attempts, claimed.worker, claimed.stage) == ("running", 1, "w", "Starting")
+    assert claimed.started_at is not None
+    assert claimed.organization_id == owner.organization.pk
+    canceled = _submit(owner, asset)
+    Job.objects.filter(pk=canceled.pk).update(cancel_requested=True)
+    assert job_claim(job_id=canceled.pk, hostname="w") is None
+    assert Job.objects.get(pk=canceled.pk).status == "canceled"
+
+
+@pytest.mark.django_db
+def test_a_ping_job_runs_and_stores_no_output(django_capture_on_commit_callbacks):
+    owner = OwnerFactory()
+    with django_capture_on_commit_callbacks(execute=True):
+        job = job_submit(actor=owner.user, tool_slug="ping", asset_ids=[], parameters={})
+    assert job_execute(job_id=job.pk, hostname="w") == "succeeded"
+    job.refresh_from_db()
+    assert job.summary == {"pong": True}
+    assert job.progress == 100
+    assert not job.job_outputs.exists()
+
+
+@pytest.mark.django_db
+def test_webhooks_reach_an_endpoint_added_after_the_studio_was_cached_as_having_none(
+    django_capture_on_commit_callbacks,
+):
+    owner = OwnerFactory(organization__max_concurrent_jobs=3)
+    asset = _video(owner.organization)
+    with django_capture_on_commit_callbacks(execute=True):
+        job = _submit(owner, asset)  # job.queued: no endpoint, and the flag is cached
+    WebhookEndpointFactory(organization=owner.organization, events=["job.canceled"])
+    with django_capture_on_commit_callbacks(execute=True):
+        job_cancel(actor=owner.user, job=job)
+    assert WebhookDelivery.objects.filter(event_type="job.canceled").count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_submits_keep_the_quota_and_the_running_limit_exact(postgres_only):
+    # Given a studio with 5 jobs a month and 2 slots, and 8 people submitting at the same moment
+    owner = OwnerFactory(organization__monthly_job_quota=5, organization__max_concurrent_jobs=2)
+    asset = _video(owner.organization)
+    barrier = threading.Barrier(8)
+    outcomes = []
+
+    def submit():
+        try:
+            barrier.wait(timeout=20)
+            _submit(owner, asset)
+            outcomes.append("ok")
+        except QuotaError:
+            outcomes.append("quota")
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=submit) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    # Then exactly 5 are accepted, 2 hold the slots, and the counter agrees with the rows
+    assert sorted(outcomes) == ["ok"] * 5 + ["quota"] * 3
+    assert Job.objects.filter(organization=owner.organization).count() == 5
+    assert Job.objects.filter(organization=owner.organization, dispatched_at__isnull=False).count() == 2
+    assert _usage(owner.organization)[0] == 5
