@@ -97,7 +97,7 @@ def test_the_backfill_counts_the_months_jobs_as_the_old_aggregate_did():
     JobFactory(organization=owner.organization, status="succeeded", compute_seconds=120, estimated_minutes=5)
     JobFactory(organization=owner.organization, status="queued", compute_seconds=0, estimated_minutes=3)
     StudioUsage.objects.all().delete()
-    migration = importlib.import_module("beta.migrations.0010_studio_usage_counters")
+    migration = importlib.import_module("beta.migrations.0012_studio_usage_counters")
     migration.backfill(django_apps, None)
     assert _usage(owner.organization) == (2, 5.0)
 
