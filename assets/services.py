@@ -680,6 +680,7 @@ def asset_create_from_file(
     filename: str,
     content_type: str,
     sidecar: Path | None = None,
+    manifest: Path | None = None,
     make_previews: bool = True,
     web_ready: bool = False,
     asset_uuid: uuid.UUID | None = None,
@@ -687,7 +688,8 @@ def asset_create_from_file(
 ) -> Asset:
     """Store a file a tool made as an asset of the studio (verified here: the portal made it), with previews.
 
-    The provenance sidecar, when given, is stored next to the original as `provenance.json`.
+    The provenance sidecar, when given, is stored next to the original as `provenance.json`, and the C2PA manifest
+    store (the `.c2pa` sidecar) as `manifest.c2pa`.
     With `asset_uuid` (deterministic per job and output) this is create-or-replace: the bytes go to the same keys
     and the same row is updated, so storing again after a dead attempt leaves one asset, not two. `link(asset)` runs
     in the transaction that saves the row (a job links its output there), so no output row exists unlinked.
@@ -730,6 +732,8 @@ def asset_create_from_file(
     store.put_file(path, asset.storage_key, content_type, kms_key_id=organization.kms_key_id)
     if sidecar is not None:
         store.put_file(sidecar, keys.provenance_key(asset), "application/json", kms_key_id=organization.kms_key_id)
+    if manifest is not None:
+        store.put_file(manifest, keys.manifest_key(asset), "application/c2pa", kms_key_id=organization.kms_key_id)
     with transaction.atomic():
         asset.save()
         if link is not None:
