@@ -20,14 +20,22 @@ The vocabulary (C2PA 2.x actions; IPTC digital source types):
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Iterable
 from fnmatch import fnmatchcase
+from typing import Any
 
 from assets.provenance import (
     ALGORITHMIC_MEDIA,
     COMPOSITE_WITH_TRAINED_ALGORITHMIC_MEDIA,
     TRAINED_ALGORITHMIC_MEDIA,
     OutputKind,
+    ProvenanceResult,
+    RunRecord,
+    SourceFile,
+    sign_output,
 )
+from beta.tools.base import Tool, ToolInput, ToolOutput
 
 _TRANSCODED, _EDITED, _CREATED = "c2pa.transcoded", "c2pa.edited", "c2pa.created"
 _CUT_LIST = OutputKind(
@@ -104,7 +112,26 @@ def output_kind(tool_slug: str, role: str) -> OutputKind:
     raise UnknownOutputKind(f"no provenance row for output {role!r} of tool {tool_slug!r}")
 
 
-def run_model(summary: dict) -> str:
+def run_record(
+    *, tool: Tool, inputs: Iterable[ToolInput], parameters: dict[str, Any], organization: str, job_id: str,
+    summary: dict[str, Any], created_at: dt.datetime,
+) -> RunRecord:
+    """What made a run's outputs: the tool, the model its summary names, the inputs (with their local copies, read
+    as ingredients), the parameters and the job."""
+    inputs = [i for i in inputs if i.sha256]
+    return RunRecord(
+        tool=tool.slug, tool_version=tool.version, inputs_sha256=tuple(i.sha256 for i in inputs),
+        parameters=parameters, organization=organization, job_id=job_id, created_at=created_at,
+        model=run_model(summary), sources=tuple(SourceFile(i.sha256, i.filename, i.path) for i in inputs),
+    )  # fmt: skip
+
+
+def sign_tool_output(tool: Tool, output: ToolOutput, record: RunRecord) -> ProvenanceResult:
+    """Sign one output as the table says it was made (UnknownOutputKind when the table has no row for it)."""
+    return sign_output(output.path, record, kind=output_kind(tool.slug, output.role), role=output.role)
+
+
+def run_model(summary: dict[str, Any]) -> str:
     """The model a run used, as its summary names it (a name, or {"name": ...}); "" when it names none."""
     model = (summary or {}).get("model")
     if isinstance(model, dict):

@@ -490,18 +490,15 @@ def _store_outputs(job: Job, tool, result, inputs: list[ToolInput], hostname: st
     """Idempotent per job: each output goes to keys fixed by (job, output name) and its asset row is created or
     replaced and linked to the job in one transaction, while this worker still holds the job. A retry after a dead
     attempt replaces what that attempt stored; outputs of an earlier attempt the retry did not make are removed."""
-    from assets.provenance import RunRecord, SourceFile, sign_output
-    from beta.output_provenance import output_kind, run_model
+    from beta.output_provenance import run_record, sign_tool_output
 
-    record = RunRecord(
-        tool=tool.slug, tool_version=tool.version, inputs_sha256=tuple(i.sha256 for i in inputs if i.sha256),
-        parameters=job.parameters, organization=str(job.organization.uuid), job_id=str(job.pk),
-        created_at=timezone.now(), model=run_model(result.summary),
-        sources=tuple(SourceFile(i.sha256, i.filename, i.path) for i in inputs if i.sha256),
+    record = run_record(
+        tool=tool, inputs=inputs, parameters=job.parameters, organization=str(job.organization.uuid),
+        job_id=str(job.pk), summary=result.summary, created_at=timezone.now(),
     )
     names = _output_names(result.outputs)
     for name, output in zip(names, result.outputs, strict=True):
-        provenance = sign_output(output.path, record, kind=output_kind(tool.slug, output.role), role=output.role)
+        provenance = sign_tool_output(tool, output, record)
 
         def link(asset, output=output, name=name, provenance=provenance):
             _require_lease(job.pk, hostname)
