@@ -26,6 +26,7 @@ urlpatterns = [
     path("assets/<int:asset_id>/abort/", views.AssetAbortView.as_view(), name="asset-abort"),
     path("assets/<int:asset_id>/download/", views.AssetDownloadView.as_view(), name="asset-download"),
     path("assets/<int:asset_id>/content/", views.AssetContentView.as_view(), name="asset-content"),
+    path("assets/<int:asset_id>/provenance.c2pa", views.AssetManifestView.as_view(), name="asset-provenance"),
     path("jobs/", views.JobListView.as_view(), name="job-list"),
     path("jobs/<int:job_id>/", views.JobDetailView.as_view(), name="job-detail"),
     path("jobs/<int:job_id>/cancel/", views.JobCancelView.as_view(), name="job-cancel"),

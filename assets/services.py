@@ -23,7 +23,7 @@ from django.utils import timezone
 from assets import keys
 from assets.errors import AssetError, UploadRefusedError, UploadStateError
 from assets.models import Asset, DeletionReceipt, Rendition
-from assets.storage import StoredPart, copy_to_file, get_store, hash_key
+from assets.storage import StorageError, StoredPart, copy_to_file, get_store, hash_key
 from ops import metrics
 from portal.cohorts import cohort_window
 from portal.errors import PermissionDeniedError
@@ -742,6 +742,18 @@ def asset_create_from_file(
         _make_renditions(asset, path, web_ready=web_ready)
         asset.refresh_from_db()
     return asset
+
+
+def asset_manifest_read(*, asset: Asset) -> bytes | None:
+    """A tool output's C2PA manifest store (its `.c2pa` sidecar), or None when it has none (not an output, or one
+    stored before outputs had `.c2pa` sidecars). Small (a few KB): read whole."""
+    if asset.origin != "output" or asset.status != Asset.Status.READY:
+        return None
+    try:
+        with get_store().open(keys.manifest_key(asset)) as handle:
+            return handle.read()
+    except (OSError, StorageError):
+        return None
 
 
 def outputs_purge(*, queryset) -> int:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from assets import views, views_access, views_provenance
+from assets import views, views_access, views_manifest, views_provenance
 
 app_name = "assets"
 
@@ -16,6 +16,7 @@ urlpatterns = [
     path("<int:asset_id>/", views.detail, name="detail"),
     path("<int:asset_id>/status/", views.status, name="status"),
     path("<int:asset_id>/download/", views.download, name="download"),
+    path("<int:asset_id>/provenance.c2pa", views_manifest.manifest_download, name="manifest"),
     path("<int:asset_id>/renditions/<str:kind>/", views.rendition, name="rendition"),
     path("<int:asset_id>/delete/", views.delete, name="delete"),
     path("<int:asset_id>/access-log/", views_access.asset_access_log, name="access-log"),

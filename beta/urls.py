@@ -1,6 +1,6 @@
 from django.urls import path
 
-from beta import views
+from beta import downloads, views
 from beta.comparisons import views as comparison_views
 from beta.feedback import views as feedback_views
 from beta.results import views as results_views
@@ -16,6 +16,7 @@ urlpatterns = [
     path("jobs/<int:job_id>/", views.job_detail, name="job-detail"),
     path("jobs/<int:job_id>/live/", views.job_live, name="job-live"),
     path("jobs/<int:job_id>/subtitles.vtt", views.job_subtitles, name="job-subtitles"),
+    path("jobs/<int:job_id>/outputs-with-provenance.zip", downloads.job_outputs_zip, name="job-outputs-zip"),
     path("jobs/<int:job_id>/cancel/", views.job_cancel, name="job-cancel"),
     path("jobs/<int:job_id>/retry/", views.job_retry, name="job-retry"),
     path("staff/jobs/", views.staff_job_list, name="staff-jobs"),
