@@ -581,7 +581,7 @@ def _sign(
                 _add_ingredients(builder, record, kind)
                 if mime_type is None:
                     builder.set_no_embed()
-                manifest = builder.sign(signer, mime_type or DATA_FORMAT, source, dest)
+                manifest = bytes(builder.sign(signer, mime_type or DATA_FORMAT, source, dest))
             dest.flush()
             os.fsync(dest.fileno())
         if mime_type is not None:
