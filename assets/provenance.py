@@ -548,7 +548,10 @@ def _c2pa_signer(identity: SigningIdentity) -> c2pa.Signer:
 
 def _add_ingredients(builder: c2pa.Builder, record: RunRecord, kind: OutputKind) -> None:
     """Each input as an ingredient with its SHA-256; its bytes are read when at hand (so a manifest it carries, e.g.
-    an earlier Greenlight output's, is kept as the ingredient's), else an empty stand-in stream."""
+    an earlier Greenlight output's, is kept as the ingredient's), else an empty stand-in stream.
+
+    A partner's file the C2PA library cannot parse as its format (a damaged or unusual MP4) is still the input: it is
+    recorded by its SHA-256 with the stand-in, rather than failing the job's signing."""
     for index, source in enumerate(record.sources):
         ingredient = {
             "title": source.title or f"input {index + 1}",
@@ -558,10 +561,13 @@ def _add_ingredients(builder: c2pa.Builder, record: RunRecord, kind: OutputKind)
         }
         if source.path is not None and Path(source.path).is_file():
             fmt = c2pa_format(Path(source.path)) or DATA_FORMAT
-            with open(source.path, "rb") as stream:
-                builder.add_ingredient(ingredient, fmt, stream)
-        else:
-            builder.add_ingredient(ingredient, DATA_FORMAT, io.BytesIO(b""))
+            try:
+                with open(source.path, "rb") as stream:
+                    builder.add_ingredient(ingredient, fmt, stream)
+                continue
+            except c2pa.C2paError as exc:
+                logger.warning("provenance: input %s read by its hash only (%s)", index + 1, exc)
+        builder.add_ingredient(ingredient, DATA_FORMAT, io.BytesIO(b""))
 
 
 def _sign(

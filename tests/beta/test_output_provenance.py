@@ -309,3 +309,15 @@ def test_an_embedded_output_also_validates_from_its_sidecar_alone(dailies_clip, 
         c2pa.Reader("image/jpeg", stream, signed.manifest_path.read_bytes(), context=ctx) as reader,
     ):
         assert reader.get_validation_state() == "Trusted"
+
+
+def test_an_input_the_c2pa_library_cannot_parse_is_still_named_by_its_hash(tmp_path, tool_context):
+    # Given a partner's "MP4" whose boxes run past its end (the C2PA library refuses to parse it as an ingredient)
+    source = tmp_path / "plate.mp4"
+    source.write_bytes(b"\x00\x00\x00\x18ftypisom" + b"\x7f" * 4096)
+    inputs = [video_input(source, "plate.mp4")]
+    result = NoopTool().run(inputs, {}, ProgressRecorder(), tool_context)
+
+    signed = sign_run(NoopTool(), inputs, {}, result)
+
+    check_outputs(NoopTool(), inputs, {}, signed)
