@@ -168,16 +168,26 @@ class JobOutputSerializer(serializers.ModelSerializer):
     size = serializers.IntegerField(source="asset.size_bytes")
     sha256 = serializers.CharField(source="asset.sha256")
     download_url = serializers.SerializerMethodField(help_text="Ask here for a short-lived download URL.")
+    provenance_url = serializers.SerializerMethodField(
+        help_text="The output's C2PA manifest store (`<filename>.c2pa`), which any C2PA reader validates against the "
+        "file; null for outputs stored before sidecars were signed."
+    )
 
     class Meta:
         model = JobOutput
         fields = ["asset_id", "role", "label", "filename", "kind", "size", "sha256", "provenance_embedded",
-                  "download_url"]
+                  "download_url", "provenance_url"]
         read_only_fields = fields
 
     @extend_schema_field(OpenApiTypes.URI)
     def get_download_url(self, output) -> str:
         return _absolute(self.context.get("request"), reverse("api:asset-download", args=[output.asset_id]))
+
+    @extend_schema_field({"type": "string", "format": "uri", "nullable": True})
+    def get_provenance_url(self, output) -> str | None:
+        if not output.manifest_key:
+            return None
+        return _absolute(self.context.get("request"), reverse("api:asset-provenance", args=[output.asset_id]))
 
 
 class JobSerializer(serializers.ModelSerializer):

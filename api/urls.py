@@ -28,6 +28,7 @@ urlpatterns = [
     path("assets/<int:asset_id>/abort/", resource_views.AssetAbortView.as_view(), name="asset-abort"),
     path("assets/<int:asset_id>/download/", resource_views.AssetDownloadView.as_view(), name="asset-download"),
     path("assets/<int:asset_id>/content/", resource_views.AssetContentView.as_view(), name="asset-content"),
+    path("assets/<int:asset_id>/provenance.c2pa", resource_views.AssetManifestView.as_view(), name="asset-provenance"),
     path("jobs/", resource_views.JobListView.as_view(), name="job-list"),
     path("jobs/<int:job_id>/", resource_views.JobDetailView.as_view(), name="job-detail"),
     path("jobs/<int:job_id>/cancel/", resource_views.JobCancelView.as_view(), name="job-cancel"),

@@ -19,3 +19,8 @@ def rendition_key(asset, kind: str, extension: str) -> str:
 
 def provenance_key(asset) -> str:
     return f"{asset_prefix(asset)}provenance.json"
+
+
+def manifest_key(asset) -> str:
+    """The output's C2PA manifest store (its `.c2pa` sidecar)."""
+    return f"{asset_prefix(asset)}manifest.c2pa"

@@ -22,7 +22,7 @@ from assets import keys
 from assets.errors import AssetError, UploadRefusedError, UploadStateError
 from assets.models import Asset, DeletionReceipt, Rendition
 from assets.selectors import part_count, storage_used
-from assets.storage import StoredPart, copy_to_file, get_store, hash_key
+from assets.storage import StorageError, StoredPart, copy_to_file, get_store, hash_key
 from assets.templatetags.asset_tags import display_filename, human_size
 from ops import metrics
 from portal.cohorts import cohort_window
@@ -694,6 +694,7 @@ def asset_create_from_file(
     filename: str,
     content_type: str,
     sidecar: Path | None = None,
+    manifest: Path | None = None,
     make_previews: bool = True,
     web_ready: bool = False,
     asset_uuid: uuid.UUID | None = None,
@@ -701,7 +702,8 @@ def asset_create_from_file(
 ) -> Asset:
     """Store a file a tool made as an asset of the studio (verified here: the portal made it), with previews.
 
-    The provenance sidecar, when given, is stored next to the original as `provenance.json`.
+    The provenance sidecar, when given, is stored next to the original as `provenance.json`, and the C2PA manifest
+    store (the `.c2pa` sidecar) as `manifest.c2pa`.
     With `asset_uuid` (deterministic per job and output) this is create-or-replace: the bytes go to the same keys
     and the same row is updated, so storing again after a dead attempt leaves one asset, not two. `link(asset)` runs
     in the transaction that saves the row (a job links its output there), so no output row exists unlinked.
@@ -729,6 +731,8 @@ def asset_create_from_file(
     store.put_file(path, asset.storage_key, content_type, kms_key_id=organization.kms_key_id)
     if sidecar is not None:
         store.put_file(sidecar, keys.provenance_key(asset), "application/json", kms_key_id=organization.kms_key_id)
+    if manifest is not None:
+        store.put_file(manifest, keys.manifest_key(asset), "application/c2pa", kms_key_id=organization.kms_key_id)
     with transaction.atomic():
         asset.save()
         if link is not None:
@@ -737,6 +741,18 @@ def asset_create_from_file(
         _make_renditions(asset, path, web_ready=web_ready)
         asset.refresh_from_db()
     return asset
+
+
+def asset_manifest_read(*, asset: Asset) -> bytes | None:
+    """A tool output's C2PA manifest store (its `.c2pa` sidecar), or None when it has none (not an output, or one
+    stored before outputs had `.c2pa` sidecars). Small (a few KB): read whole."""
+    if asset.origin != "output" or asset.status != Asset.Status.READY:
+        return None
+    try:
+        with get_store().open(keys.manifest_key(asset)) as handle:
+            return handle.read()
+    except (OSError, StorageError):
+        return None
 
 
 def outputs_purge(*, queryset) -> int:

@@ -2,6 +2,7 @@ from django.urls import path
 
 from assets.views import access as views_access
 from assets.views import library as library_views
+from assets.views import manifest as manifest_views
 from assets.views import provenance as views_provenance
 from assets.views import uploads as upload_views
 
@@ -19,6 +20,7 @@ urlpatterns = [
     path("<int:asset_id>/", library_views.detail, name="detail"),
     path("<int:asset_id>/status/", library_views.status, name="status"),
     path("<int:asset_id>/download/", library_views.download, name="download"),
+    path("<int:asset_id>/provenance.c2pa", manifest_views.manifest_download, name="manifest"),
     path("<int:asset_id>/renditions/<str:kind>/", library_views.rendition, name="rendition"),
     path("<int:asset_id>/delete/", library_views.delete, name="delete"),
     path("<int:asset_id>/access-log/", views_access.asset_access_log, name="access-log"),

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from beta.views import comparisons as comparison_views
+from beta.views import downloads
 from beta.views import feedback as feedback_views
 from beta.views import jobs as job_views
 from beta.views import results as results_views
@@ -17,6 +18,7 @@ urlpatterns = [
     path("jobs/<int:job_id>/", job_views.job_detail, name="job-detail"),
     path("jobs/<int:job_id>/live/", job_views.job_live, name="job-live"),
     path("jobs/<int:job_id>/subtitles.vtt", job_views.job_subtitles, name="job-subtitles"),
+    path("jobs/<int:job_id>/outputs-with-provenance.zip", downloads.job_outputs_zip, name="job-outputs-zip"),
     path("jobs/<int:job_id>/cancel/", job_views.job_cancel, name="job-cancel"),
     path("jobs/<int:job_id>/retry/", job_views.job_retry, name="job-retry"),
     path("staff/jobs/", job_views.staff_job_list, name="staff-jobs"),

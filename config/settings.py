@@ -287,6 +287,9 @@ RETENTION_DAYS_AFTER_CLOSE = env.int("RETENTION_DAYS_AFTER_CLOSE", default=30)
 # C2PA signing identity for provenance (PEM files). Unset: a development chain is generated under var/c2pa/.
 C2PA_SIGNING_KEY_PATH = env.str("C2PA_SIGNING_KEY_PATH", default="")
 C2PA_CERT_CHAIN_PATH = env.str("C2PA_CERT_CHAIN_PATH", default="")
+# Or sign through AWS KMS (an ECC_NIST_P256 SIGN_VERIFY key; kms:Sign) instead of a key file: the key never leaves KMS.
+C2PA_KMS_KEY_ID = env.str("C2PA_KMS_KEY_ID", default="")
+C2PA_KMS_REGION = env.str("C2PA_KMS_REGION", default="")
 C2PA_SIGNING_ALG = env.str("C2PA_SIGNING_ALG", default="es256")
 # PEM bundle of the roots that verification trusts (production: the root of C2PA_CERT_CHAIN_PATH).
 C2PA_TRUST_ANCHORS_PATH = env.str("C2PA_TRUST_ANCHORS_PATH", default="")

@@ -88,6 +88,7 @@ def storage_report() -> StorageReport:
                                                                                             flat=True))
     expected |= set(Rendition.objects.filter(asset__status=Asset.Status.READY).values_list("storage_key", flat=True))
     expected |= set(JobOutput.objects.exclude(provenance_key="").values_list("provenance_key", flat=True))
+    expected |= set(JobOutput.objects.exclude(manifest_key="").values_list("manifest_key", flat=True))
     stored = {key for key, _size in store.list_keys("orgs/")}
     report.checked = len(expected)
     report.missing = sorted(expected - stored)

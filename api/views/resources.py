@@ -9,7 +9,7 @@ from datetime import UTC, datetime, time
 from django.conf import settings
 from django.core import signing
 from django.db.models import Prefetch
-from django.http import FileResponse, Http404
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
@@ -385,6 +385,24 @@ class AssetContentView(ApiView):
             raise Http404 from exc
         response = FileResponse(handle, content_type=asset.content_type or "application/octet-stream")
         response["Content-Disposition"] = content_disposition("attachment", asset.original_filename)
+        response["X-Content-Type-Options"] = "nosniff"
+        return response
+
+
+class AssetManifestView(ApiView):
+    """A tool output's `.c2pa` sidecar: its signed C2PA manifest store, to validate the file's bytes with any C2PA
+    reader. Small, so sent directly (no short-lived URL)."""
+
+    @extend_schema(operation_id="assets_provenance", responses={(200, "application/c2pa"): OpenApiTypes.BINARY},
+                   tags=["assets"], summary="A tool output's C2PA manifest store (its .c2pa sidecar)")
+    @not_for_training
+    def get(self, request, asset_id):
+        asset = _asset(request, asset_id)
+        data = asset_services.asset_manifest_read(asset=asset)
+        if data is None:
+            raise Http404
+        response = HttpResponse(data, content_type="application/c2pa")
+        response["Content-Disposition"] = content_disposition("attachment", f"{asset.original_filename}.c2pa")
         response["X-Content-Type-Options"] = "nosniff"
         return response
 

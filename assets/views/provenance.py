@@ -93,7 +93,7 @@ _MESSAGES = (
     (
         "no C2PA manifest in the file and no sidecar",
         "The file has no embedded C2PA manifest and no sidecar was chosen, so there is nothing to check it against. "
-        "If it came with a .provenance.json file, choose that as well.",
+        "If it came with a .c2pa file (or a .provenance.json file), choose that as well.",
     ),
     ("is not valid JSON", "The sidecar is not valid JSON, so it could not be read."),
     ("has no sha256", "The sidecar does not record the file's SHA-256, so it cannot vouch for the file."),
@@ -189,10 +189,15 @@ def _check(request, handler: _TempDirUploadHandler, directory: Path):
 
     path = directory / temp_name(upload.filename)
     upload.path.rename(path)
-    if sidecar is not None:
-        sidecar.path.rename(provenance.sidecar_path(path))
+    if sidecar is not None:  # a `.c2pa` manifest store, or the older JSON summary: told apart by their bytes
+        sidecar.path.rename(provenance.sidecar_path(path) if _is_json(sidecar.path) else provenance.manifest_path(path))
     result = provenance.verify(path)
     return _page(request, check=_describe(result, path, upload, sidecar))
+
+
+def _is_json(path: Path) -> bool:
+    with path.open("rb") as f:
+        return f.read(64).lstrip().startswith(b"{")
 
 
 def _describe(result: provenance.VerificationResult, path: Path, upload: _Received, sidecar: _Received | None) -> dict:
@@ -202,7 +207,9 @@ def _describe(result: provenance.VerificationResult, path: Path, upload: _Receiv
     name = display_filename(upload.filename)
     sidecar_name = display_filename(sidecar.filename) if sidecar else ""
     expected_sidecar = f"{name}{provenance.SIDECAR_SUFFIX}"
-    renames = [(provenance.sidecar_path(path).name, sidecar_name or expected_sidecar), (path.name, name)]
+    renames = [(provenance.sidecar_path(path).name, sidecar_name or expected_sidecar),
+               (provenance.manifest_path(path).name, sidecar_name or f"{name}{provenance.MANIFEST_SUFFIX}"),
+               (path.name, name)]  # fmt: skip
     training = summary.get("training_mining") if isinstance(summary.get("training_mining"), dict) else {}
     inputs = run.get("inputs_sha256") if isinstance(run.get("inputs_sha256"), list) else []
     return {
@@ -214,7 +221,12 @@ def _describe(result: provenance.VerificationResult, path: Path, upload: _Receiv
         "validation_state": _text(result.validation_state),
         "sidecar_name": sidecar_name,
         "sidecar_used": result.sidecar is not None,
-        "sidecar_name_differs": bool(sidecar) and sidecar_name != expected_sidecar,
+        "sidecar_name_differs": bool(sidecar)
+        and sidecar_name not in (expected_sidecar, f"{name}{provenance.MANIFEST_SUFFIX}"),
+        "from_manifest_sidecar": result.from_manifest_sidecar,
+        "action": _text(summary.get("action")),
+        "software_agent": _text(summary.get("software_agent")),
+        "ingredients": [i for i in summary.get("ingredients") or [] if isinstance(i, dict)],
         "expected_sidecar": expected_sidecar,
         "record_readable": readable,
         "signer": _text(summary.get("signer")),
@@ -300,5 +312,7 @@ def _page(request, *, check: dict | None = None, errors: dict | None = None, sta
         "check": check,
         "errors": errors or {},
         "max_size": _size(MAX_VERIFY_BYTES),
+        # Said plainly on the page: the development chain is trusted by this portal only.
+        "dev_chain": provenance.uses_dev_chain(),
     }
     return render(request, TEMPLATE, context, status=status)

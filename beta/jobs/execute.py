@@ -343,29 +343,30 @@ def _store_outputs(job: Job, tool, result, inputs: list[ToolInput], hostname: st
     """Idempotent per job: each output goes to keys fixed by (job, output name) and its asset row is created or
     replaced and linked to the job in one transaction, while this worker still holds the job. A retry after a dead
     attempt replaces what that attempt stored; outputs of an earlier attempt the retry did not make are removed."""
-    from assets.provenance import RunRecord, sign_output
+    from beta.output_provenance import run_record, sign_tool_output
 
     names = _output_names(result.outputs)
-    record = RunRecord(
-        tool=tool.slug, tool_version=tool.version, inputs_sha256=tuple(i.sha256 for i in inputs if i.sha256),
-        parameters=job.parameters, organization=str(job.organization.uuid), job_id=str(job.pk),
-        created_at=timezone.now(),
+    record = run_record(
+        tool=tool, inputs=inputs, parameters=job.parameters, organization=str(job.organization.uuid),
+        job_id=str(job.pk), summary=result.summary, created_at=timezone.now(),
     )
     for name, output in zip(names, result.outputs, strict=True):
-        provenance = sign_output(output.path, record)
+        provenance = sign_tool_output(tool, output, record)
 
         def link(asset, output=output, name=name, provenance=provenance):
             _require_lease(job.pk, hostname)
             JobOutput.objects.update_or_create(job=job, name=name, defaults={
                 "asset": asset, "role": output.role, "label": output.label[:200],
                 "provenance_embedded": provenance.embedded, "provenance_key": keys.provenance_key(asset),
+                "manifest_key": keys.manifest_key(asset),
             })
 
         asset_create_from_file(
             organization=job.organization, created_by=job.submitted_by, path=output.path, kind=output.kind,
             filename=output.filename or output.path.name, content_type=output.content_type,
-            sidecar=provenance.sidecar_path, make_previews=output.kind in ("video", "image"),
-            web_ready=output.web_ready, asset_uuid=output_asset_uuid(job, name), link=link,
+            sidecar=provenance.sidecar_path, manifest=provenance.manifest_path,
+            make_previews=output.kind in ("video", "image"), web_ready=output.web_ready,
+            asset_uuid=output_asset_uuid(job, name), link=link,
         )
         _pause_for_drill(job, name)
     if job.attempts > 1 or job.deliveries:  # only an earlier attempt can have left outputs behind

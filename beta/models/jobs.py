@@ -176,6 +176,8 @@ class JobOutput(models.Model):
     label = models.CharField(max_length=200)
     provenance_embedded = models.BooleanField(default=False)
     provenance_key = models.CharField(max_length=500, blank=True)
+    #: the output's C2PA manifest store (`<name>.c2pa`); empty for outputs stored before sidecars were signed
+    manifest_key = models.CharField(max_length=500, blank=True)
 
     objects = JobOutputQuerySet.as_manager()
 

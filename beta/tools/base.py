@@ -87,6 +87,9 @@ class Tool:
     max_inputs: ClassVar[int] = 1
     parameters: ClassVar[dict[str, Any]] = {"type": "object", "properties": {}, "additionalProperties": False}
     output_kinds: ClassVar[tuple[str, ...]] = ()
+    #: the roles of the outputs it can make (fnmatch patterns for numbered ones: "shot-*"); each has a row in
+    #: `beta.output_provenance.OUTPUT_PROVENANCE` saying what the output is in C2PA terms
+    output_roles: ClassVar[tuple[str, ...]] = ()
     queue: ClassVar[str] = "cpu"  # cpu, gpu or external
     soft_time_limit: ClassVar[int] = 30 * 60  # seconds
     time_limit: ClassVar[int] = 35 * 60

@@ -89,6 +89,7 @@ class DailiesTool(Tool):
     version = "1.0.0"
     input_kinds = ("video",)
     output_kinds = ("video", "image")
+    output_roles = ("proxy", "poster", "contact_sheet")
     queue = "cpu"
     soft_time_limit = 60 * 60
     time_limit = 65 * 60

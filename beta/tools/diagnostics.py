@@ -53,6 +53,7 @@ def _ok_output(inputs: list[ToolInput], context: ToolContext, note: str = "") ->
 class _Diagnostic(Tool):
     input_kinds = ALL_KINDS
     output_kinds = ("document",)
+    output_roles = ("result",)
     queue = "cpu"
     soft_time_limit = 60
     time_limit = 90

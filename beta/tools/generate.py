@@ -115,6 +115,7 @@ class GenerateImageTool(_BedrockTool):
         "Outputs are marked AI-generated."
     )
     output_kinds = ("image",)
+    output_roles = ("image-*",)
     soft_time_limit = 5 * 60
     time_limit = 6 * 60
     parameters = {
@@ -211,6 +212,7 @@ class GenerateVideoTool(_BedrockTool):
         "it as the first frame. Outputs are marked AI-generated."
     )
     output_kinds = ("video",)
+    output_roles = ("video",)
     needs_output_bucket = True
     soft_time_limit = 5 * 60  # per call: starting, and each poll (the wait itself holds no worker)
     time_limit = 6 * 60

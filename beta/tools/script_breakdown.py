@@ -573,6 +573,7 @@ class ScriptBreakdownTool(Tool):
     version = "1.0.0"
     input_kinds = ("script",)
     output_kinds = ("document",)
+    output_roles = ("json", "scenes_csv", "characters_csv", "locations_csv", "report_html", "report_pdf")
     queue = "cpu"
     soft_time_limit = 5 * 60
     time_limit = 6 * 60

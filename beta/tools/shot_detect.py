@@ -172,6 +172,7 @@ class ShotDetectTool(Tool):
     version = "1.0.0"
     input_kinds = ("video",)
     output_kinds = ("image", "document")
+    output_roles = ("shot-*", "edl", "csv", "otio")
     queue = "cpu"
     soft_time_limit = 45 * 60
     time_limit = 50 * 60

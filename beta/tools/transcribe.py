@@ -278,6 +278,7 @@ class TranscribeTool(Tool):
     version = "1.0.0"
     input_kinds = ("video", "audio")
     output_kinds = ("document",)
+    output_roles = ("transcript", "srt", "vtt")
     queue = "cpu"
     soft_time_limit = 60 * 60
     time_limit = 65 * 60

@@ -180,6 +180,7 @@ class UpscaleTool(Tool):
     version = "1.0.0"
     input_kinds = ("image",)
     output_kinds = ("image",)
+    output_roles = ("upscaled", "compare_before", "compare_after")
     queue = "cpu"
     soft_time_limit = 30 * 60
     time_limit = 35 * 60

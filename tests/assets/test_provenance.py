@@ -20,9 +20,11 @@ from assets.provenance import (
     DOCUMENT_SIGNING,
     TRAINED_ALGORITHMIC_MEDIA,
     TRAINING_MINING_ENTRIES,
+    OutputKind,
     ProvenanceError,
     RunRecord,
     ensure_dev_chain,
+    manifest_path,
     sidecar_path,
     sign_output,
     signing_identity,
@@ -30,6 +32,8 @@ from assets.provenance import (
 )
 
 INPUT_DIGEST = hashlib.sha256(b"the partner's plate").hexdigest()
+#: An output a model made from a prompt (the shape Bedrock's outputs have in the table).
+GENERATED = OutputKind("c2pa.created", "Generated from a prompt", TRAINED_ALGORITHMIC_MEDIA)
 EXPECTED_MISMATCH = {"mp4": "assertion.bmffHash.mismatch", "jpg": "assertion.dataHash.mismatch"}
 
 
@@ -93,11 +97,13 @@ def assertion(manifest: dict, label: str) -> dict:
 def test_signed_media_says_ai_generated_and_not_for_training(media, tmp_path, record, ext):
     path = output_from(media, ext, tmp_path)
 
-    result = sign_output(path, record)
+    result = sign_output(path, record, kind=GENERATED)
 
     assert result.embedded
     assert result.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
-    assert sorted(p.name for p in path.parent.iterdir()) == [path.name, f"{path.name}.provenance.json"]
+    assert sorted(p.name for p in path.parent.iterdir()) == [
+        path.name, f"{path.name}.c2pa", f"{path.name}.provenance.json"
+    ]
     check = verify(path)
     assert check.valid, check.errors
     assert check.embedded
@@ -108,12 +114,12 @@ def test_signed_media_says_ai_generated_and_not_for_training(media, tmp_path, re
     created = actions[0]
     assert created["action"] == "c2pa.created"
     assert created["digitalSourceType"] == TRAINED_ALGORITHMIC_MEDIA
-    assert created["softwareAgent"] == {"name": "proxy-dailies", "version": "1.4.0"}
-    assert created["parameters"]["com.greenlight.parameters"] == {"crf": 23, "watermark": "Studio A"}
+    assert created["softwareAgent"] == {"name": "Greenlight proxy-dailies", "version": "1.4.0"}
     entries = assertion(manifest, "cawg.training-mining")["entries"]
     assert set(entries) == set(TRAINING_MINING_ENTRIES)
     assert all(entry == {"use": "notAllowed"} for entry in entries.values())
-    run = assertion(manifest, "com.greenlight.run")
+    run = assertion(manifest, "com.greenlight.job")
+    assert run["parameters"] == {"crf": 23, "watermark": "Studio A"}
     assert run["inputs_sha256"] == [INPUT_DIGEST]
     assert run["tool"] == "proxy-dailies"
     assert run["organization"] == record.organization
@@ -122,8 +128,9 @@ def test_signed_media_says_ai_generated_and_not_for_training(media, tmp_path, re
 
 def test_embedded_manifest_verifies_without_its_sidecar(media, tmp_path, record):
     path = output_from(media, "mp4", tmp_path)
-    sign_output(path, record)
+    sign_output(path, record, kind=GENERATED)
     sidecar_path(path).unlink()
+    manifest_path(path).unlink()
 
     check = verify(path)
 
@@ -134,7 +141,7 @@ def test_embedded_manifest_verifies_without_its_sidecar(media, tmp_path, record)
 def test_sidecar_records_the_run_and_the_signed_bytes(media, tmp_path, record):
     path = output_from(media, "png", tmp_path)
 
-    result = sign_output(path, record)
+    result = sign_output(path, record, kind=GENERATED)
 
     sidecar = json.loads(result.sidecar_path.read_text())
     assert result.sidecar_path == path.with_name("output.png.provenance.json")
@@ -150,8 +157,9 @@ def test_sidecar_records_the_run_and_the_signed_bytes(media, tmp_path, record):
 @pytest.mark.parametrize("ext", ["mp4", "jpg"])
 def test_changed_byte_in_signed_media_is_invalid(media, tmp_path, record, ext):
     path = output_from(media, ext, tmp_path)
-    sign_output(path, record)
+    sign_output(path, record, kind=GENERATED)
     sidecar_path(path).unlink()  # the C2PA manifest alone must catch it
+    manifest_path(path).unlink()
 
     flip_middle_byte(path)
     check = verify(path)
@@ -161,11 +169,11 @@ def test_changed_byte_in_signed_media_is_invalid(media, tmp_path, record, ext):
     assert any(error.startswith(EXPECTED_MISMATCH[ext]) for error in check.errors), check.errors
 
 
-def test_subtitles_get_a_sidecar_that_catches_changes(tmp_path, record):
+def test_subtitles_get_c2pa_and_json_sidecars_that_catch_changes(tmp_path, record):
     path = tmp_path / "dialogue.srt"
     path.write_text("1\n00:00:01,000 --> 00:00:02,500\nWe go again.\n")
 
-    result = sign_output(path, record)
+    result = sign_output(path, record, kind=GENERATED)
 
     assert not result.embedded
     assert path.read_text().startswith("1\n00:00:01,000")  # untouched
@@ -175,12 +183,14 @@ def test_subtitles_get_a_sidecar_that_catches_changes(tmp_path, record):
     check = verify(path)
     assert check.valid, check.errors
     assert not check.embedded
-    assert check.manifest is None
+    assert check.from_manifest_sidecar
+    assert check.validation_state == "Trusted"
 
     path.write_text("1\n00:00:01,000 --> 00:00:02,500\nWe go again!\n")
     check = verify(path)
     assert not check.valid
     assert any("SHA-256" in error for error in check.errors)
+    assert any(error.startswith("assertion.dataHash.mismatch") for error in check.errors), check.errors
 
 
 def test_file_without_manifest_or_sidecar_is_invalid(media, tmp_path):
@@ -198,7 +208,7 @@ def test_file_signed_by_an_unknown_chain_is_untrusted(media, tmp_path, record):
     signing_identity()
     stranger = ensure_dev_chain(tmp_path / "elsewhere")
     path = output_from(media, "jpg", tmp_path)
-    sign_output(path, record, signer=stranger)
+    sign_output(path, record, kind=GENERATED, signer=stranger)
 
     check = verify(path)
 
@@ -212,10 +222,11 @@ def test_embeddable_file_that_cannot_be_signed_is_left_alone(tmp_path, record):
     before = path.read_bytes()
 
     with pytest.raises(ProvenanceError):
-        sign_output(path, record)
+        sign_output(path, record, kind=GENERATED)
 
     assert path.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir() if p.name != "var") == ["broken.jpg"]
+    assert not manifest_path(path).exists()
 
 
 def test_dev_chain_is_made_once_and_reused(settings):
@@ -249,7 +260,7 @@ def test_run_record_refuses_naive_times_and_bad_digests():
 
 def test_command_reports_a_valid_file(media, tmp_path, record):
     path = output_from(media, "mp4", tmp_path)
-    sign_output(path, record)
+    sign_output(path, record, kind=GENERATED)
     out = io.StringIO()
 
     call_command("verify_provenance", str(path), stdout=out)
@@ -264,7 +275,7 @@ def test_command_reports_a_valid_file(media, tmp_path, record):
 
 def test_command_fails_on_a_tampered_file(media, tmp_path, record):
     path = output_from(media, "jpg", tmp_path)
-    sign_output(path, record)
+    sign_output(path, record, kind=GENERATED)
     flip_middle_byte(path)
     out = io.StringIO()
 

@@ -11,9 +11,11 @@ from django.test import Client
 from django.urls import reverse
 
 from assets import provenance
-from assets.provenance import RunRecord, sidecar_path, sign_output
+from assets.provenance import TRAINED_ALGORITHMIC_MEDIA, OutputKind, RunRecord, sidecar_path, sign_output
 from assets.views import provenance as views_provenance
 from tests.factories import OwnerFactory, StaffFactory
+
+GENERATED = OutputKind("c2pa.created", "Generated from a prompt", TRAINED_ALGORITHMIC_MEDIA)
 
 pytestmark = pytest.mark.django_db
 
@@ -61,7 +63,7 @@ def signed(tmp_path, record, sample_image_jpeg, sample_video):
         out = tmp_path / "outputs"
         out.mkdir(exist_ok=True)
         path = Path(shutil.copy(sources[ext], out / f"graded-shot.{ext}"))
-        sign_output(path, record)
+        sign_output(path, record, kind=GENERATED)
         return path
 
     return make
@@ -73,7 +75,7 @@ def signed_srt(tmp_path, record) -> Path:
     out.mkdir(exist_ok=True)
     path = out / "subtitles.srt"
     path.write_text(SUBTITLES, encoding="utf-8")
-    sign_output(path, record)
+    sign_output(path, record, kind=GENERATED)
     return path
 
 

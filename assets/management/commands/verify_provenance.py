@@ -4,7 +4,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from assets.provenance import manifest_summary, sidecar_path, verify
+from assets.provenance import manifest_path, manifest_summary, sidecar_path, verify
 
 
 class Command(BaseCommand):
@@ -12,7 +12,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument(
-            "file", type=Path, help="the output file (its .provenance.json sidecar is found next to it)"
+            "file", type=Path, help="the output file (its .c2pa and .provenance.json sidecars are found next to it)"
         )
 
     def handle(self, *args, **options):
@@ -28,13 +28,19 @@ class Command(BaseCommand):
             self.stdout.write(f"  provenance:           embedded C2PA manifest{state}")
             if summary.get("signer"):
                 self.stdout.write(f"  signed by:            {summary['signer']}")
+        elif result.from_manifest_sidecar:
+            state = f", validation state {result.validation_state}" if result.validation_state else ""
+            self.stdout.write(f"  provenance:           C2PA sidecar {manifest_path(path).name}{state}")
+            if summary.get("signer"):
+                self.stdout.write(f"  signed by:            {summary['signer']}")
         elif result.sidecar is not None:
             self.stdout.write(f"  provenance:           sidecar {sidecar_path(path).name} (no C2PA manifest)")
         else:
             self.stdout.write("  provenance:           none found")
         tool = " ".join(filter(None, [summary["tool"], summary["tool_version"]])) or "(not recorded)"
         self.stdout.write(f"  tool:                 {tool}")
-        self.stdout.write(f"  digital source type:  {summary['digital_source_type'] or '(not recorded)'}")
+        self.stdout.write(f"  action:               {summary.get('action') or '(not recorded)'}")
+        self.stdout.write(f"  digital source type:  {summary['digital_source_type'] or '(none: not AI-made)'}")
         run = summary.get("run") or {}
         if run.get("inputs_sha256"):
             self.stdout.write(f"  inputs (SHA-256):     {', '.join(run['inputs_sha256'])}")
