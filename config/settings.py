@@ -217,6 +217,8 @@ SUBTITLE_MAX_SECONDS = env.float("SUBTITLE_MAX_SECONDS", default=7.0)
 SUBTITLE_MIN_GAP_FRAMES = env.int("SUBTITLE_MIN_GAP_FRAMES", default=2)
 SUBTITLE_MAX_CHARS_PER_SECOND = env.float("SUBTITLE_MAX_CHARS_PER_SECOND", default=20.0)
 SUBTITLE_PAUSE_SECONDS = env.float("SUBTITLE_PAUSE_SECONDS", default=0.5)
+# Script breakdown: words staff add to the element dictionary, by category (beta/tools/breakdown_elements.py), as JSON.
+BREAKDOWN_KEYWORDS = env.json("BREAKDOWN_KEYWORDS", default={})
 
 # --- Webhooks -------------------------------------------------------------------
 # http:// endpoints are refused unless this is on (development only).
