@@ -73,6 +73,7 @@ OUTPUT_PROVENANCE: dict[tuple[str, str], OutputKind] = {
     ("script-breakdown", "scenes_csv"): _BREAKDOWN,
     ("script-breakdown", "characters_csv"): _BREAKDOWN,
     ("script-breakdown", "locations_csv"): _BREAKDOWN,
+    ("script-breakdown", "elements_csv"): _BREAKDOWN,
     ("script-breakdown", "report_html"): _BREAKDOWN,
     ("script-breakdown", "report_pdf"): _BREAKDOWN,
     # Upscaling: the partner's picture with detail a model made.

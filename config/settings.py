@@ -210,6 +210,16 @@ ASSET_VERIFY_SWEEP_SECONDS = env.int("ASSET_VERIFY_SWEEP_SECONDS", default=60)
 ENABLE_DIAGNOSTIC_TOOLS = env.bool("ENABLE_DIAGNOSTIC_TOOLS", default=False)
 # Upscaling refuses pictures above this many pixels (default: a DCI 4K frame, 4096 x 2160).
 UPSCALE_MAX_PIXELS = env.int("UPSCALE_MAX_PIXELS", default=4096 * 2160)
+# Subtitles made by transcription (beta/tools/subtitles.py): the Netflix English Timed Text Style Guide's values.
+SUBTITLE_MAX_LINE_CHARS = env.int("SUBTITLE_MAX_LINE_CHARS", default=42)
+SUBTITLE_MAX_LINES = env.int("SUBTITLE_MAX_LINES", default=2)
+SUBTITLE_MIN_SECONDS = env.float("SUBTITLE_MIN_SECONDS", default=5 / 6)
+SUBTITLE_MAX_SECONDS = env.float("SUBTITLE_MAX_SECONDS", default=7.0)
+SUBTITLE_MIN_GAP_FRAMES = env.int("SUBTITLE_MIN_GAP_FRAMES", default=2)
+SUBTITLE_MAX_CHARS_PER_SECOND = env.float("SUBTITLE_MAX_CHARS_PER_SECOND", default=20.0)
+SUBTITLE_PAUSE_SECONDS = env.float("SUBTITLE_PAUSE_SECONDS", default=0.5)
+# Script breakdown: words staff add to the element dictionary, by category (beta/tools/breakdown_elements.py), as JSON.
+BREAKDOWN_KEYWORDS = env.json("BREAKDOWN_KEYWORDS", default={})
 
 # --- Webhooks -------------------------------------------------------------------
 # http:// endpoints are refused unless this is on (development only).

@@ -22,10 +22,22 @@ How length is measured (PAGE_LINES printed lines make a page, as a screenplay pr
 - a scene runs from its heading to the next heading. Its eighths are lines * 8 / PAGE_LINES rounded to the nearest
   whole eighth, halves up (integer arithmetic: (16 * lines + 55) // 110), and never less than 1/8.
 
-Characters are the names on dialogue cues, in capitals, without their extensions: `MARY (V.O.)`, `MARY (O.S.)`,
-`MARY (CONT'D)` and `@Mary` are all MARY (the extensions seen are listed). A character appears in a scene where
-they speak, or where the scene's action names them in capitals (MARY) or in title case (Mary) as a whole word.
-Characters who never speak are not tracked (their names cannot be told from other capitals in action).
+Characters are the names on dialogue cues without their extensions: `MARY (V.O.)`, `MARY (O.S.)` and
+`MARY (CONT'D)` are all MARY (the extensions seen are listed). A forced name keeps its spelling (`@McCLANE` is
+McCLANE); names differing only in case are one character, spelled as first seen. A character appears in a scene
+where they speak, or where the scene's action names them in capitals (MARY) or in title case (Mary) as a whole word.
+Characters who never speak are not tracked as cast (their names cannot be told from other capitals in action).
+
+Text: emphasis markup (`*italic*`, `**bold**`, `***both***`, `_underline_`) is removed from every text field; notes
+`[[...]]`, boneyard `/* ... */`, centred text `> ... <` and transitions are never read for cast or elements. The
+title page gives Title, Credit, Author(s), Source, Draft date and Contact.
+
+Breakdown elements (`beta.tools.breakdown_elements`): cast, background, stunts, vehicles, props, weapons, wardrobe,
+makeup and hair, animals, special and visual effects, sound and music, set dressing, each with its sheet colour and
+the scenes it is in, found from capitalised words in action and a keyword dictionary staff extend in settings.
+
+The report (HTML, and PDF through WeasyPrint) holds a stripboard (a strip per scene coloured INT day white, EXT day
+yellow, INT night blue, EXT night green, with cast numbers), a cast-by-scene matrix, and a breakdown sheet per scene.
 """
 
 from __future__ import annotations
@@ -43,6 +55,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from beta.tools import breakdown_elements as elements_mod
 from beta.tools.base import Progress, Tool, ToolContext, ToolError, ToolInput, ToolOutput, ToolResult
 from beta.tools.common import one_line, safe_stem
 
@@ -74,6 +87,10 @@ _SEPARATOR = re.compile("\\s+[-\u2013\u2014]+\\s+")  # hyphen, en dash, em dash
 _CONTINUED = re.compile("^(?:CONT[\u2019']?D\\.?|CONTINUED|CONT\\.)$")
 _FADE_IN = re.compile(r"^FADE IN:?$", re.IGNORECASE)
 _TIME = re.compile(r"^\d{1,2}(?::\d{2})?\s*(?:AM|PM|A\.M\.|P\.M\.)$")
+_NOTES_AND_BONEYARD = re.compile(r"\[\[.*?\]\]|/\*.*?\*/", re.DOTALL)
+_EMPHASIS = re.compile(r"(?<!\\)(\*{1,3}|_)(?=\S)(.+?)(?<=\S)(?<!\\)\1", re.DOTALL)
+TITLE_PAGE_KEYS = {"title": "title", "credit": "credit", "author": "author", "authors": "author",
+                   "source": "source", "draft date": "draft_date", "contact": "contact"}  # fmt: skip
 
 
 @dataclass
@@ -90,10 +107,15 @@ class Scene:
     characters: list[str] = field(default_factory=list)  # appearing: speakers by first cue, then those named in action
     speaking: list[str] = field(default_factory=list)
     synopsis: str = ""  # the scene's synopsis (`= ...`), else the start of its first action paragraph
+    elements: dict[str, list[str]] = field(default_factory=dict)  # category -> names, cast included
 
     @property
     def length(self) -> str:
         return eighths_label(self.eighths)
+
+    @property
+    def day_night(self) -> str:
+        return "night" if any(word in self.time_of_day for word in NIGHT_WORDS) else "day"
 
 
 @dataclass
@@ -116,6 +138,8 @@ class Breakdown:
     locations: list[dict[str, Any]]
     total_lines: int
     source_format: str
+    title_page: dict[str, str] = field(default_factory=dict)
+    elements: list[dict[str, Any]] = field(default_factory=list)  # {category, name, scenes}, by category
 
     @property
     def total_eighths(self) -> int:
@@ -124,6 +148,7 @@ class Breakdown:
     def as_dict(self) -> dict[str, Any]:
         return {
             "title": self.title,
+            "title_page": self.title_page,
             "format": self.source_format,
             "page_lines": PAGE_LINES,
             "scene_count": len(self.scenes),
@@ -131,12 +156,10 @@ class Breakdown:
             "location_count": len(self.locations),
             "total_eighths": self.total_eighths,
             "total_length": eighths_label(self.total_eighths),
-            "scenes": [
-                asdict(scene) | {"length": scene.length}
-                for scene in self.scenes
-            ],
+            "scenes": [asdict(scene) | {"length": scene.length, "day_night": scene.day_night} for scene in self.scenes],
             "characters": [asdict(character) for character in self.characters],
             "locations": self.locations,
+            "elements": self.elements,
         }
 
 
@@ -186,9 +209,38 @@ def split_heading(text: str) -> tuple[str, str, str]:
 
 
 def character_name(name: str) -> str:
-    """The character a cue names: capitals, single spaces, no extension, no trailing punctuation."""
-    name = unicodedata.normalize("NFC", " ".join(name.replace("^", " ").split()))
-    return name.upper().strip(" :.")
+    """The character a cue names as written (a forced `@McCLANE` keeps its case): single spaces, no extension, no
+    trailing punctuation, no emphasis markup."""
+    name = unicodedata.normalize("NFC", " ".join(strip_markup(name).replace("^", " ").split()))
+    return name.strip(" :.")
+
+
+def strip_markup(text: str) -> str:
+    """Text without notes, boneyard or emphasis markup: "**BANG** [[loud]] *now*" -> "BANG  now"."""
+    text = _NOTES_AND_BONEYARD.sub("", text)
+    previous = None
+    while previous != text:
+        previous, text = text, _EMPHASIS.sub(r"\2", text)
+    return text.replace("\\*", "*").replace("\\_", "_")
+
+
+def element_text(element: Any) -> str:
+    """An element's text without markup, from its raw text (screenplay-tools leaves part of an inline boneyard)."""
+    raw = getattr(element, "text_raw", None)
+    text = raw if isinstance(raw, str) else element.text
+    return strip_markup(re.sub(r"\[\[\d*\]\]|/\*\d*\*/", "", text))
+
+
+def title_page(entries: list[Any]) -> dict[str, str]:
+    """Title, Credit, Author, Source, Draft date and Contact from the title page, without markup (multi-line
+    values such as a contact address keep their lines)."""
+    page: dict[str, str] = {}
+    for entry in entries:
+        key = TITLE_PAGE_KEYS.get(" ".join(str(entry.key).split()).lower())
+        if key and key not in page:
+            lines = [" ".join(strip_markup(line).split()) for line in str(entry.text).split("\n")]
+            page[key] = "\n".join(line for line in lines if line)
+    return page
 
 
 def clean_extensions(extension: str | None) -> list[str]:
@@ -257,10 +309,12 @@ def parse_elements(text: str) -> tuple[list[Any], list[Any], str]:
     return parser.script.elements, parser.script.titleEntries, "fountain"
 
 
-def build_breakdown(text: str, *, fallback_title: str = "") -> Breakdown:
-    """Break a screenplay's text down into scenes, characters and locations (see the module's docstring)."""
+def build_breakdown(text: str, *, fallback_title: str = "", keywords: dict[str, list[str]] | None = None) -> Breakdown:
+    """Break a screenplay's text down into scenes, characters, locations and breakdown elements (see the module's
+    docstring). `keywords` is the element dictionary (`breakdown_elements.keywords()` by default)."""
     elements, title_entries, source_format = parse_elements(text)
-    title = next((one_line(e.text, 200) for e in title_entries if e.key.strip().lower() == "title"), "")
+    page = title_page(title_entries)
+    title = one_line(page.get("title", "").replace("\n", " "), 200)
     builder = _Builder()
     for element in elements:
         builder.add(element)
@@ -275,8 +329,33 @@ def build_breakdown(text: str, *, fallback_title: str = "") -> Breakdown:
             "This does not look like a screenplay: we found no scene headings (lines such as “INT. KITCHEN - "
             "NIGHT” or “EXT. ROOFTOP - DAY”) and no dialogue."
         )
-    return _finish(builder.scenes, builder.action_text, builder.speech_counts, builder.extensions,
-                   builder.counter.total, title=title or fallback_title, source_format=source_format)  # fmt: skip
+    breakdown = _finish(builder.scenes, builder.action_text, builder.speech_counts, builder.extensions,
+                        builder.counter.total, title=title or fallback_title, source_format=source_format)  # fmt: skip
+    breakdown.title_page = page
+    breakdown.elements = _elements(breakdown, builder.action_text, keywords or elements_mod.keywords())
+    return breakdown
+
+
+def _elements(
+    breakdown: Breakdown, action_text: dict[int, list[str]], dictionary: dict[str, list[str]]
+) -> list[dict[str, Any]]:
+    """Each scene's elements by category (cast first), and every element with the scenes it is in."""
+    finder = elements_mod.Finder(dictionary, [c.name for c in breakdown.characters])
+    scenes_of: dict[tuple[str, str], list[str]] = {}
+    for scene in breakdown.scenes:
+        found: dict[str, list[str]] = {"cast": list(scene.characters)}
+        for element in finder.find("\n".join(action_text.get(scene.index, []))):
+            found.setdefault(element.category, []).append(element.name)
+        scene.elements = {key: found[key] for key in elements_mod.CATEGORY_KEYS if found.get(key)}
+        for category, names in scene.elements.items():
+            for name in names:
+                scenes_of.setdefault((category, name), []).append(scene.number)
+    order = {key: index for index, key in enumerate(elements_mod.CATEGORY_KEYS)}
+    return [
+        {"category": category, "category_label": elements_mod.CATEGORY_LABELS[category], "name": name,
+         "scenes": scenes}
+        for (category, name), scenes in sorted(scenes_of.items(), key=lambda item: (order[item[0][0]], item[0][1]))
+    ]  # fmt: skip
 
 
 class _Builder:
@@ -291,10 +370,11 @@ class _Builder:
         self.action_text: dict[int, list[str]] = {}
         self.speech_counts: dict[str, list[int]] = {}  # name -> [speeches, dialogue lines, dual-dialogue speeches]
         self.extensions: dict[str, list[str]] = {}
+        self.spellings: dict[str, str] = {}  # NAME -> the spelling first seen (McCLANE)
         self.speaker: str | None = None  # the character whose speech we are in
         self.previous_type = None
 
-    def add(self, element: Any) -> None:  # screenplay-tools' elements are untyped
+    def add(self, element: Any) -> None:
         kind = element.type
         if not self._handle(kind, element):
             return  # printed nothing: the speech and the previous element stay as they were
@@ -324,7 +404,7 @@ class _Builder:
             self.counter.add(2)
         else:  # notes, boneyard, sections, synopses and page breaks print nothing
             if kind == T.SYNOPSIS and self.counter.scene is not None and element.text.strip():
-                self.counter.scene.synopsis = one_line(element.text, 140)
+                self.counter.scene.synopsis = one_line(strip_markup(element.text), 140)
             return False
         return True
 
@@ -341,6 +421,7 @@ class _Builder:
         dual = bool(element.is_dual_dialogue)
         self.counter.start_speech(dual=dual)
         name = character_name(element.name)
+        name = self.spellings.setdefault(name.upper(), name)
         self.speaker = name or None
         if not name:
             return
@@ -356,7 +437,7 @@ class _Builder:
 
     def _heading(self, element: Any) -> None:
         self.counter.end_speech()
-        heading = " ".join(element.text.split())
+        heading = " ".join(strip_markup(element.text).split())
         int_ext, location, time_of_day = split_heading(heading)
         index = len(self.scenes) + 1
         scene = Scene(index=index, number=(element.scene_number or "").strip() or str(index),
@@ -368,13 +449,13 @@ class _Builder:
         self.counter.add(1 + printed_lines(heading, ACTION_WIDTH))
 
     def _action(self, element: Any) -> bool:
-        body = element.text.strip("\n")
+        body = element_text(element).strip("\n")
         if not body.strip():
             return False  # a line holding only a note or boneyard
         self.counter.end_speech()
         self.counter.add(1 + printed_lines(body, ACTION_WIDTH))
         scene = self.counter.scene
-        if scene is not None:
+        if scene is not None and not getattr(element, "centered", False):  # centred text: THE END, titles
             self.action_text[scene.index].append(body)
             scene.synopsis = scene.synopsis or one_line(body.strip().split("\n\n")[0], 140)
         return True
@@ -417,15 +498,18 @@ class _LineCounter:
 
 
 def _finish(
-    scenes: list[Any], action_text: dict[int, list[str]], speech_counts: dict[str, list[int]], extensions: Any,
-    total_lines: int, *,
-    title: str, source_format: str,
+    scenes: list[Any],
+    action_text: dict[int, list[str]],
+    speech_counts: dict[str, list[int]],
+    extensions: Any,
+    total_lines: int,
+    *,
+    title: str,
+    source_format: str,
 ) -> Breakdown:
     known = sorted(speech_counts, key=len, reverse=True)
     patterns = {
-        name: re.compile(
-            rf"(?<![\w'\u2019])(?:{re.escape(name)}|{re.escape(name.title())})(?![\w\u2019]|'(?!s\b))"
-        )
+        name: re.compile(rf"(?<![\w'\u2019])(?:{re.escape(name)}|{re.escape(name.title())})(?![\w\u2019]|'(?!s\b))")
         for name in known
     }
     for scene in scenes:
@@ -514,9 +598,17 @@ def locations_csv(breakdown: Breakdown) -> str:
     )  # fmt: skip
 
 
+def elements_csv(breakdown: Breakdown) -> str:
+    """Every breakdown element, one row each, with its category (and the category's sheet colour) and scenes."""
+    return _csv(
+        ["category", "category_label", "colour", "element", "scene_count", "scenes"],
+        [[e["category"], e["category_label"], elements_mod.CATEGORY_COLOURS[e["category"]], e["name"],
+          len(e["scenes"]), e["scenes"]] for e in breakdown.elements],
+    )  # fmt: skip
+
+
 def strip_colour(scene: Scene) -> str:
-    night = any(word in scene.time_of_day for word in NIGHT_WORDS)
-    return STRIP_COLOURS.get((scene.int_ext, "night" if night else "day"), "#eeeeee")
+    return STRIP_COLOURS.get((scene.int_ext, scene.day_night), "#eeeeee")
 
 
 def report_html(
@@ -536,6 +628,13 @@ def report_html(
         row["colour"] = strip_colour(scene)
         row["int_ext_label"] = INT_EXT_LABELS.get(scene.int_ext, "No INT/EXT")
         row["cast_ids"] = sorted(cast_ids[name] for name in scene.characters if name in cast_ids)
+        row["element_boxes"] = [
+            {"key": key, "label": elements_mod.CATEGORY_LABELS[key], "colour": elements_mod.CATEGORY_COLOURS[key],
+             "names": names}
+            for key, names in scene.elements.items()
+        ]  # fmt: skip
+    for character in data["characters"]:
+        character["matrix"] = [scene.number in character["scenes"] for scene in breakdown.scenes]
     return render(
         "beta/tools/script_breakdown_report.html",
         {
@@ -544,6 +643,10 @@ def report_html(
             "source_name": one_line(source_name, 200),
             "generated_at": dt.datetime.now(tz=dt.UTC),
             "page_lines": PAGE_LINES,
+            "categories": [
+                {"key": key, "label": label, "colour_name": name, "colour": colour}
+                for key, label, name, colour in elements_mod.CATEGORIES
+            ],
         },
     )
 
@@ -567,13 +670,16 @@ class ScriptBreakdownTool(Tool):
     name = "Script breakdown"
     description = (
         "Breaks a screenplay (Fountain or Final Draft) down into scenes with INT/EXT, location, time of day and "
-        "length in eighths of a page, a cast list with scene and dialogue counts, and locations: CSV sheets, JSON "
-        "and a stripboard report (HTML and PDF)."
+        "length in eighths of a page, a cast list with scene and dialogue counts, locations and breakdown elements "
+        "by category (extras, props, vehicles, effects...): CSV sheets, JSON and a report (HTML and PDF) with a "
+        "stripboard, a cast-by-scene matrix and a breakdown sheet per scene."
     )
-    version = "1.0.0"
+    version = "1.1.0"
     input_kinds = ("script",)
     output_kinds = ("document",)
-    output_roles = ("json", "scenes_csv", "characters_csv", "locations_csv", "report_html", "report_pdf")
+    output_roles = (
+        "json", "scenes_csv", "characters_csv", "locations_csv", "elements_csv", "report_html", "report_pdf",
+    )
     queue = "cpu"
     soft_time_limit = 5 * 60
     time_limit = 6 * 60
@@ -587,7 +693,11 @@ class ScriptBreakdownTool(Tool):
         text = read_script_text(source.path)
         progress(10, "Parsing the screenplay")
         stem = safe_stem(source.filename, "script")
-        breakdown = build_breakdown(text, fallback_title=one_line(Path(source.filename).stem, 200) or stem)
+        breakdown = build_breakdown(
+            text,
+            fallback_title=one_line(Path(source.filename).stem, 200) or stem,
+            keywords=elements_mod.keyword_setting(context.settings),
+        )
         pages = breakdown.total_eighths / 8
         progress(
             40,
@@ -602,6 +712,8 @@ class ScriptBreakdownTool(Tool):
             (f"{stem}_scenes.csv", scenes_csv(breakdown), "text/csv", "Scene breakdown sheet (CSV)", "scenes_csv"),
             (f"{stem}_characters.csv", characters_csv(breakdown), "text/csv", "Cast list (CSV)", "characters_csv"),
             (f"{stem}_locations.csv", locations_csv(breakdown), "text/csv", "Locations (CSV)", "locations_csv"),
+            (f"{stem}_elements.csv", elements_csv(breakdown), "text/csv", "Breakdown elements by category (CSV)",
+             "elements_csv"),
         ]  # fmt: skip
         progress(55, "Making the stripboard report")
         html = report_html(breakdown, studio_name=context.studio_name, source_name=source.filename,

@@ -1,10 +1,14 @@
-"""Shot detection: find the cuts in a clip and hand back a cut list an editor can load.
+"""Shot detection: find the cuts, dissolves and fades in a clip and hand back a cut list an editor can load.
 
-PySceneDetect's ContentDetector (OpenCV decoding) finds the cuts. For each shot we make a thumbnail of its middle
-frame, and write the list three ways: a CMX 3600 EDL, a CSV and an OpenTimelineIO timeline. Timecodes are the clip's
-own (its timecode track, else the `start_timecode` parameter); the record side of the EDL runs from the same
-timecode, so each event's record in and out equal its source in and out. Every "end" or "out" is exclusive, as in an
-EDL: the first frame after the shot.
+PySceneDetect's ContentDetector (OpenCV decoding) finds the cuts; a second pass over the same decoded frames finds
+gradual transitions by twin comparison (`beta.tools.transitions`): dissolves, fades to black and fades from black. A
+transition starts a new shot at its first frame. For each shot we make a thumbnail of its middle frame, and write the
+list three ways: a CMX 3600 EDL (dissolves as `D` events in the standard two-line form, fades as dissolves to or from
+black, `BL`), a CSV and an OpenTimelineIO timeline (`Transition`s between the clips). Timecodes are the clip's own (its
+timecode track, else the `start_timecode` parameter); the record side of the EDL runs from the same timecode, so each
+event's record in and out equal its source in and out. Every "end" or "out" is exclusive, as in an EDL: the first
+frame after the shot. The EDL names its frame rate in a comment and in its file name (`A001_23.976fps.edl`): an EDL
+counts frames, and a reader must know at what rate.
 """
 
 from __future__ import annotations
@@ -17,6 +21,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
+from beta.tools import transitions as gradual
 from beta.tools.base import Progress, Tool, ToolContext, ToolError, ToolInput, ToolOutput, ToolResult
 from beta.tools.common import (
     FALLBACK_FPS,
@@ -30,6 +37,8 @@ from media.errors import MediaError
 from media.renditions import make_frame_jpeg as render_frame_jpeg
 from media.timecode import Rate, frames_to_seconds, frames_to_timecode, timecode_to_frames
 
+Transition = gradual.Transition
+
 THUMBNAIL_WIDTH = 480
 #: How often (seconds) detection reports progress: each report may touch the database.
 PROGRESS_INTERVAL = 0.5
@@ -41,32 +50,104 @@ class Shot:
     number: int
     start_frame: int  # first frame of the shot, counted from the clip's first frame
     end_frame: int  # the first frame after the shot
+    black: bool = False  # black between a fade out and what follows (written as the BL source)
+    transition_in: Transition | None = None  # how the shot begins: None for a cut
 
     @property
     def role(self) -> str:
-        return f"shot-{self.number:04d}"
+        return f"shot-{self.number:04d}" if not self.black else ""
+
+
+def build_shots(total: int, cuts: list[int], found: list[Transition]) -> list[Shot]:
+    """The shots of a clip of `total` frames from its cuts (first frames of new shots) and gradual transitions.
+
+    A transition starts a shot at its first frame; a fade out starts a black shot. A cut inside a transition (the cut
+    detector firing on a short dissolve) belongs to the transition and is dropped.
+    """
+    starts: dict[int, Transition | None] = {0: None}
+    for cut in cuts:
+        if 0 < cut < total and not any(t.start_frame - 1 <= cut <= t.end_frame + 1 for t in found):
+            starts[cut] = None
+    for gradual_one in found:
+        if 0 <= gradual_one.start_frame < total:
+            starts[gradual_one.start_frame] = gradual_one
+    frames = sorted(starts)
+    shots: list[Shot] = []
+    for begin, end in zip(frames, [*frames[1:], total], strict=True):
+        transition = starts[begin]
+        black = transition is not None and transition.kind == gradual.FADE_OUT
+        if end > begin:
+            shots.append(Shot(len(shots) + 1, begin, end, black, transition))
+    return shots
 
 
 # EDL -----------------------------------------------------------------------------------------------------------------
 
 
+def rate_label(rate: Rate) -> str:
+    """The frame rate as editors write it: 25, 23.976, 29.97."""
+    return f"{float(rate.fps):.3f}".rstrip("0").rstrip(".")
+
+
 def write_edl(title: str, clip_name: str, shots: list[Shot], start: int, rate: Rate) -> str:
-    """A CMX 3600 EDL: one cut event per shot, record side starting at the clip's own start timecode."""
+    """A CMX 3600 EDL: an event per shot, record side starting at the clip's own start timecode.
+
+    A shot that begins with a transition is a dissolve event in the standard two-line form: the outgoing source as a
+    zero-length cut at the transition's first frame, then the incoming source with `D` and the length in frames. A
+    fade out dissolves to black (`BL`), a fade in from black. The frame rate is a comment under the first event
+    (CMX 3600 has no header field for it, and readers such as OpenTimelineIO's refuse comments before the first event).
+    """
     lines = [f"TITLE: {one_line(title, 70)}", f"FCM: {'DROP FRAME' if rate.drop_frame else 'NON-DROP FRAME'}", ""]
     name = one_line(clip_name, 200)
+    previous: Shot | None = None
     for shot in shots:
-        tc_in = frames_to_timecode(start + shot.start_frame, rate)
-        tc_out = frames_to_timecode(start + shot.end_frame, rate)
-        lines.append(f"{shot.number:03d}  {'AX':<8} {'V':<5} {'C':<8} {tc_in} {tc_out} {tc_in} {tc_out}")
-        if name:
+        src_in, src_out = _source_range(shot, start, rate)
+        rec_in = frames_to_timecode(start + shot.start_frame, rate)
+        rec_out = frames_to_timecode(start + shot.end_frame, rate)
+        reel = "BL" if shot.black else "AX"
+        transition = shot.transition_in
+        if transition is None:
+            lines.append(_event_line(shot.number, reel, "C", src_in, src_out, rec_in, rec_out))
+        else:
+            outgoing = "BL" if transition.kind == gradual.FADE_IN or (previous and previous.black) else "AX"
+            if outgoing == "AX":
+                out_point = rec_in
+            else:
+                black = previous if previous and previous.black else None
+                out_point = _source_range(black, start, rate)[1] if black else frames_to_timecode(0, rate)
+            lines.append(_event_line(shot.number, outgoing, "C", out_point, out_point, rec_in, rec_in))
+            kind = f"{'D':<4} {min(transition.length, 999):03d}"
+            lines.append(_event_line(shot.number, reel, kind, src_in, src_out, rec_in, rec_out))
+            if name and outgoing == "AX":
+                lines.append(f"* FROM CLIP NAME: {name}")
+            if name and not shot.black:
+                lines.append(f"* TO CLIP NAME: {name}")
+        if name and transition is None and not shot.black:
             lines.append(f"* FROM CLIP NAME: {name}")
+        if previous is None:
+            lines.append(f"* FRAME RATE: {rate_label(rate)} FPS{' DROP FRAME' if rate.drop_frame else ''}")
         lines.append("")
+        previous = shot
     return "\n".join(lines)
+
+
+def _event_line(number: int, reel: str, kind: str, src_in: str, src_out: str, rec_in: str, rec_out: str) -> str:
+    return f"{number:03d}  {reel:<8} {'V':<5} {kind:<8} {src_in} {src_out} {rec_in} {rec_out}"
+
+
+def _source_range(shot: Shot, start: int, rate: Rate) -> tuple[str, str]:
+    """A shot's source in and out: the clip's own timecode, or black counted from zero."""
+    if shot.black:
+        return frames_to_timecode(0, rate), frames_to_timecode(shot.end_frame - shot.start_frame, rate)
+    return frames_to_timecode(start + shot.start_frame, rate), frames_to_timecode(start + shot.end_frame, rate)
 
 
 # CSV and OTIO --------------------------------------------------------------------------------------------------------
 
-CSV_HEADER = ["shot", "start_timecode", "end_timecode", "start_frame", "end_frame", "duration_seconds"]
+CSV_HEADER = [
+    "shot", "start_timecode", "end_timecode", "start_frame", "end_frame", "duration_seconds", "source",
+    "transition_in", "transition_frames",
+]  # fmt: skip
 
 
 def write_csv(shots: list[Shot], start: int, rate: Rate) -> str:
@@ -82,13 +163,21 @@ def write_csv(shots: list[Shot], start: int, rate: Rate) -> str:
                 shot.start_frame,
                 shot.end_frame,
                 f"{frames_to_seconds(shot.end_frame - shot.start_frame, rate):.3f}",
+                "black" if shot.black else "clip",
+                shot.transition_in.kind if shot.transition_in else "cut",
+                shot.transition_in.length if shot.transition_in else 0,
             ]
         )
     return buffer.getvalue()
 
 
 def write_otio(title: str, clip_name: str, shots: list[Shot], start: int, total_frames: int, rate: Rate) -> str:
-    """An OpenTimelineIO timeline: one video track, one clip per shot, all referring to the source file."""
+    """An OpenTimelineIO timeline: one video track, one clip per shot referring to the source file (black shots to a
+    black generator), and a dissolve `Transition` before each shot that begins with one.
+
+    As OpenTimelineIO's own CMX 3600 reader places an EDL dissolve, the transition starts where the incoming clip
+    does (in_offset 0) and runs `length` frames into it (out_offset).
+    """
     import opentimelineio as otio  # imported when used, as scenedetect is below
 
     fps = float(rate.fps)
@@ -100,26 +189,50 @@ def write_otio(title: str, clip_name: str, shots: list[Shot], start: int, total_
     track = otio.schema.Track(name="V1", kind=otio.schema.TrackKind.Video)
     timeline.tracks.append(track)
     for shot in shots:
+        transition = shot.transition_in
+        if transition is not None:
+            track.append(
+                otio.schema.Transition(
+                    name=f"{transition.kind} into shot {shot.number:04d}",
+                    transition_type=otio.schema.TransitionTypes.SMPTE_Dissolve,
+                    in_offset=at(0),
+                    out_offset=at(transition.length),
+                    metadata={"greenlight": {"kind": transition.kind, "frames": transition.length}},
+                )
+            )
+        track.append(_otio_clip(otio, shot, clip_name, start, total_frames, at))
+    return str(timeline.to_json_string())
+
+
+def _otio_clip(otio: Any, shot: Shot, clip_name: str, start: int, total_frames: int, at: Callable[[int], Any]) -> Any:
+    length = shot.end_frame - shot.start_frame
+    if shot.black:
+        reference = otio.schema.GeneratorReference(
+            generator_kind="black", available_range=otio.opentime.TimeRange(at(0), at(length))
+        )
+        clip = otio.schema.Clip(name="BLACK", media_reference=reference,
+                                source_range=otio.opentime.TimeRange(at(0), at(length)))  # fmt: skip
+    else:
         reference = otio.schema.ExternalReference(
             target_url=one_line(clip_name, 200), available_range=otio.opentime.TimeRange(at(start), at(total_frames))
         )
         clip = otio.schema.Clip(
             name=f"Shot {shot.number:04d}",
             media_reference=reference,
-            source_range=otio.opentime.TimeRange(at(start + shot.start_frame), at(shot.end_frame - shot.start_frame)),
+            source_range=otio.opentime.TimeRange(at(start + shot.start_frame), at(length)),
         )
-        clip.metadata["greenlight"] = {"shot": shot.number, "thumbnail_role": shot.role}
-        track.append(clip)
-    return str(timeline.to_json_string())
+    clip.metadata["greenlight"] = {"shot": shot.number, "thumbnail_role": shot.role, "black": shot.black}
+    return clip
 
 
 # Detection -----------------------------------------------------------------------------------------------------------
 
 
 def detect_shots(
-    path: Path, *, threshold: float, min_scene_len: int, on_frame: Callable[[int, int], None]
+    path: Path, *, threshold: float, min_scene_len: int, on_frame: Callable[[int, int], None], gradual_pass: bool = True
 ) -> tuple[list[Shot], float, int]:
-    """Cut a clip into shots. Returns (shots, the decoder's frame rate, frames read). `on_frame(done, total)`.
+    """Cut a clip into shots at its cuts and (unless `gradual_pass` is off) its dissolves and fades. Returns (shots,
+    the decoder's frame rate, frames read). `on_frame(done, total)`.
 
     `on_frame` is called for every frame in this thread (PySceneDetect decodes in another thread but detects in the
     caller's), so an exception it raises, such as JobCanceled, stops detection and its decoder cleanly.
@@ -127,9 +240,13 @@ def detect_shots(
     # Imported when used: OpenCV costs about 80 MB and a quarter of a second, which the web process need not pay.
     from scenedetect import ContentDetector, SceneManager, VideoOpenFailure, open_video
 
+    signatures: list[Any] = []
+
     class ReportingContentDetector(ContentDetector):  # type: ignore[misc]  # scenedetect ships no types
         def process_frame(self, timecode: Any, frame_img: Any) -> Any:
             on_frame(timecode.frame_num, total)
+            if gradual_pass:
+                signatures.append(gradual.signature(frame_img))
             return super().process_frame(timecode, frame_img)
 
     try:
@@ -142,9 +259,10 @@ def detect_shots(
     read = manager.detect_scenes(video=video)
     if read <= 0:
         raise ToolError("No frames could be decoded from this file. It may be damaged.")
-    scenes = manager.get_scene_list(start_in_scene=True)
-    shots = [Shot(i, start.frame_num, end.frame_num) for i, (start, end) in enumerate(scenes, start=1)]
-    return shots, float(video.frame_rate), read
+    fps = float(video.frame_rate)
+    cuts = [scene_start.frame_num for scene_start, _ in manager.get_scene_list(start_in_scene=True)]
+    found = gradual.find_transitions(np.asarray(signatures, dtype=np.float32), fps) if signatures else []
+    return build_shots(read, cuts, found), fps, read
 
 
 def make_frame_jpeg(src: Path, dest: Path, *, frame: int, fps: float, width: int = THUMBNAIL_WIDTH) -> None:
@@ -166,10 +284,10 @@ class ShotDetectTool(Tool):
     slug = "shot-detect"
     name = "Shot detection and cut list"
     description = (
-        "Finds the cuts in a clip and gives you a thumbnail of each shot and a cut list to load in your editing "
-        "system: a CMX 3600 EDL, a CSV and an OpenTimelineIO timeline, in the clip's own timecode."
+        "Finds the cuts, dissolves and fades in a clip and gives you a thumbnail of each shot and a cut list to load "
+        "in your editing system: a CMX 3600 EDL, a CSV and an OpenTimelineIO timeline, in the clip's own timecode."
     )
-    version = "1.0.0"
+    version = "1.1.0"
     input_kinds = ("video",)
     output_kinds = ("image", "document")
     output_roles = ("shot-*", "edl", "csv", "otio")
@@ -197,6 +315,12 @@ class ShotDetectTool(Tool):
                 "maximum": 240,
                 "default": 12,
             },
+            "gradual_transitions": {
+                "type": "boolean",
+                "title": "Find dissolves and fades",
+                "description": "Also find gradual transitions (dissolves, fades to and from black), not only cuts.",
+                "default": True,
+            },
             "start_timecode": {**TIMECODE_SCHEMA},
         },
         "additionalProperties": False,
@@ -222,6 +346,7 @@ class ShotDetectTool(Tool):
             threshold=float(params["threshold"]),
             min_scene_len=int(params["min_scene_len_frames"]),
             on_frame=reporter.on_frame,
+            gradual_pass=bool(params["gradual_transitions"]),
         )
         progress(DETECT_TO, f"Found {len(shots)} shot{'s' if len(shots) != 1 else ''}", log=" ".join(logs) or None)
 
@@ -239,6 +364,11 @@ class ShotDetectTool(Tool):
                 "drop_frame": rate.drop_frame,
                 "threshold": params["threshold"],
                 "shots": shot_rows,
+                "transitions": [
+                    _transition_row(shot.number, shot.transition_in, start, rate)
+                    for shot in shots
+                    if shot.transition_in
+                ],
             },
         )
 
@@ -257,13 +387,15 @@ class ShotDetectTool(Tool):
     ) -> tuple[list[ToolOutput], list[dict[str, Any]]]:
         """A thumbnail of each shot's middle frame, and the shot list's rows for the job page."""
         outputs: list[ToolOutput] = []
-        shot_rows = []
+        shot_rows: list[dict[str, Any]] = []
         for index, shot in enumerate(shots):
+            shot_rows.append(_shot_row(shot, start, rate, fps))
+            if shot.black:
+                continue
             middle = shot.start_frame + (shot.end_frame - shot.start_frame - 1) // 2
             thumb = context.work_dir / f"{stem}_{shot.role}.jpg"
             make_frame_jpeg(source.path, thumb, frame=middle, fps=fps)
             outputs.append(ToolOutput(thumb, "image", f"Shot {shot.number}", "image/jpeg", thumb.name, shot.role))
-            shot_rows.append(_shot_row(shot, start, rate, fps))
             reporter.thumbnail_done(index + 1, len(shots))
         return outputs, shot_rows
 
@@ -274,8 +406,8 @@ class ShotDetectTool(Tool):
         """The cut list three ways: CMX 3600 EDL, CSV and OpenTimelineIO."""
         title = f"{one_line(source.filename, 60) or stem} shots"
         documents = [
-            (f"{stem}.edl", write_edl(title, source.filename, shots, start, rate), "text/plain", "EDL (CMX 3600)",
-             "edl"),
+            (f"{stem}_{rate_label(rate)}fps.edl", write_edl(title, source.filename, shots, start, rate), "text/plain",
+             "EDL (CMX 3600)", "edl"),
             (f"{stem}_shots.csv", write_csv(shots, start, rate), "text/csv", "Shot list (CSV)", "csv"),
             (f"{stem}.otio", write_otio(title, source.filename, shots, start, frames_read, rate), "application/json",
              "OpenTimelineIO timeline", "otio"),
@@ -299,6 +431,20 @@ def _shot_row(shot: Shot, start: int, rate: Rate, fps: float) -> dict[str, Any]:
         "end_seconds": round(shot.end_frame / fps, 3),
         "duration": round((shot.end_frame - shot.start_frame) / fps, 3),
         "thumbnail_role": shot.role,
+        "black": shot.black,
+        "transition_in": shot.transition_in.kind if shot.transition_in else "cut",
+        "transition_frames": shot.transition_in.length if shot.transition_in else 0,
+    }
+
+
+def _transition_row(into_shot: int, transition: Transition, start: int, rate: Rate) -> dict[str, Any]:
+    return {
+        "kind": transition.kind,
+        "into_shot": into_shot,
+        "start_tc": frames_to_timecode(start + transition.start_frame, rate),
+        "start_frame": transition.start_frame,
+        "frames": transition.length,
+        "seconds": round(frames_to_seconds(transition.length, rate), 3),
     }
 
 

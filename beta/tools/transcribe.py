@@ -8,8 +8,10 @@ the running time.
 Outputs:
 - a JSON transcript: segments with start and end in seconds and as source timecode (the clip's timecode track, else
   the `start_timecode` parameter), their text and, when asked, each word with its timing;
-- SRT and WebVTT subtitles, whose cues are cut at word boundaries into at most two lines and seven seconds, with
-  times counted from the start of the media (as players count them).
+- SRT and WebVTT subtitles built from the word timings to the Netflix English Timed Text Style Guide
+  (`beta.tools.subtitles`: line length, lines, durations, gaps, reading speed, line breaks, cue breaks at sentence
+  ends and pauses; the rules come from the deployment's SUBTITLE_* settings), with times counted from the start of
+  the media (as players count them).
 """
 
 from __future__ import annotations
@@ -17,10 +19,9 @@ from __future__ import annotations
 import json
 import logging
 import math
-import re
 import wave
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +40,7 @@ from beta.tools.common import (
     safe_stem,
     timecode_log,
 )
+from beta.tools.subtitles import Cue, SubtitleRules, Word, build_cues
 from media.ffmpeg import input_args, output_arg
 from media.probe import MediaInfo
 from media.timecode import Rate, seconds_to_timecode, timecode_to_frames
@@ -49,28 +51,13 @@ EXTRACT_BASE_TIMEOUT = 120.0
 EXTRACT_SECONDS_PER_SECOND = 0.5
 #: Share of the progress bar: taking the sound out, loading the model, transcribing; writing the files takes the rest.
 EXTRACT_TO, LOAD_TO, TRANSCRIBE_TO = 8, 10, 97
-#: Subtitle cues: at most two lines and this many seconds; a cue is shown for at least MIN_CUE_SECONDS when it can be.
-MAX_LINES = 2
-MAX_CUE_SECONDS = 7.0
-MIN_CUE_SECONDS = 0.7
 #: The job page lists at most this many lines from the summary; the files hold them all.
 SUMMARY_LINE_LIMIT = 2000
 TEXT_LIMIT = 2000
 
 logger = logging.getLogger(__name__)
 
-_SENTENCE_END = re.compile(r"[.!?…]['\")\]]*$")
-
-
 # Transcript ----------------------------------------------------------------------------------------------------------
-
-
-@dataclass
-class Word:
-    start: float
-    end: float
-    text: str  # with its leading space, as Whisper gives it
-    probability: float = 0.0
 
 
 @dataclass
@@ -79,13 +66,6 @@ class Segment:
     end: float
     text: str
     words: list[Word] = field(default_factory=list)
-
-
-@dataclass
-class Cue:
-    start: float
-    end: float
-    lines: list[str]
 
 
 def seconds_label(seconds: float, separator: str) -> str:
@@ -97,97 +77,36 @@ def seconds_label(seconds: float, separator: str) -> str:
     return f"{hours:02d}:{minutes:02d}:{secs:02d}{separator}{millis:03d}"
 
 
-def wrap_lines(text: str, width: int, max_lines: int = MAX_LINES) -> list[str]:
-    """Text as subtitle lines of at most `width` characters: one line if it fits, else two of balanced length.
-
-    Text longer than two lines (only without word timings, when a cue cannot be split) is wrapped greedily.
-    """
-    words = text.split()
-    if not words:
-        return []
-    if len(text) <= width:
-        return [" ".join(words)]
-    if max_lines >= 2:
-        best = None
-        for cut in range(1, len(words)):
-            first, second = " ".join(words[:cut]), " ".join(words[cut:])
-            if len(first) <= width and len(second) <= width:
-                score = abs(len(first) - len(second))
-                if best is None or score < best[0]:
-                    best = (score, [first, second])
-        if best is not None:
-            return best[1]
-    lines, current = [], ""
-    for word in words:
-        if current and len(current) + 1 + len(word) > width:
-            lines.append(current)
-            current = word
-        else:
-            current = f"{current} {word}" if current else word
-    lines.append(current)
-    return lines
-
-
-def make_cues(segments: list[Segment], *, width: int, duration: float) -> list[Cue]:
-    """Subtitle cues from the segments: each at most two lines of `width` and MAX_CUE_SECONDS where words allow.
-
-    Times lie within [0, duration], each cue ends after it starts, and no cue overlaps the next.
-    """
-    pieces: list[tuple[float, float, str]] = []
+def make_cues(
+    segments: list[Segment],
+    *,
+    duration: float,
+    rules: SubtitleRules | None = None,
+    width: int | None = None,
+    fps: float = FALLBACK_FPS,
+) -> list[Cue]:
+    """Subtitle cues from the segments' word timings (`beta.tools.subtitles`); `width` overrides the rules' line
+    length. A segment without word timings has its time shared among its words by their length."""
+    rules = rules or SubtitleRules()
+    if width is not None:
+        rules = replace(rules, max_line_chars=width)
+    words: list[Word] = []
     for segment in segments:
-        if segment.words and (not _fits(segment.text, width) or segment.end - segment.start > MAX_CUE_SECONDS):
-            pieces += _split_at_words(segment, width)
-        else:
-            pieces.append((segment.start, segment.end, segment.text))
-    pieces = sorted((p for p in pieces if p[2].strip()), key=lambda p: p[0])
-    return _place_cues(pieces, width=width, duration=max(duration, 0.0))
+        words += segment.words or _spread_words(segment)
+    return build_cues(words, rules, fps=fps, duration=duration)
 
 
-def _fits(text: str, width: int) -> bool:
-    return len(text) <= width * MAX_LINES and len(wrap_lines(text, width)) <= MAX_LINES
-
-
-def _joined(words: list[Word]) -> str:
-    return "".join(w.text for w in words).strip()
-
-
-def _split_at_words(segment: Segment, width: int) -> list[tuple[float, float, str]]:
-    """A long segment cut between words: where a cue would grow too long, and after a sentence past half a line."""
-    pieces: list[tuple[float, float, str]] = []
-    group: list[Word] = []
-    for word in segment.words:
-        too_long = not _fits(_joined([*group, word]), width) or (
-            word.end - (group[0].start if group else word.start) > MAX_CUE_SECONDS
-        )
-        if group and too_long:
-            pieces.append((group[0].start, group[-1].end, _joined(group)))
-            group = []
-        group.append(word)
-        # A sentence ending past half a line is a good place to cut.
-        joined = _joined(group)
-        if _SENTENCE_END.search(joined) and len(joined) > width // 2 and word is not segment.words[-1]:
-            pieces.append((group[0].start, group[-1].end, joined))
-            group = []
-    if group:
-        pieces.append((group[0].start, group[-1].end, _joined(group)))
-    return pieces
-
-
-def _place_cues(pieces: list[tuple[float, float, str]], *, width: int, duration: float) -> list[Cue]:
-    """Cues in [0, duration], each shown MIN_CUE_SECONDS where it can be, none overlapping the next."""
-    cues: list[Cue] = []
-    for index, (start, end, text) in enumerate(pieces):
-        next_start = pieces[index + 1][0] if index + 1 < len(pieces) else duration
-        previous_end = cues[-1].end if cues else 0.0
-        start = min(max(start, previous_end, 0.0), duration)
-        end = min(max(end, start + MIN_CUE_SECONDS), max(next_start, end), duration)
-        if end <= start:  # squeezed out at the very end of the media: give it the last moment there is
-            start = max(min(start, duration - 0.001), previous_end)
-            end = duration
-            if end <= start:
-                continue
-        cues.append(Cue(start=round(start, 3), end=round(end, 3), lines=wrap_lines(text, width)))
-    return cues
+def _spread_words(segment: Segment) -> list[Word]:
+    """Word timings guessed for a segment transcribed without them: its span shared by the words' lengths."""
+    texts = segment.text.split()
+    total = sum(len(t) + 1 for t in texts) or 1
+    span = max(segment.end - segment.start, 0.0)
+    words, at = [], segment.start
+    for text in texts:
+        share = span * (len(text) + 1) / total
+        words.append(Word(start=at, end=at + share, text=f" {text}"))
+        at += share
+    return words
 
 
 def to_srt(cues: Iterable[Cue]) -> str:
@@ -275,7 +194,7 @@ class TranscribeTool(Tool):
         "Transcribes the English dialogue of a clip or sound file on our own servers (Whisper tiny.en, nothing is "
         "sent elsewhere): a timecoded transcript and SRT and WebVTT subtitles, shown with the clip."
     )
-    version = "1.0.0"
+    version = "1.1.0"
     input_kinds = ("video", "audio")
     output_kinds = ("document",)
     output_roles = ("transcript", "srt", "vtt")
@@ -302,10 +221,10 @@ class TranscribeTool(Tool):
             "line_length": {
                 "type": "integer",
                 "title": "Subtitle line length (characters)",
-                "description": "Each subtitle has at most two lines of this many characters; 42 is the usual.",
+                "description": "Each subtitle line has at most this many characters; by default the house rule "
+                "(42, as Netflix asks).",
                 "minimum": 20,
                 "maximum": 60,
-                "default": 42,
             },
             "start_timecode": {**TIMECODE_SCHEMA},
         },
@@ -341,7 +260,8 @@ class TranscribeTool(Tool):
             "segments": [_segment_entry(number, segment, tc, params["word_timings"])
                          for number, segment in enumerate(segments, start=1)],
         }  # fmt: skip
-        cues = make_cues(segments, width=params["line_length"], duration=duration)
+        rules = SubtitleRules.from_settings(context.settings)
+        cues = make_cues(segments, duration=duration, rules=rules, width=params.get("line_length"), fps=float(rate.fps))
         outputs = self._write(safe_stem(source.filename), transcript, cues, context)
         word_count = sum(len(s.text.split()) for s in segments)
         if not segments:
@@ -398,7 +318,12 @@ class TranscribeTool(Tool):
         return audio
 
     def _header(
-        self, source: ToolInput, loaded: whisper_model.LoadedModel, duration: float, start_tc: str, tc_from: str,
+        self,
+        source: ToolInput,
+        loaded: whisper_model.LoadedModel,
+        duration: float,
+        start_tc: str,
+        tc_from: str,
         rate: Rate,
     ) -> dict[str, Any]:
         return {
@@ -476,9 +401,7 @@ class TranscribeTool(Tool):
         return segments
 
 
-def _segment_entry(
-    number: int, segment: Segment, tc: Callable[[float], str], word_timings: bool
-) -> dict[str, Any]:
+def _segment_entry(number: int, segment: Segment, tc: Callable[[float], str], word_timings: bool) -> dict[str, Any]:
     entry: dict[str, Any] = {
         "id": number,
         "start": segment.start,

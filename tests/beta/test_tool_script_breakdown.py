@@ -190,8 +190,8 @@ def test_scenes_list_who_appears_and_who_speaks(breakdown):
     # Dual dialogue: both speak.
     assert by_number["3"].speaking == ["MARY", "BOB"]
     # A forced cue (@McCLANE) with an extension; Mary named in title case in the action.
-    assert by_number["6"].speaking == ["MCCLANE"]
-    assert by_number["6"].characters == ["MCCLANE", "MARY"]
+    assert by_number["6"].speaking == ["McCLANE"]
+    assert by_number["6"].characters == ["McCLANE", "MARY"]
     assert by_number["4"].characters == by_number["9"].characters == []
     assert by_number["8"].characters == ["BOB"]
 
@@ -199,16 +199,16 @@ def test_scenes_list_who_appears_and_who_speaks(breakdown):
 def test_characters_are_counted_once_whatever_their_extensions(breakdown):
     cast = {c.name: c for c in breakdown.characters}
     # MARY (V.O.), MARY (CONT'D) and MARY are one character; BOB (O.S.), BOB ^ and BOB are one.
-    assert list(cast) == ["BOB", "MARY", "MCCLANE"]  # most scenes first
+    assert list(cast) == ["BOB", "MARY", "McCLANE"]  # most scenes first
     assert cast["BOB"].scenes == ["1", "2A", "3", "8"]
     assert cast["MARY"].scenes == ["1", "3", "6"]
-    assert cast["MCCLANE"].scenes == ["6"]
+    assert cast["McCLANE"].scenes == ["6"]
     assert [cast[n].speeches for n in cast] == [3, 3, 1]
     assert [cast[n].dialogue_lines for n in cast] == [5, 3, 1]
     assert [cast[n].first_scene for n in cast] == ["1", "1", "6"]
     assert cast["MARY"].extensions == ["V.O."]
     assert cast["BOB"].extensions == ["O.S."]
-    assert cast["MCCLANE"].extensions == ["INTO PHONE"]
+    assert cast["McCLANE"].extensions == ["INTO PHONE"]
     assert cast["BOB"].dual_dialogue == 1
 
 
@@ -289,7 +289,9 @@ def tool_run(tmp_path_factory):
 def test_the_tool_writes_json_csv_sheets_and_an_html_and_pdf_stripboard(tool_run):
     result, recorder = tool_run
     outputs = {o.role: o for o in result.outputs}
-    assert list(outputs) == ["json", "scenes_csv", "characters_csv", "locations_csv", "report_html", "report_pdf"]
+    assert list(outputs) == [
+        "json", "scenes_csv", "characters_csv", "locations_csv", "elements_csv", "report_html", "report_pdf",
+    ]  # fmt: skip
     assert all(o.kind == "document" and o.path.is_file() for o in outputs.values())
     assert recorder.percents == sorted(recorder.percents)
     assert recorder.percents[-1] == 100
@@ -310,7 +312,7 @@ def test_the_tool_writes_json_csv_sheets_and_an_html_and_pdf_stripboard(tool_run
     assert scenes[0]["speaking"] == "MARY, BOB"
     cast = list(csv.DictReader(io.StringIO(outputs["characters_csv"].path.read_text(encoding="utf-8"))))
     assert [(r["character"], r["scene_count"], r["speeches"], r["dialogue_lines"], r["first_scene"]) for r in cast] == [
-        ("BOB", "4", "3", "5", "1"), ("MARY", "3", "3", "3", "1"), ("MCCLANE", "1", "1", "1", "6"),
+        ("BOB", "4", "3", "5", "1"), ("MARY", "3", "3", "3", "1"), ("McCLANE", "1", "1", "1", "6"),
     ]  # fmt: skip
     locations = list(csv.DictReader(io.StringIO(outputs["locations_csv"].path.read_text(encoding="utf-8"))))
     assert len(locations) == 7
@@ -365,7 +367,7 @@ def test_the_job_page_shows_sortable_scene_and_cast_tables(client, tool_run):
     assert '<td class="num" data-value="2">2A</td>' in scenes_table
     assert "<strong>MARY</strong>, <strong>BOB</strong>" in scenes_table
     cast_table = re.search(r'<table[^>]*aria-labelledby="cast-title".*?</table>', body, re.S).group(0)
-    assert re.findall(r'<th scope="row">([A-Z]+)</th>', cast_table) == ["BOB", "MARY", "MCCLANE"]
+    assert re.findall(r'<th scope="row">([A-Za-z]+)</th>', cast_table) == ["BOB", "MARY", "McCLANE"]
     assert 'data-sort="number"' in body
     assert "js/table-sort.js" in body
     pdf = job.job_outputs.get(role="report_pdf")
@@ -391,7 +393,9 @@ def test_a_breakdown_job_runs_in_a_real_worker_and_its_page_shows_the_tables(cel
     )
     assert job.status == "succeeded", job.error or job.log
     outputs = {o.role: o for o in job.job_outputs.select_related("asset")}
-    assert set(outputs) == {"json", "scenes_csv", "characters_csv", "locations_csv", "report_html", "report_pdf"}
+    assert set(outputs) == {
+        "json", "scenes_csv", "characters_csv", "locations_csv", "elements_csv", "report_html", "report_pdf",
+    }  # fmt: skip
     assert all(o.asset.status == Asset.Status.READY and o.provenance_key for o in outputs.values())
     with get_store().open(outputs["report_pdf"].asset.storage_key) as fh:
         assert fh.read(5) == b"%PDF-"

@@ -94,7 +94,7 @@ def test_each_tool_declares_a_valid_schema_whose_defaults_validate(tool_class):
 def test_slugs_are_unique_and_as_published():
     slugs = [cls.slug for cls in ALL_TOOLS]
     assert len(slugs) == len(set(slugs))
-    assert {"dailies", "shot-detect", "noop", "fail", "flaky", "slow", "crash"} == set(slugs)
+    assert {"dailies", "shot-detect", "noop", "ping", "fail", "flaky", "slow", "crash"} == set(slugs)
 
 
 def test_start_timecode_parameter_must_be_hh_mm_ss_ff():
