@@ -111,8 +111,11 @@ def test_choke_shrinks_and_grow_widens_the_matte():
 
 def test_garbage_matte_removes_what_is_outside_the_polygon():
     plate, _, _, _ = make_plate("green", 0)
-    comper = comp.Comper(settings=comp.CompSettings(), screen=comp.detect_screen(plate),
-                         garbage=comp.garbage_mask([[0, 0], [0.3, 0], [0.3, 1], [0, 1]], W, H))
+    comper = comp.Comper(
+        settings=comp.CompSettings(),
+        screen=comp.detect_screen(plate),
+        garbage=comp.garbage_mask([[0, 0], [0.3, 0], [0.3, 1], [0, 1]], W, H),
+    )
     matte = comper.matte(plate)
     assert matte[:, int(W * 0.31) :].max() == 0
     assert matte[:, : int(W * 0.29)].max() > 0.9
