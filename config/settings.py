@@ -209,6 +209,9 @@ ASSET_VERIFY_SWEEP_SECONDS = env.int("ASSET_VERIFY_SWEEP_SECONDS", default=60)
 ENABLE_DIAGNOSTIC_TOOLS = env.bool("ENABLE_DIAGNOSTIC_TOOLS", default=False)
 # Upscaling refuses pictures above this many pixels (default: a DCI 4K frame, 4096 x 2160).
 UPSCALE_MAX_PIXELS = env.int("UPSCALE_MAX_PIXELS", default=4096 * 2160)
+# Temp comp (beta/tools/temp_comp.py): the largest plate, in pixels per frame and in seconds.
+TEMP_COMP_MAX_PIXELS = env.int("TEMP_COMP_MAX_PIXELS", default=1920 * 1080)
+TEMP_COMP_MAX_SECONDS = env.int("TEMP_COMP_MAX_SECONDS", default=120)
 
 # --- Webhooks -------------------------------------------------------------------
 # http:// endpoints are refused unless this is on (development only).

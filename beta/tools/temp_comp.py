@@ -178,7 +178,8 @@ class TempCompTool(Tool):
         comp_path = context.work_dir / f"{stem}_temp_comp.mov"
         matte_path = context.work_dir / f"{stem}_matte.mov"
         count = self._render(plate_in.path, bg_in.path, matte_in.path if matte_in else None, bg.is_still,
-                             (width, height), rate, start_tc, frames, params, comp_path, matte_path, progress)  # fmt: skip
+                             (width, height), rate, start_tc, frames, params, comp_path, matte_path,
+                             progress)  # fmt: skip
         progress(90, "Making the review copy")
         review_path = context.work_dir / f"{stem}_temp_comp_review.mp4"
         self._review(comp_path, review_path, params["ai_background"], height, start_tc)
@@ -205,7 +206,7 @@ class TempCompTool(Tool):
         max_pixels = int(settings.get("TEMP_COMP_MAX_PIXELS", DEFAULT_MAX_PIXELS))
         max_seconds = float(settings.get("TEMP_COMP_MAX_SECONDS", DEFAULT_MAX_SECONDS))
         if width * height > max_pixels:
-            raise ToolError(f"The plate is {width} × {height}; temp comps take plates up to {max_pixels:,} pixels.")
+            raise ToolError(f"The plate is {width} x {height}; temp comps take plates up to {max_pixels:,} pixels.")
         if not still and seconds > max_seconds:
             raise ToolError(f"The plate is {seconds:.1f} s long; temp comps take plates up to {max_seconds:g} s.")
 
@@ -214,7 +215,8 @@ class TempCompTool(Tool):
                 comp_path: Path, matte_path: Path, progress: Progress) -> int:  # fmt: skip
         width, height = size
         plate_frames = Frames(plate_path, width, height, rate.ffmpeg)
-        bg_frames = Frames(bg_path, width, height, rate.ffmpeg, loop=not bg_still and params["length_mismatch"] == "loop")
+        loop = not bg_still and params["length_mismatch"] == "loop"
+        bg_frames = Frames(bg_path, width, height, rate.ffmpeg, loop=loop)
         mattes = Frames(matte_path_in, width, height, rate.ffmpeg, grey=True) if matte_path_in else None
         writer = Writer(comp_path, width, height, rate.ffmpeg, start_tc)
         matte_writer = Writer(matte_path, width, height, rate.ffmpeg, start_tc)
