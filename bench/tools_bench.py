@@ -137,7 +137,8 @@ def temp_comp_rows(folder: Path, context, quiet) -> list[tuple[str, str, str, st
 
     plate, still = folder / "plate_1080p.mov", folder / "bg_1080p.png"
     subprocess.run(command(["-loglevel", "error", "-f", "lavfi", "-i", "color=c=0x00E000:size=1920x1080:rate=25:d=2",
-                            "-vf", "drawbox=x='200+t*300':y=200:w=500:h=800:color=0xD07040:t=fill",
+                            "-f", "lavfi", "-i", "color=c=0xD07040:size=500x800:rate=25:d=2",
+                            "-filter_complex", "[0:v][1:v]overlay=x='200+t*300':y=200",
                             "-c:v", "prores_ks", "-profile:v", "3", str(plate)]), check=True)
     subprocess.run(command(["-loglevel", "error", "-f", "lavfi", "-i", "testsrc2=size=1920x1080", "-frames:v", "1",
                             str(still)]), check=True)

@@ -1,10 +1,11 @@
 """The temp-comp tool end to end: a green-screen clip made by ffmpeg over a still background."""
 
+import cv2
 import opentimelineio as otio
 import pytest
 
 from beta.tools.base import ToolError
-from beta.tools.temp_comp import NO_SCREEN, TempCompTool
+from beta.tools.temp_comp import NO_SCREEN, Frames, TempCompTool
 from media.probe import probe
 from tests.beta.conftest import ProgressRecorder, run_ffmpeg, video_input
 
@@ -12,7 +13,8 @@ from tests.beta.conftest import ProgressRecorder, run_ffmpeg, video_input
 def green_plate(path, rate, timecode):
     # A moving orange box over a pure green screen, 1 second.
     run_ffmpeg("-f", "lavfi", "-i", f"color=c=0x00E000:size=320x180:rate={rate}:duration=1",
-               "-vf", "drawbox=x='20+t*100':y=40:w=80:h=100:color=0xD07040:t=fill",
+               "-f", "lavfi", "-i", f"color=c=0xD07040:size=80x100:rate={rate}:duration=1",
+               "-filter_complex", "[0:v][1:v]overlay=x='20+t*100':y=40",
                "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv444p", "-metadata", f"timecode={timecode}",
                str(path))  # fmt: skip
     return path
@@ -38,6 +40,12 @@ def test_temp_comp_makes_prores_with_the_plates_timecode_and_an_edl(tmp_path, to
     assert round(info.duration * fps) == frames
     assert info.timecode == timecode
     assert probe(by_role["matte"].path).video_codec == "prores"
+    # The box (80 x 100 of 320 x 180) is in the matte, and only the box.
+    mattes = Frames(by_role["matte"].path, 320, 180, rate, grey=True)
+    first = next(iter(mattes))
+    mattes.close()
+    assert (first > 0.5).sum() == pytest.approx(80 * 100, rel=0.05)
+    assert first[90, 60] > 0.9
     assert probe(by_role["review"].path).video_codec == "h264"
     timeline = otio.adapters.read_from_string(by_role["edl"].path.read_text(), "cmx_3600", rate=fps)
     clip = next(iter(timeline.find_clips()))
@@ -50,6 +58,10 @@ def test_crowd_mode_runs(tmp_path, tool_context, background_still):
     result = TempCompTool().run([video_input(plate), video_input(background_still, "bg.png", "image")],
                                 {"mode": "crowd", "crowd_copies": 12}, ProgressRecorder(), tool_context)
     assert probe(result.outputs[0].path).video_codec == "prores"
+    mattes = Frames(result.outputs[2].path, 320, 180, "25", grey=True)
+    first = next(iter(mattes))
+    mattes.close()
+    assert cv2.connectedComponents((first > 0.5).astype("uint8"))[0] - 1 >= 6  # copies, some overlapping
 
 
 def test_a_plate_without_a_screen_is_refused(tmp_path, tool_context, background_still):
