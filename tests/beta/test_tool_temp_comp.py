@@ -89,3 +89,36 @@ def test_a_plate_above_the_size_cap_is_refused(tmp_path, tmp_path_factory, backg
     with pytest.raises(ToolError, match="up to 1,000 pixels"):
         TempCompTool().run([video_input(plate), video_input(background_still, "bg.png", "image")], {},
                            ProgressRecorder(), context)
+
+
+def first_matte(path):
+    mattes = Frames(path, 320, 180, "25", grey=True)
+    first = next(iter(mattes))
+    mattes.close()
+    return first
+
+
+def test_a_matte_clip_keys_a_plate_without_a_screen(tmp_path, tool_context, background_still):
+    plate = tmp_path / "plain.mp4"
+    run_ffmpeg("-f", "lavfi", "-i", "testsrc2=size=320x180:rate=25:duration=1", "-pix_fmt", "yuv420p", str(plate))
+    matte = tmp_path / "matte.mp4"
+    run_ffmpeg("-f", "lavfi", "-i", "color=c=black:size=320x180:rate=25:duration=1",
+               "-vf", "drawbox=x=0:y=0:w=160:h=180:color=white:t=fill", "-pix_fmt", "yuv420p", str(matte))
+    result = TempCompTool().run([video_input(plate), video_input(background_still, "bg.png", "image"),
+                                 video_input(matte, "matte.mp4")], {}, ProgressRecorder(), tool_context)
+    first = first_matte(result.outputs[2].path)
+    assert first[:, :150].mean() > 0.95
+    assert first[:, 170:].mean() < 0.05
+
+
+def test_the_garbage_matte_limits_the_key_and_a_short_clip_background_loops(tmp_path, tool_context):
+    plate = green_plate(tmp_path / "plate.mp4", "25", "00:00:00:00")
+    bg = tmp_path / "bg.mp4"
+    run_ffmpeg("-f", "lavfi", "-i", "testsrc2=size=320x180:rate=25:duration=0.4", "-pix_fmt", "yuv420p", str(bg))
+    params = {"garbage_matte": [[0, 0], [0.25, 0], [0.25, 1], [0, 1]], "length_mismatch": "loop"}
+    result = TempCompTool().run([video_input(plate), video_input(bg, "bg.mp4")], params, ProgressRecorder(),
+                                tool_context)
+    assert result.summary["frames"] == 25
+    first = first_matte(result.outputs[2].path)
+    assert first[:, 85:].max() < 0.05  # the box's right part is outside the polygon
+    assert first[90, 40] > 0.9
