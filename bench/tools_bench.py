@@ -1,6 +1,7 @@
-"""Tool benchmark: script breakdown in seconds per page of script, upscaling in seconds per megapixel of input.
+"""Tool benchmark: script breakdown in seconds per page of script, upscaling in seconds per megapixel of input,
+temp comp in seconds per second of 1080p footage.
 
-    DJANGO_DEBUG=1 .venv/bin/python bench/tools_bench.py [--repeat 3] [--feature-copies 40]
+    DJANGO_DEBUG=1 .venv/bin/python bench/tools_bench.py [--repeat 3] [--feature-copies 40] [--only temp-comp]
 
 The tools are called directly (`Tool.run` with a progress callback that does nothing), in this process, on the
 inputs their tests use (tests/beta/test_tool_script_breakdown.py and tests/beta/test_tool_upscale.py), so the numbers
@@ -12,6 +13,9 @@ are the tools' own work without the queue, the storage or the provenance signing
   b. upscaling (Real-ESRGAN x2, ncnn on the CPU, the package's `realesr-animevideov3-x2`) of the test pictures
      (96 x 64, 300 x 270) and of a 1280 x 720 and a 1920 x 1080 plate made the same way; the whole tool, PNG writing
      and the before/after detail pair included. The network is loaded once before timing (a worker keeps it loaded).
+
+  c. temp comp of a 2 s, 25 fps, 1920 x 1080 green-screen plate (a box moving over the screen, made by ffmpeg) over a
+     1080p still: comp mode with the defaults, and crowd mode with 12 copies; the whole tool (ProRes, matte, review).
 
 Each measurement is the median of --repeat runs (after one warm-up run). Nothing is written outside a temporary folder.
 """
@@ -52,6 +56,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--feature-copies", type=int, default=40)
+    parser.add_argument("--only", choices=["script-breakdown", "upscale", "temp-comp"], default=None)
     args = parser.parse_args()
     setup_django()
 
@@ -77,8 +82,11 @@ def main() -> None:
                                settings=ToolSettings(), render_template=render_template)
 
         # a. Script breakdown.
+        scripts = [] if args.only not in (None, "script-breakdown") else [("test script", SCRIPT)]
         feature = "\n".join([SCRIPT] + [SCRIPT.split("FADE IN:", 1)[1]] * (args.feature_copies - 1))
-        for label, text in (("test script", SCRIPT), (f"test script x {args.feature_copies}", feature)):
+        if scripts:
+            scripts.append((f"test script x {args.feature_copies}", feature))
+        for label, text in scripts:
             path = folder / "script.fountain"
             path.write_text(text, encoding="utf-8")
             breakdown = build_breakdown(text)
@@ -94,8 +102,10 @@ def main() -> None:
                          f"{whole / pages:.3f} s/page"))  # fmt: skip
 
         # b. Upscaling.
-        _network()
-        for width, height in ((96, 64), (300, 270), (1280, 720), (1920, 1080)):
+        sizes = ((96, 64), (300, 270), (1280, 720), (1920, 1080)) if args.only in (None, "upscale") else ()
+        if sizes:
+            _network()
+        for width, height in sizes:
             path = folder / f"plate_{width}x{height}.png"
             cv2.imwrite(str(path), make_picture(width, height))
             source = ToolInput(path=path, kind="image", filename=path.name, sha256="0" * 64)
@@ -105,6 +115,10 @@ def main() -> None:
             rows.append(("upscale: Real-ESRGAN x2, whole tool", f"{width} x {height} ({megapixels:.3f} MP)",
                          f"{seconds:.2f} s", f"{seconds / megapixels:.1f} s/MP"))  # fmt: skip
 
+        # c. Temp comp.
+        if args.only in (None, "temp-comp"):
+            rows += temp_comp_rows(folder, context, quiet)
+
     print(f"Machine: {os.cpu_count()} CPUs, {platform.processor() or platform.machine()}, Python "
           f"{platform.python_version()}; load average {os.getloadavg()[0]:.1f} at the end.")  # fmt: skip
     print()
@@ -112,6 +126,32 @@ def main() -> None:
     print("| --- | --- | --- | --- |")
     for row in rows:
         print("| " + " | ".join(row) + " |")
+
+
+def temp_comp_rows(folder: Path, context, quiet) -> list[tuple[str, str, str, str]]:
+    import subprocess
+
+    from beta.tools.base import ToolInput
+    from beta.tools.temp_comp import TempCompTool
+    from media.ffmpeg import command
+
+    plate, still = folder / "plate_1080p.mov", folder / "bg_1080p.png"
+    subprocess.run(command(["-loglevel", "error", "-f", "lavfi", "-i", "color=c=0x00E000:size=1920x1080:rate=25:d=2",
+                            "-f", "lavfi", "-i", "color=c=0xD07040:size=500x800:rate=25:d=2",
+                            "-filter_complex", "[0:v][1:v]overlay=x='200+t*300':y=200",
+                            "-c:v", "prores_ks", "-profile:v", "3", str(plate)]), check=True)
+    subprocess.run(command(["-loglevel", "error", "-f", "lavfi", "-i", "testsrc2=size=1920x1080", "-frames:v", "1",
+                            str(still)]), check=True)
+    inputs = [ToolInput(path=plate, kind="video", filename=plate.name, sha256="0" * 64),
+              ToolInput(path=still, kind="image", filename=still.name, sha256="0" * 64)]
+    rows = []
+    for label, params in (("comp, defaults", {}), ("crowd, 12 copies", {"mode": "crowd", "crowd_copies": 12})):
+        started = time.perf_counter()
+        TempCompTool().run(inputs, params, quiet, context())
+        seconds = time.perf_counter() - started
+        rows.append((f"temp-comp: {label}, whole tool", "1920 x 1080, 2 s at 25 fps", f"{seconds:.2f} s",
+                     f"{seconds / 2:.1f} s per second of footage ({50 / seconds:.1f} fps)"))
+    return rows
 
 
 if __name__ == "__main__":

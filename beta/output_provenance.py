@@ -86,6 +86,15 @@ OUTPUT_PROVENANCE: dict[tuple[str, str], OutputKind] = {
         COMPOSITE_WITH_TRAINED_ALGORITHMIC_MEDIA,
         model_agent=True,
     ),
+    # Temp comp: the partner's plate keyed over a background by classical keying (no trained model, so no AI source
+    # type on the partner's picture); a background a model made carries that in its own ingredient manifest.
+    ("temp-comp", "comp"): OutputKind(_EDITED, "Temp comp: the plate keyed over the background (no trained model)"),
+    ("temp-comp", "review"): OutputKind(_EDITED, "Review copy of the temp comp (H.264, labelled TEMP COMP)"),
+    ("temp-comp", "matte"): OutputKind(_EDITED, "The key's matte, pulled from the plate"),
+    ("temp-comp", "edl"): OutputKind(_CREATED, "EDL placing the temp comp at the plate's timecode",
+                                     ALGORITHMIC_MEDIA),
+    ("temp-comp", "otio"): OutputKind(_CREATED, "OpenTimelineIO clip placing the temp comp at the plate's timecode",
+                                      ALGORITHMIC_MEDIA),
     # Generation on Amazon Bedrock: made by a model from a prompt (and any input image).
     ("generate-image", "image-*"): OutputKind(
         _CREATED, "Generated from a prompt by Amazon Nova Canvas", TRAINED_ALGORITHMIC_MEDIA, model_agent=True

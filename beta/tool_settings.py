@@ -16,6 +16,8 @@ from django.template.loader import render_to_string
 TOOL_SETTING_NAMES = (
     "ENABLE_DIAGNOSTIC_TOOLS",
     "UPSCALE_MAX_PIXELS",
+    "TEMP_COMP_MAX_PIXELS",
+    "TEMP_COMP_MAX_SECONDS",
     "BEDROCK_ENABLED",
     "BEDROCK_REGION",
     "BEDROCK_ENDPOINT_URL",

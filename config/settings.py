@@ -220,6 +220,9 @@ SUBTITLE_MAX_CHARS_PER_SECOND = env.float("SUBTITLE_MAX_CHARS_PER_SECOND", defau
 SUBTITLE_PAUSE_SECONDS = env.float("SUBTITLE_PAUSE_SECONDS", default=0.5)
 # Script breakdown: words staff add to the element dictionary, by category (beta/tools/breakdown_elements.py), as JSON.
 BREAKDOWN_KEYWORDS = env.json("BREAKDOWN_KEYWORDS", default={})
+# Temp comp (beta/tools/temp_comp.py): the largest plate, in pixels per frame and in seconds.
+TEMP_COMP_MAX_PIXELS = env.int("TEMP_COMP_MAX_PIXELS", default=1920 * 1080)
+TEMP_COMP_MAX_SECONDS = env.int("TEMP_COMP_MAX_SECONDS", default=120)
 
 # --- Webhooks -------------------------------------------------------------------
 # http:// endpoints are refused unless this is on (development only).

@@ -20,6 +20,7 @@ TOOL_MODULES = [
     "beta.tools.generate",
     "beta.tools.script_breakdown",
     "beta.tools.upscale",
+    "beta.tools.temp_comp",
 ]
 #: Diagnostic tools for the pipeline's own tests (no-op, failing, crashing, slow); on only when configured.
 TEST_TOOL_MODULES = ["beta.tools.diagnostics"]

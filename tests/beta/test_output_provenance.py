@@ -321,3 +321,21 @@ def test_an_input_the_c2pa_library_cannot_parse_is_still_named_by_its_hash(tmp_p
     signed = sign_run(NoopTool(), inputs, {}, result)
 
     check_outputs(NoopTool(), inputs, {}, signed)
+
+
+def test_a_temp_comp_is_a_composite_with_both_plates_as_ingredients(tmp_path, tool_context, png_file):  # noqa: F811
+    from beta.tools.temp_comp import TempCompTool
+    from tests.beta.test_tool_temp_comp import green_plate
+
+    plate = green_plate(tmp_path / "plate.mp4", "25", "10:00:00:00")
+    inputs = [video_input(plate), video_input(png_file, "bg.png", "image")]
+    result = TempCompTool().run(inputs, {}, ProgressRecorder(), tool_context)
+
+    signed = sign_run(TempCompTool(), inputs, {}, result)
+
+    check_outputs(TempCompTool(), inputs, {}, signed)
+    comp = read_manifest(signed["comp"][0].path)
+    step = assertion(comp, "c2pa.actions.v2")["actions"][-1]
+    assert step["action"] == "c2pa.edited"
+    assert "digitalSourceType" not in step  # keyed by rules, not a model
+    assert {i["relationship"] for i in comp["ingredients"]} == {"parentOf"}

@@ -1,0 +1,307 @@
+"""Temp comp: a green- or blue-screen plate keyed over a background (a still or a clip), or a crowd of its copies.
+
+The keying is `media.comp`'s. Frames go through ffmpeg pipes (rawvideo RGB in and out), one at a time. Outputs: the
+composite as ProRes 422 HQ (.mov, the plate's timecode), an H.264 review copy labelled as a temp comp, the matte as its
+own clip, and an OTIO clip and a one-event CMX 3600 EDL placing the comp at the plate's source timecode.
+"""
+
+from __future__ import annotations
+
+import math
+import subprocess
+import tempfile
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import IO, Any
+
+import numpy as np
+
+from beta.tools.base import Progress, Tool, ToolContext, ToolError, ToolInput, ToolOutput, ToolResult
+from beta.tools.common import FALLBACK_FPS, TIMECODE_SCHEMA, probe_media, resolve_start_timecode, safe_stem
+from media import comp
+from media.ffmpeg import command, input_args, output_arg
+from media.timecode import Rate, frames_to_timecode, timecode_to_frames
+
+DEFAULT_MAX_PIXELS = 1920 * 1080
+DEFAULT_MAX_SECONDS = 120
+NO_SCREEN = "No green or blue screen found; supply a matte."
+LABEL = "TEMP COMP"
+
+
+def _number(title: str, default: float, minimum: float, maximum: float) -> dict[str, Any]:
+    return {"type": "number", "title": title, "default": default, "minimum": minimum, "maximum": maximum}
+
+
+class Frames:
+    """Decoded frames of one input, as float32 RGB (or grey) at a given size and rate, from an ffmpeg pipe."""
+
+    def __init__(self, path: Path, width: int, height: int, rate: str, *, grey: bool = False, loop: bool = False):
+        self.shape = (height, width) if grey else (height, width, 3)
+        self.size = width * height * (1 if grey else 3)
+        pre = ["-stream_loop", "-1"] if loop else []
+        self._stderr: IO[bytes] = tempfile.TemporaryFile()  # noqa: SIM115 (closed in close())
+        self._process = subprocess.Popen(  # noqa: S603 (our own arguments, no shell)
+            command([*pre, *input_args(path), "-map", "0:V:0",
+                     "-vf", f"scale={width}:{height}:force_original_aspect_ratio=increase,crop={width}:{height},"
+                            f"fps={rate},setsar=1",
+                     "-f", "rawvideo", "-pix_fmt", "gray" if grey else "rgb24", "pipe:1"]),
+            stdout=subprocess.PIPE, stderr=self._stderr,
+        )  # fmt: skip
+
+    def __iter__(self) -> Iterator[np.ndarray]:
+        assert self._process.stdout is not None  # noqa: S101 (set by Popen)
+        while True:
+            data = self._process.stdout.read(self.size)
+            if len(data) < self.size:
+                return
+            yield np.frombuffer(data, np.uint8).reshape(self.shape).astype(np.float32) / 255.0
+
+    def close(self) -> None:
+        if self._process.poll() is None:
+            self._process.kill()
+        self._process.wait()
+        if self._process.stdout is not None:
+            self._process.stdout.close()
+        self._stderr.close()
+
+
+class Writer:
+    """An ffmpeg encoding raw RGB frames from a pipe into ProRes 422 HQ with a start timecode."""
+
+    def __init__(self, path: Path, width: int, height: int, rate: str, timecode: str):
+        self._stderr: IO[bytes] = tempfile.TemporaryFile()  # noqa: SIM115 (closed in close())
+        self._process = subprocess.Popen(  # noqa: S603 (our own arguments, no shell)
+            command(["-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{width}x{height}", "-r", rate, "-i", "pipe:0",
+                     "-c:v", "prores_ks", "-profile:v", "3", "-pix_fmt", "yuv422p10le", "-vendor", "apl0",
+                     "-timecode", timecode, "-threads", "2", "-f", "mov", output_arg(path)]),
+            stdin=subprocess.PIPE, stderr=self._stderr,
+        )  # fmt: skip
+
+    def write(self, frame: np.ndarray) -> None:
+        assert self._process.stdin is not None  # noqa: S101 (set by Popen)
+        self._process.stdin.write((np.clip(frame, 0, 1) * 255 + 0.5).astype(np.uint8).tobytes())
+
+    def close(self) -> None:
+        if self._process.stdin is not None:
+            self._process.stdin.close()
+        code = self._process.wait()
+        self._stderr.close()
+        if code != 0:
+            raise ToolError("We could not encode the temp comp.")
+
+
+def write_edl(title: str, clip_name: str, start: int, frames: int, rate: Rate) -> str:
+    tc_in, tc_out = frames_to_timecode(start, rate), frames_to_timecode(start + frames, rate)
+    return "\n".join([f"TITLE: {title[:70]}", f"FCM: {'DROP FRAME' if rate.drop_frame else 'NON-DROP FRAME'}", "",
+                      f"001  AX       V     C        {tc_in} {tc_out} {tc_in} {tc_out}",
+                      f"* FROM CLIP NAME: {clip_name}", ""])  # fmt: skip
+
+
+def write_otio(clip_name: str, start: int, frames: int, rate: Rate) -> str:
+    import opentimelineio as otio
+
+    fps = float(rate.fps)
+    rng = otio.opentime.TimeRange(otio.opentime.RationalTime(start, fps), otio.opentime.RationalTime(frames, fps))
+    clip = otio.schema.Clip(name=clip_name, media_reference=otio.schema.ExternalReference(
+        target_url=clip_name, available_range=rng), source_range=rng)  # fmt: skip
+    return str(clip.to_json_string())
+
+
+class TempCompTool(Tool):
+    """A green/blue-screen plate keyed over a background (or a crowd of its copies), as ProRes with timecode."""
+
+    slug = "temp-comp"
+    name = "Temp comp (green/blue screen)"
+    description = (
+        "Keys a green- or blue-screen plate over a background still or clip (an AI-generated image works), matching "
+        "colour and grain, or builds a crowd from copies of it. ProRes 422 HQ with the plate's timecode, a labelled "
+        "review copy, the matte, and an EDL and OTIO clip at the plate's timecode."
+    )
+    version = "1.0.0"
+    input_kinds = ("video", "image")
+    output_roles = ("comp", "review", "matte", "edl", "otio")
+    min_inputs = 2
+    max_inputs = 3
+    output_kinds = ("video", "document")
+    queue = "cpu"
+    cost_factor = 2.0
+    parameters = {
+        "type": "object",
+        "properties": {
+            "mode": {"type": "string", "enum": ["comp", "crowd"], "default": "comp", "title": "Mode"},
+            "screen": {"type": "string", "enum": ["auto", "green", "blue"], "default": "auto", "title": "Screen"},
+            "gain": _number("Key gain", 1.1, 0.1, 5.0),
+            "offset": _number("Key offset", 0.05, -1.0, 1.0),
+            "choke": {"type": "integer", "title": "Choke (+) / grow (-), pixels", "default": 0, "minimum": -20,
+                      "maximum": 20},
+            "softness": _number("Edge softness (pixels)", 0.0, 0.0, 20.0),
+            "despill": {"type": "string", "enum": ["average", "max"], "default": "average", "title": "Despill"},
+            "despill_strength": _number("Despill strength", 1.0, 0.0, 1.0),
+            "colour_match": _number("Colour match strength", 0.5, 0.0, 1.0),
+            "grain": {"type": "boolean", "title": "Match grain", "default": True},
+            "background_blur": _number("Background blur (pixels)", 0.0, 0.0, 50.0),
+            "light_wrap_width": _number("Light wrap width (pixels)", 4.0, 0.0, 50.0),
+            "light_wrap_strength": _number("Light wrap strength", 0.2, 0.0, 1.0),
+            "garbage_matte": {"type": "array", "title": "Garbage matte (normalised x, y corners)",
+                              "items": {"type": "array", "items": {"type": "number", "minimum": 0, "maximum": 1},
+                                        "minItems": 2, "maxItems": 2}, "minItems": 3, "maxItems": 64},
+            "length_mismatch": {"type": "string", "enum": ["loop", "hold", "refuse"], "default": "loop",
+                                "title": "Background shorter than the plate"},
+            "crowd_copies": {"type": "integer", "default": 12, "minimum": 1, "maximum": 48, "title": "Crowd copies"},
+            "crowd_flip": {"type": "boolean", "default": True, "title": "Flip some copies"},
+            "crowd_max_offset": {"type": "integer", "default": 24, "minimum": 0, "maximum": 96,
+                                 "title": "Largest time offset (frames)"},
+            "seed": {"type": "integer", "default": 0, "minimum": 0, "maximum": 2**31 - 1, "title": "Seed"},
+            "ai_background": {"type": "boolean", "default": True, "title": "The background is AI-generated"},
+            "start_timecode": {**TIMECODE_SCHEMA},
+        },
+        "additionalProperties": False,
+    }  # fmt: skip
+
+    def run(self, inputs: list[ToolInput], params: dict[str, Any], progress: Progress, context: ToolContext
+            ) -> ToolResult:  # fmt: skip
+        params = {**self.defaults(), **params}
+        plate_in, bg_in = inputs[0], inputs[1]
+        matte_in = inputs[2] if len(inputs) > 2 else None
+        progress(0, "Reading the inputs")
+        plate, bg = probe_media(plate_in.path), probe_media(bg_in.path)
+        width, height = plate.width or 0, plate.height or 0
+        fps = plate.fps or plate_in.fps or FALLBACK_FPS
+        frames = 1 if plate.is_still else max(1, round((plate.duration or 0) * fps))
+        self._check_limits(width, height, frames / fps, plate.is_still, context.settings)
+        bg_frames = 1 if bg.is_still else max(1, round((bg.duration or 0) * fps))
+        if not bg.is_still and bg_frames < frames and params["length_mismatch"] == "refuse":
+            raise ToolError(f"The background is {bg_frames} frames long and the plate {frames}: too short, and you "
+                            "asked us to refuse a length mismatch.")  # fmt: skip
+        logs: list[str] = []
+        start_tc, rate, _ = resolve_start_timecode(plate.timecode, params["start_timecode"], fps, logs.append)
+        stem = safe_stem(plate_in.filename)
+        comp_path = context.work_dir / f"{stem}_temp_comp.mov"
+        matte_path = context.work_dir / f"{stem}_matte.mov"
+        count = self._render(plate_in.path, bg_in.path, matte_in.path if matte_in else None, bg.is_still,
+                             (width, height), rate, start_tc, frames, params, comp_path, matte_path,
+                             progress)  # fmt: skip
+        progress(90, "Making the review copy")
+        review_path = context.work_dir / f"{stem}_temp_comp_review.mp4"
+        self._review(comp_path, review_path, params["ai_background"], height, start_tc)
+        start = timecode_to_frames(start_tc, rate)
+        edl = context.work_dir / f"{stem}_temp_comp.edl"
+        edl.write_text(write_edl(f"{stem} temp comp", comp_path.name, start, count, rate), encoding="utf-8")
+        otio_path = context.work_dir / f"{stem}_temp_comp.otio"
+        otio_path.write_text(write_otio(comp_path.name, start, count, rate), encoding="utf-8")
+        progress(100, "Done", log=" ".join(logs))
+        return ToolResult(
+            outputs=[
+                ToolOutput(comp_path, "video", "Temp comp (ProRes 422 HQ)", "video/quicktime", role="comp"),
+                ToolOutput(review_path, "video", "Temp comp review copy (H.264)", "video/mp4", role="review",
+                           web_ready=True),
+                ToolOutput(matte_path, "video", "Matte (ProRes 422 HQ)", "video/quicktime", role="matte"),
+                ToolOutput(edl, "document", "EDL (CMX 3600)", "text/plain", role="edl"),
+                ToolOutput(otio_path, "document", "OpenTimelineIO clip", "application/json", role="otio"),
+            ],
+            summary={"frames": count, "fps": round(fps, 3), "start_timecode": start_tc, "mode": params["mode"]},
+        )  # fmt: skip
+
+    @staticmethod
+    def _check_limits(width: int, height: int, seconds: float, still: bool, settings: Mapping[str, Any]) -> None:
+        max_pixels = int(settings.get("TEMP_COMP_MAX_PIXELS", DEFAULT_MAX_PIXELS))
+        max_seconds = float(settings.get("TEMP_COMP_MAX_SECONDS", DEFAULT_MAX_SECONDS))
+        if width * height > max_pixels:
+            raise ToolError(f"The plate is {width} x {height}; temp comps take plates up to {max_pixels:,} pixels.")
+        if not still and seconds > max_seconds:
+            raise ToolError(f"The plate is {seconds:.1f} s long; temp comps take plates up to {max_seconds:g} s.")
+
+    def _render(self, plate_path: Path, bg_path: Path, matte_path_in: Path | None, bg_still: bool,
+                size: tuple[int, int], rate: Rate, start_tc: str, frames: int, params: dict[str, Any],
+                comp_path: Path, matte_path: Path, progress: Progress) -> int:  # fmt: skip
+        width, height = size
+        plate_frames = Frames(plate_path, width, height, rate.ffmpeg)
+        loop = not bg_still and params["length_mismatch"] == "loop"
+        bg_frames = Frames(bg_path, width, height, rate.ffmpeg, loop=loop)
+        mattes = Frames(matte_path_in, width, height, rate.ffmpeg, grey=True) if matte_path_in else None
+        writer = Writer(comp_path, width, height, rate.ffmpeg, start_tc)
+        matte_writer = Writer(matte_path, width, height, rate.ffmpeg, start_tc)
+        try:
+            return self._loop(plate_frames, bg_frames, mattes, bg_still, frames, params, writer, matte_writer,
+                              progress)  # fmt: skip
+        finally:
+            for source in (plate_frames, bg_frames, mattes):
+                if source is not None:
+                    source.close()
+            writer.close()
+            matte_writer.close()
+
+    @staticmethod
+    def _comper(first: np.ndarray, params: dict[str, Any], has_matte: bool) -> comp.Comper:
+        screen = comp.detect_screen(first, params["screen"])
+        if screen is None and not has_matte:
+            raise ToolError(NO_SCREEN)
+        height, width = first.shape[:2]
+        garbage = comp.garbage_mask(params["garbage_matte"], width, height) if params.get("garbage_matte") else None
+        settings = comp.CompSettings(
+            key=comp.KeySettings(gain=params["gain"], offset=params["offset"], choke=params["choke"],
+                                 softness=params["softness"]),
+            despill=params["despill"], despill_strength=params["despill_strength"],
+            colour_match=params["colour_match"], grain=params["grain"], background_blur=params["background_blur"],
+            light_wrap_width=params["light_wrap_width"], light_wrap_strength=params["light_wrap_strength"],
+            seed=params["seed"],
+        )  # fmt: skip
+        return comp.Comper(settings=settings, screen=screen, garbage=garbage)
+
+    def _loop(self, plates: Frames, bgs: Frames, mattes: Frames | None, bg_still: bool, frames: int,
+              params: dict[str, Any], writer: Writer, matte_writer: Writer, progress: Progress) -> int:  # fmt: skip
+        bg_iter, matte_iter = iter(bgs), iter(mattes) if mattes else None
+        comper: comp.Comper | None = None
+        background: np.ndarray | None = None
+        crowd = comp.CrowdSettings(copies=params["crowd_copies"], flip=params["crowd_flip"],
+                                   max_offset=params["crowd_max_offset"], seed=params["seed"])  # fmt: skip
+        layout = comp.crowd_layout(crowd)
+        history: list[tuple[np.ndarray, np.ndarray]] = []
+        count = 0
+        for index, plate in enumerate(plates):
+            if comper is None:
+                comper = self._comper(plate, params, matte_iter is not None)
+            if background is None or not bg_still:
+                background = next(bg_iter, background)
+            if background is None:
+                raise ToolError("We could not read a picture from the background.")
+            matte = next(matte_iter, None) if matte_iter is not None else None
+            alpha = comper.matte(plate, matte)
+            if params["mode"] == "crowd":
+                history = [*history[-crowd.max_offset :], (comper.foreground(plate, alpha), alpha)]
+                bg = comper.background(plate, alpha, background, index)
+                layers = [history[max(0, len(history) - 1 - c.offset)] for c in layout]
+                out = comp.crowd(bg, layers, layout, crowd)
+                coverage = [(np.repeat(a[..., None], 3, axis=2), a) for _, a in layers]
+                alpha = comp.crowd(np.zeros_like(out), coverage, layout, crowd)[..., 0]
+            else:
+                out, alpha = comper.comp(plate, background, index, matte)
+            writer.write(out)
+            matte_writer.write(np.repeat(alpha[..., None], 3, axis=2))
+            count += 1
+            progress(min(89, math.floor(count / max(frames, 1) * 89)), f"Compositing frame {count} of {frames}")
+        if count == 0:
+            raise ToolError("We could not read a picture from the plate.")
+        return count
+
+    @staticmethod
+    def _review(comp_path: Path, review_path: Path, ai: bool, height: int, start_tc: str) -> None:
+        from beta.tools.common import filter_value
+        from beta.tools.dailies import watermark_font
+        from media.ffmpeg import run
+        from media.renditions import h264_aac_args
+
+        text = review_path.with_suffix(".txt")
+        text.write_text(f"{LABEL} · {'AI background' if ai else 'background'}", encoding="utf-8")
+        size = max(12, round(height * 0.04))
+        draw = (f"drawtext=fontfile={filter_value(str(watermark_font()))}:textfile={filter_value(str(text.resolve()))}"
+                f":expansion=none:fontsize={size}:fontcolor=white:box=1:boxcolor=black@0.6:x=16:y=16")  # fmt: skip
+        result = run([*input_args(comp_path), "-vf", f"{draw},format=yuv420p", *h264_aac_args(crf=23),
+                      "-metadata:s:v:0", f"timecode={start_tc}", "-f", "mp4", output_arg(review_path)],
+                     timeout=600)  # fmt: skip
+        text.unlink(missing_ok=True)
+        if result.returncode != 0:
+            raise ToolError("We could not make the review copy of the temp comp.")
+
+
+TOOLS = [TempCompTool]
