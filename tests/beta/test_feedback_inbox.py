@@ -141,6 +141,23 @@ def test_full_text_search_finds_words_in_the_text(reviewer, known):
     assert found == {known["dailies_new"].pk}  # the draft with the same word is not in the inbox
 
 
+def test_search_finds_words_in_notes_note_replies_and_replies(reviewer, known, studios):
+    """Both backends: a word only in a timecoded note, a reply on a note or a reply to the studio finds its report;
+    an internal comment's words do not (the inbox search is over what the studio and staff wrote to each other)."""
+    note = FeedbackNote.objects.get(report=known["noted"])
+    note.replies.create(body="Moved the bug to the compositor backlog", author=reviewer)
+    FeedbackComment.objects.create(report=known["shots"], author=reviewer, kind="reply", body="Threshold ships in 1.3")
+    FeedbackComment.objects.create(report=known["closed"], author=reviewer, kind="internal", body="zebra crossing")
+    assert ids(selectors.feedback_inbox(user=reviewer, params={"q": "slate"})) == {known["noted"].pk}
+    assert ids(selectors.feedback_inbox(user=reviewer, params={"q": "compositor"})) == {known["noted"].pk}
+    assert ids(selectors.feedback_inbox(user=reviewer, params={"q": "ships"})) == {known["shots"].pk}
+    assert ids(selectors.feedback_inbox(user=reviewer, params={"q": "zebra"})) == set()
+    # The report's own text still matches, once, even with a note that matches too.
+    FeedbackNote.objects.create(report=known["dailies_new"], seconds=1.0, text="flickering again at 01:02")
+    assert list(selectors.feedback_inbox(user=reviewer, params={"q": "flickering"}).values_list("pk", flat=True)) == [
+        known["dailies_new"].pk]
+
+
 def test_postgres_search_is_stemmed(reviewer, known, postgres_only):
     # "flicker" matches "Flickering", "proxy" matches "Proxies": PostgreSQL's English stemming, not a substring.
     assert ids(selectors.feedback_inbox(user=reviewer, params={"q": "flicker"})) == {known["dailies_new"].pk}
@@ -333,3 +350,15 @@ def test_the_inbox_export_links_carry_its_filters(reviewer, known, client):
     rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig"))))
     assert [int(row[rows[0].index("report_id")]) for row in rows[1:]] == [known["closed"].pk]
     assert re.search(r'href="[^"]*format=xlsx[^"]*status=closed', page.content.decode())
+
+
+def test_postgres_note_and_reply_search_can_use_their_indexes(reviewer, known, postgres_only):
+    query = selectors.feedback_inbox(user=reviewer, params={"q": "banding"}).values("pk")
+    sql, params = query.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute(f"EXPLAIN {sql}", params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    for index in ("beta_feedback_text_fts", "beta_feedbacknote_text_fts", "beta_feedbacknotereply_body_fts",
+                  "beta_feedbackcomment_body_fts"):
+        assert index in plan, plan
