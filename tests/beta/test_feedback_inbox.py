@@ -362,3 +362,41 @@ def test_postgres_note_and_reply_search_can_use_their_indexes(reviewer, known, p
     for index in ("beta_feedback_text_fts", "beta_feedbacknote_text_fts", "beta_feedbacknotereply_body_fts",
                   "beta_feedbackcomment_body_fts"):
         assert index in plan, plan
+
+
+def _form(html: str, kind: str) -> str:
+    """The <form> on the staff report page whose hidden kind is `kind`."""
+    for chunk in html.split("<form")[1:]:
+        form = chunk.split("</form>")[0]
+        if f'name="kind" value="{kind}"' in form:
+            return form
+    raise AssertionError(f"no {kind} form")
+
+
+def test_reply_and_internal_comment_are_separate_forms_styled_for_what_they_do(client, reviewer, known):
+    html = client.get(reverse("beta:feedback-detail", args=[known["shots"].pk])).content.decode()
+    reply, internal = _form(html, "reply"), _form(html, "internal")
+    assert "Reply to studio" in reply and "btn--primary" in reply
+    assert "Internal comment" in internal and "Only AI Studio staff see this" in internal
+    assert "btn--primary" not in internal and "btn--secondary" in internal
+    assert 'value="reply"' not in internal  # no send button hides in the internal form
+
+
+def test_posting_the_internal_form_never_creates_a_partner_visible_reply(client, reviewer, known,
+                                                                         django_capture_on_commit_callbacks):
+    report = known["shots"]
+    url = reverse("beta:feedback-comment", args=[report.pk])
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(url, {"kind": "internal", "body": "Staff-only note one."})
+        client.post(url, {"body": "Staff-only note two."})  # a form without its kind never becomes a reply
+        client.post(url, {"kind": "REPLY ", "body": "Staff-only note three."})
+    assert set(FeedbackComment.objects.values_list("kind", flat=True)) == {"internal"}
+    assert mail.outbox == []
+    assert selectors.report_replies(report) == []
+    client.force_login(report.author)
+    partner_page = client.get(reverse("beta:feedback-detail", args=[report.pk])).content.decode()
+    assert "Staff-only note" not in partner_page
+    # An empty internal comment is refused next to the internal form's field, not the reply's.
+    client.force_login(reviewer)
+    response = client.post(url, {"kind": "internal", "body": " "})
+    assert response.status_code == 400 and 'id="i-body-error"' in response.content.decode()
