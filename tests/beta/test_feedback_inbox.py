@@ -376,9 +376,12 @@ def _form(html: str, kind: str) -> str:
 def test_reply_and_internal_comment_are_separate_forms_styled_for_what_they_do(client, reviewer, known):
     html = client.get(reverse("beta:feedback-detail", args=[known["shots"].pk])).content.decode()
     reply, internal = _form(html, "reply"), _form(html, "internal")
-    assert "Reply to studio" in reply and "btn--primary" in reply
-    assert "Internal comment" in internal and "Only AI Studio staff see this" in internal
-    assert "btn--primary" not in internal and "btn--secondary" in internal
+    assert "Reply to studio" in reply
+    assert "btn--primary" in reply
+    assert "Internal comment" in internal
+    assert "Only AI Studio staff see this" in internal
+    assert "btn--primary" not in internal
+    assert "btn--secondary" in internal
     assert 'value="reply"' not in internal  # no send button hides in the internal form
 
 
@@ -399,4 +402,5 @@ def test_posting_the_internal_form_never_creates_a_partner_visible_reply(client,
     # An empty internal comment is refused next to the internal form's field, not the reply's.
     client.force_login(reviewer)
     response = client.post(url, {"kind": "internal", "body": " "})
-    assert response.status_code == 400 and 'id="i-body-error"' in response.content.decode()
+    assert response.status_code == 400
+    assert 'id="i-body-error"' in response.content.decode()
