@@ -19,12 +19,11 @@ STAFF_PAGES = ["/staff/feedback/"]
 
 def _violations(page) -> list[str]:
     page.add_script_tag(path=str(AXE))
-    found = page.evaluate(
+    return page.evaluate(
         "async () => (await axe.run(document, {resultTypes: ['violations']})).violations"
         ".filter(v => v.impact === 'serious' || v.impact === 'critical')"
         ".map(v => v.id + ': ' + v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(', '))"
     )
-    return found
 
 
 def _context(browser, live_server, scheme, user=None):
