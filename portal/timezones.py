@@ -1,0 +1,38 @@
+"""Each person's own time zone: `User.time_zone` (an IANA name), activated for their requests so every
+`localtime`/`date` in a template shows their wall clock (the `utc` filter in portal.templatetags.when keeps UTC on
+hover)."""
+
+from __future__ import annotations
+
+import zoneinfo
+
+from django.utils import timezone
+
+
+def valid_time_zone(name: str) -> str:
+    """The name if it is a time zone this machine knows, else ""."""
+    name = (name or "").strip()[:64]
+    if not name:
+        return ""
+    try:
+        zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return ""
+    return name
+
+
+class UserTimeZoneMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        name = valid_time_zone(getattr(user, "time_zone", "")) if user is not None and user.is_authenticated else ""
+        if name:
+            timezone.activate(zoneinfo.ZoneInfo(name))
+        else:
+            timezone.deactivate()
+        try:
+            return self.get_response(request)
+        finally:
+            timezone.deactivate()
