@@ -36,3 +36,20 @@ class UserTimeZoneMiddleware:
             return self.get_response(request)
         finally:
             timezone.deactivate()
+
+
+def time_zone_detect(request):
+    """POST {time_zone: <IANA name>} from static/js/timezone.js: set once, only while the person has none."""
+    from django.http import HttpResponse, HttpResponseNotAllowed
+
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    if not request.user.is_authenticated:
+        return HttpResponse(status=401)
+    name = valid_time_zone(request.POST.get("time_zone", ""))
+    if not name:
+        return HttpResponse(status=400)
+    from django.contrib.auth import get_user_model
+
+    get_user_model().objects.filter(pk=request.user.pk, time_zone="").update(time_zone=name)
+    return HttpResponse(status=204)

@@ -55,3 +55,16 @@ def test_the_audit_page_shows_local_times_with_utc_on_hover(client):
     local = event.at.astimezone(ZoneInfo("America/Los_Angeles"))
     assert f"{local:%Y-%m-%d %H:%M:%S} {local:%Z}" in page
     assert f'title="{event.at.astimezone(dt.UTC):%Y-%m-%d %H:%M:%S} UTC"' in page
+
+
+def test_the_browser_zone_is_stored_once_and_only_if_valid(client):
+    owner = OwnerFactory()
+    client.force_login(owner.user)
+    assert "js/timezone.js" in client.get(reverse("beta:job-list")).content.decode()
+    url = reverse("portal:time-zone-detect")
+    assert client.post(url, {"time_zone": "Not/AZone"}).status_code == 400
+    assert client.post(url, {"time_zone": "America/Los_Angeles"}).status_code == 204
+    assert client.post(url, {"time_zone": "Europe/Paris"}).status_code == 204  # a later detection changes nothing
+    owner.user.refresh_from_db()
+    assert owner.user.time_zone == "America/Los_Angeles"
+    assert "js/timezone.js" not in client.get(reverse("beta:job-list")).content.decode()
