@@ -53,3 +53,26 @@ def time_zone_detect(request):
 
     get_user_model().objects.filter(pk=request.user.pk, time_zone="").update(time_zone=name)
     return HttpResponse(status=204)
+
+
+def time_zone_settings(request):
+    """The person's settings for times: pick a time zone (blank: detect from the browser again)."""
+    from django.contrib import messages
+    from django.contrib.auth import get_user_model
+    from django.shortcuts import redirect, render
+
+    if not request.user.is_authenticated:
+        return redirect("account_login")
+    error = ""
+    if request.method == "POST":
+        raw = request.POST.get("time_zone", "")
+        name = valid_time_zone(raw)
+        if raw.strip() and not name:
+            error = "Choose a time zone from the list."
+        else:
+            get_user_model().objects.filter(pk=request.user.pk).update(time_zone=name)
+            messages.success(request, "Time zone saved.")
+            return redirect("portal:time-zone-settings")
+    zones = sorted(zoneinfo.available_timezones())
+    return render(request, "portal/time_zone.html", {"zones": zones, "error": error},
+                  status=400 if error else 200)

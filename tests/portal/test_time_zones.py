@@ -68,3 +68,14 @@ def test_the_browser_zone_is_stored_once_and_only_if_valid(client):
     owner.user.refresh_from_db()
     assert owner.user.time_zone == "America/Los_Angeles"
     assert "js/timezone.js" not in client.get(reverse("beta:job-list")).content.decode()
+
+
+def test_a_person_changes_their_time_zone_in_their_settings(client):
+    owner = OwnerFactory(user__time_zone="America/Los_Angeles")
+    client.force_login(owner.user)
+    url = reverse("portal:time-zone-settings")
+    assert '<option value="America/Los_Angeles" selected>' in client.get(url).content.decode()
+    assert client.post(url, {"time_zone": "Nowhere/Else"}).status_code == 400
+    assert client.post(url, {"time_zone": "Europe/Paris"}).status_code == 302
+    owner.user.refresh_from_db()
+    assert owner.user.time_zone == "Europe/Paris"
