@@ -50,6 +50,8 @@ class User(AbstractUser):
     email = models.EmailField("email address", unique=True)
     full_name = models.CharField(max_length=150, blank=True)
     staff_role = models.CharField(max_length=16, choices=StaffRole.choices, blank=True, default=StaffRole.NONE)
+    # An IANA name ("America/Los_Angeles"); blank = not detected yet, times show in UTC. See portal.timezones.
+    time_zone = models.CharField(max_length=64, blank=True, default="")
 
     USERNAME_FIELD = "email"
     EMAIL_FIELD = "email"

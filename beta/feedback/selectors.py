@@ -15,6 +15,7 @@ from beta.models import (
     FeedbackCategory,
     FeedbackComment,
     FeedbackNote,
+    FeedbackNoteReply,
     FeedbackReport,
     FeedbackRevision,
     Job,
@@ -145,13 +146,35 @@ def inbox_filters(params) -> InboxFilters:
 
 
 def _search(reports: QuerySet, q: str) -> QuerySet:
-    """Full text: PostgreSQL's (stemmed, web-search syntax) on PostgreSQL; a plain substring match elsewhere."""
+    """Full text over the report's text, its timecoded notes, the replies on those notes and staff's replies to the
+    studio: PostgreSQL's (stemmed, web-search syntax, each table's own GIN index) on PostgreSQL; a plain substring
+    match elsewhere. The ids of the reports found are one UNION subquery, so each arm can use its index."""
     if connection.vendor == "postgresql":
         from django.contrib.postgres.search import SearchQuery, SearchVector
 
-        vector = SearchVector("text", config="english")
-        return reports.annotate(search=vector).filter(search=SearchQuery(q, config="english", search_type="websearch"))
-    return reports.filter(text__icontains=q)
+        query = SearchQuery(q, config="english", search_type="websearch")
+
+        def hits(model, column: str, key: str, **extra) -> QuerySet:
+            return (
+                model.objects.annotate(search=SearchVector(column, config="english"))
+                .filter(search=query, **extra)
+                .order_by()
+                .values_list(key, flat=True)
+            )
+
+        found = hits(FeedbackReport, "text", "pk").union(
+            hits(FeedbackNote, "text", "report_id"),
+            hits(FeedbackNoteReply, "body", "note__report_id"),
+            hits(FeedbackComment, "body", "report_id", kind=FeedbackComment.Kind.REPLY),
+        )
+        return reports.filter(pk__in=found)
+    return reports.filter(
+        Q(text__icontains=q)
+        | Exists(FeedbackNote.objects.filter(report=OuterRef("pk"), text__icontains=q))
+        | Exists(FeedbackNoteReply.objects.filter(note__report=OuterRef("pk"), body__icontains=q))
+        | Exists(FeedbackComment.objects.filter(report=OuterRef("pk"), kind=FeedbackComment.Kind.REPLY,
+                                                body__icontains=q))
+    )
 
 
 def feedback_inbox(*, user, params=None) -> QuerySet[FeedbackReport]:

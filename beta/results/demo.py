@@ -148,7 +148,7 @@ def _history_jobs(studio: Organization, user: User, now) -> dict[str, Job]:
     return jobs
 
 
-def _feedback(job: Job, author: User, row: tuple, when, reviewer: User) -> FeedbackReport:
+def _feedback(job: Job, author: User, row: tuple, when, reviewer: User, now) -> FeedbackReport:
     _, _, overall, quality, usefulness, fit, hours, categories, status, text = row
     report = FeedbackReport.objects.filter(job=job, author=author).first()
     if report is not None:
@@ -159,7 +159,7 @@ def _feedback(job: Job, author: User, row: tuple, when, reviewer: User) -> Feedb
         status=status, overall_rating=overall, quality_rating=quality, usefulness_rating=usefulness,
         production_fit=fit, hours_saved=Decimal(hours), text=text, revision=1, submitted_at=when, revised_at=when,
         assignee=reviewer if status != "new" else None,
-        triaged_at=when + timedelta(hours=3) if status != "new" else None,
+        triaged_at=min(when + timedelta(hours=3), now) if status != "new" else None,  # never in the future
     )
     FeedbackCategory.objects.bulk_create([FeedbackCategory(report=report, category=c) for c in categories])
     FeedbackRevision.objects.create(report=report, number=1, submitted_by=author, content={
@@ -182,8 +182,10 @@ def _seed_feedback(northlight_runs: dict, history: dict, reviewer, now) -> None:
             job = runs[job_key[1]]
         else:
             job = history[job_key]
-        when = (job.finished_at or now) + timedelta(hours=5)
-        report = _feedback(job, _user(email), row, when, reviewer)
+        # Five hours after the run, but never later than now: the runs seeded just above finished moments ago,
+        # and a report "submitted in 4 hours" showed as "4 hours from now" in the inbox.
+        when = min((job.finished_at or now) + timedelta(hours=5), now)
+        report = _feedback(job, _user(email), row, when, reviewer, now)
         reports[(job_key, email)] = report
     quoted = reports.get(QUOTED)
     if quoted is not None and not quoted.quote_selected:

@@ -446,7 +446,7 @@ def feedback_triage(request, report_id):
 def feedback_comment(request, report_id):
     """A reply to the studio (emailed) or an internal comment, by the button pressed."""
     report = _report(request, report_id)
-    kind = request.POST.get("kind")
+    kind = "reply" if request.POST.get("kind") == "reply" else "internal"  # only the reply form sends to the studio
     body = request.POST.get("body", "")
     try:
         if kind == "reply":
@@ -457,7 +457,7 @@ def feedback_comment(request, report_id):
             message = "Internal comment added (staff only)."
     except FeedbackError as exc:
         return _staff_detail(
-            request, report, body_errors={kind or "internal": exc.errors.get("body", str(exc))}, status=400
+            request, report, body_errors={kind: exc.errors.get("body", str(exc))}, status=400
         )
     messages.success(request, message)
     return redirect(reverse("beta:feedback-detail", args=[report.pk]) + "#conversation")

@@ -173,7 +173,7 @@ def report_update(request, resultsreport_id):
         return _report_page(request, report, form_values=values, error=str(exc), status=400)
     if request.POST.get("action") == "build":
         services.results_report_submit(actor=request.user, report_id=report.pk)
-        messages.success(request, "The report is being built by a worker; this page follows its progress.")
+        messages.success(request, "Build requested: the status card below follows the worker.")
     else:
         messages.success(request, "Draft saved.")
     return redirect("beta:results-report", resultsreport_id=report.pk)
@@ -182,7 +182,7 @@ def report_update(request, resultsreport_id):
 @staff_required
 @require_GET
 def report_live(request, resultsreport_id):
-    return render(request, "beta/results_dashboard/_report_status.html", {"report": _report(resultsreport_id)})
+    return render(request, "beta/results_dashboard/_report_live.html", {"report": _report(resultsreport_id)})
 
 
 def _download(request, report: ResultsReport, key: str, filename: str, content_type: str):

@@ -141,6 +141,23 @@ def test_full_text_search_finds_words_in_the_text(reviewer, known):
     assert found == {known["dailies_new"].pk}  # the draft with the same word is not in the inbox
 
 
+def test_search_finds_words_in_notes_note_replies_and_replies(reviewer, known, studios):
+    """Both backends: a word only in a timecoded note, a reply on a note or a reply to the studio finds its report;
+    an internal comment's words do not (the inbox search is over what the studio and staff wrote to each other)."""
+    note = FeedbackNote.objects.get(report=known["noted"])
+    note.replies.create(body="Moved the bug to the compositor backlog", author=reviewer)
+    FeedbackComment.objects.create(report=known["shots"], author=reviewer, kind="reply", body="Threshold ships in 1.3")
+    FeedbackComment.objects.create(report=known["closed"], author=reviewer, kind="internal", body="zebra crossing")
+    assert ids(selectors.feedback_inbox(user=reviewer, params={"q": "slate"})) == {known["noted"].pk}
+    assert ids(selectors.feedback_inbox(user=reviewer, params={"q": "compositor"})) == {known["noted"].pk}
+    assert ids(selectors.feedback_inbox(user=reviewer, params={"q": "ships"})) == {known["shots"].pk}
+    assert ids(selectors.feedback_inbox(user=reviewer, params={"q": "zebra"})) == set()
+    # The report's own text still matches, once, even with a note that matches too.
+    FeedbackNote.objects.create(report=known["dailies_new"], seconds=1.0, text="flickering again at 01:02")
+    assert list(selectors.feedback_inbox(user=reviewer, params={"q": "flickering"}).values_list("pk", flat=True)) == [
+        known["dailies_new"].pk]
+
+
 def test_postgres_search_is_stemmed(reviewer, known, postgres_only):
     # "flicker" matches "Flickering", "proxy" matches "Proxies": PostgreSQL's English stemming, not a substring.
     assert ids(selectors.feedback_inbox(user=reviewer, params={"q": "flicker"})) == {known["dailies_new"].pk}
@@ -333,3 +350,57 @@ def test_the_inbox_export_links_carry_its_filters(reviewer, known, client):
     rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig"))))
     assert [int(row[rows[0].index("report_id")]) for row in rows[1:]] == [known["closed"].pk]
     assert re.search(r'href="[^"]*format=xlsx[^"]*status=closed', page.content.decode())
+
+
+def test_postgres_note_and_reply_search_can_use_their_indexes(reviewer, known, postgres_only):
+    query = selectors.feedback_inbox(user=reviewer, params={"q": "banding"}).values("pk")
+    sql, params = query.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute(f"EXPLAIN {sql}", params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    for index in ("beta_feedback_text_fts", "beta_feedbacknote_text_fts", "beta_feedbacknotereply_body_fts",
+                  "beta_feedbackcomment_body_fts"):
+        assert index in plan, plan
+
+
+def _form(html: str, kind: str) -> str:
+    """The <form> on the staff report page whose hidden kind is `kind`."""
+    for chunk in html.split("<form")[1:]:
+        form = chunk.split("</form>")[0]
+        if f'name="kind" value="{kind}"' in form:
+            return form
+    raise AssertionError(f"no {kind} form")
+
+
+def test_reply_and_internal_comment_are_separate_forms_styled_for_what_they_do(client, reviewer, known):
+    html = client.get(reverse("beta:feedback-detail", args=[known["shots"].pk])).content.decode()
+    reply, internal = _form(html, "reply"), _form(html, "internal")
+    assert "Reply to studio" in reply
+    assert "btn--primary" in reply
+    assert "Internal comment" in internal
+    assert "Only AI Studio staff see this" in internal
+    assert "btn--primary" not in internal
+    assert "btn--secondary" in internal
+    assert 'value="reply"' not in internal  # no send button hides in the internal form
+
+
+def test_posting_the_internal_form_never_creates_a_partner_visible_reply(client, reviewer, known,
+                                                                         django_capture_on_commit_callbacks):
+    report = known["shots"]
+    url = reverse("beta:feedback-comment", args=[report.pk])
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(url, {"kind": "internal", "body": "Staff-only note one."})
+        client.post(url, {"body": "Staff-only note two."})  # a form without its kind never becomes a reply
+        client.post(url, {"kind": "REPLY ", "body": "Staff-only note three."})
+    assert set(FeedbackComment.objects.values_list("kind", flat=True)) == {"internal"}
+    assert mail.outbox == []
+    assert selectors.report_replies(report) == []
+    client.force_login(report.author)
+    partner_page = client.get(reverse("beta:feedback-detail", args=[report.pk])).content.decode()
+    assert "Staff-only note" not in partner_page
+    # An empty internal comment is refused next to the internal form's field, not the reply's.
+    client.force_login(reviewer)
+    response = client.post(url, {"kind": "internal", "body": " "})
+    assert response.status_code == 400
+    assert 'id="i-body-error"' in response.content.decode()

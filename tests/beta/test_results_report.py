@@ -157,3 +157,21 @@ def test_report_pages_are_staff_only(client):
         assert client.get(reverse(name, kwargs={"resultsreport_id": report.pk})).status_code == 404
     assert client.post(reverse("beta:results-report-create")).status_code == 404
     assert not ResultsReport.objects.exclude(pk=report.pk).exists()
+
+
+@pytest.mark.django_db
+def test_the_live_status_updates_the_list_and_banner_and_stops_when_the_build_ends(client):
+    client.force_login(StaffFactory())
+    report = ResultsReport.objects.create(status="running", progress=45, stage="Printing the PDF", title="May")
+    live_url = reverse("beta:results-report-live", kwargs={"resultsreport_id": report.pk})
+    running = client.get(live_url).content.decode()
+    assert "being built" in running
+    assert f'id="report-pill-{report.pk}" hx-swap-oob="true">Running<' in running
+    page = client.get(reverse("beta:results-report", kwargs={"resultsreport_id": report.pk})).content.decode()
+    assert f'id="report-pill-{report.pk}"' in page  # the list's pill is the one the live response replaces
+
+    ResultsReport.objects.filter(pk=report.pk).update(status="succeeded", progress=100, stage="Ready")
+    done = client.get(live_url).content.decode()
+    assert "hx-trigger" not in done  # polling stops
+    assert "being built" not in done
+    assert f'id="report-pill-{report.pk}" hx-swap-oob="true">Succeeded<' in done
