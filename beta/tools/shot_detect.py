@@ -101,34 +101,55 @@ def write_edl(title: str, clip_name: str, shots: list[Shot], start: int, rate: R
     name = one_line(clip_name, 200)
     previous: Shot | None = None
     for shot in shots:
-        src_in, src_out = _source_range(shot, start, rate)
-        rec_in = frames_to_timecode(start + shot.start_frame, rate)
-        rec_out = frames_to_timecode(start + shot.end_frame, rate)
-        reel = "BL" if shot.black else "AX"
-        transition = shot.transition_in
-        if transition is None:
-            lines.append(_event_line(shot.number, reel, "C", src_in, src_out, rec_in, rec_out))
+        if shot.transition_in is None:
+            lines += _cut_event(shot, start, rate, name)
         else:
-            outgoing = "BL" if transition.kind == gradual.FADE_IN or (previous and previous.black) else "AX"
-            if outgoing == "AX":
-                out_point = rec_in
-            else:
-                black = previous if previous and previous.black else None
-                out_point = _source_range(black, start, rate)[1] if black else frames_to_timecode(0, rate)
-            lines.append(_event_line(shot.number, outgoing, "C", out_point, out_point, rec_in, rec_in))
-            kind = f"{'D':<4} {min(transition.length, 999):03d}"
-            lines.append(_event_line(shot.number, reel, kind, src_in, src_out, rec_in, rec_out))
-            if name and outgoing == "AX":
-                lines.append(f"* FROM CLIP NAME: {name}")
-            if name and not shot.black:
-                lines.append(f"* TO CLIP NAME: {name}")
-        if name and transition is None and not shot.black:
-            lines.append(f"* FROM CLIP NAME: {name}")
+            lines += _dissolve_event(shot, shot.transition_in, previous, start, rate, name)
         if previous is None:
             lines.append(f"* FRAME RATE: {rate_label(rate)} FPS{' DROP FRAME' if rate.drop_frame else ''}")
         lines.append("")
         previous = shot
     return "\n".join(lines)
+
+
+def _cut_event(shot: Shot, start: int, rate: Rate, name: str) -> list[str]:
+    """A shot that starts on a cut: one event line, and the clip's name unless the shot is black."""
+    src_in, src_out = _source_range(shot, start, rate)
+    rec_in, rec_out = _record_range(shot, start, rate)
+    lines = [_event_line(shot.number, "BL" if shot.black else "AX", "C", src_in, src_out, rec_in, rec_out)]
+    if name and not shot.black:
+        lines.append(f"* FROM CLIP NAME: {name}")
+    return lines
+
+
+def _dissolve_event(
+    shot: Shot, transition: Transition, previous: Shot | None, start: int, rate: Rate, name: str
+) -> list[str]:
+    """A shot that starts with a transition: the outgoing source as a zero-length cut at the transition's first
+    frame, then the incoming source with `D` and the length in frames (black, `BL`, for fades)."""
+    src_in, src_out = _source_range(shot, start, rate)
+    rec_in, rec_out = _record_range(shot, start, rate)
+    outgoing = "BL" if transition.kind == gradual.FADE_IN or (previous and previous.black) else "AX"
+    if outgoing == "AX":
+        out_point = rec_in
+    else:
+        black = previous if previous and previous.black else None
+        out_point = _source_range(black, start, rate)[1] if black else frames_to_timecode(0, rate)
+    kind = f"{'D':<4} {min(transition.length, 999):03d}"
+    lines = [
+        _event_line(shot.number, outgoing, "C", out_point, out_point, rec_in, rec_in),
+        _event_line(shot.number, "BL" if shot.black else "AX", kind, src_in, src_out, rec_in, rec_out),
+    ]
+    if name and outgoing == "AX":
+        lines.append(f"* FROM CLIP NAME: {name}")
+    if name and not shot.black:
+        lines.append(f"* TO CLIP NAME: {name}")
+    return lines
+
+
+def _record_range(shot: Shot, start: int, rate: Rate) -> tuple[str, str]:
+    """A shot's record in and out, on the clip's own timecode."""
+    return frames_to_timecode(start + shot.start_frame, rate), frames_to_timecode(start + shot.end_frame, rate)
 
 
 def _event_line(number: int, reel: str, kind: str, src_in: str, src_out: str, rec_in: str, rec_out: str) -> str:
