@@ -32,7 +32,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from feedback_bench import make_programme, ms
-from jobs_bench import pct, postgres_database, redis_server, setup_environment
+from jobs_bench import pct, postgres_database, redis_server, setup_environment, sign_in
 
 
 def add_jobs(studios, count: int) -> None:
@@ -115,8 +115,8 @@ def main() -> None:
               f"{time.perf_counter() - started:.0f} s; load average {os.getloadavg()}")
 
         staff_client, member_client = Client(), Client()
-        staff_client.force_login(staff)
-        member_client.force_login(member)
+        sign_in(staff_client, staff)
+        sign_in(member_client, member)
         pages = [
             ("dashboard, uncached", staff_client, "/staff/results/", results_cache.invalidate),
             ("dashboard, cached", staff_client, "/staff/results/", None),

@@ -34,7 +34,7 @@ from datetime import timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from jobs_bench import pct, postgres_database, redis_server, setup_environment
+from jobs_bench import pct, postgres_database, redis_server, setup_environment, sign_in
 
 TOOLS = [("dailies", "1.0.0"), ("shot-detect", "1.0.0"), ("dailies", "0.9.0")]
 CATEGORIES = ["artefacts", "consistency", "speed", "controls", "ip_concerns", "other"]
@@ -202,7 +202,7 @@ def main() -> None:
         started = time.perf_counter()
         studios, staff = make_programme(1000)
         client = Client()
-        client.force_login(staff)
+        sign_in(client, staff)
         small = {}
         for label, url in [("inbox", "/staff/feedback/"), ("dashboard", "/staff/results/")]:
             _, small[label] = time_page(client, url, 2)

@@ -32,7 +32,7 @@ ROOT = LOAD_DIR.parent.parent
 sys.path.insert(0, str(LOAD_DIR.parent))
 
 from api_bench import Gunicorn  # noqa: E402
-from jobs_bench import make_studio, throwaway_services  # noqa: E402
+from jobs_bench import make_studio, sign_in, throwaway_services  # noqa: E402
 
 
 def seed(var_dir: Path) -> dict:
@@ -50,7 +50,7 @@ def seed(var_dir: Path) -> dict:
     sessions = {}
     for name, user in (("partner", owner), ("reviewer", reviewer)):
         client = Client()
-        client.force_login(user)
+        sign_in(client, user)
         sessions[name] = client.cookies["sessionid"].value
     key = api_key_create(actor=owner, organization=studio, name="load", scopes=["read", "write"]).raw_key
     jobs = [job_submit(actor=owner, tool_slug="noop", asset_ids=[asset.pk]).pk for _ in range(60)]

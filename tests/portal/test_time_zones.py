@@ -46,7 +46,7 @@ def test_no_time_zone_means_utc(client):
 def test_the_audit_page_shows_local_times_with_utc_on_hover(client):
     from zoneinfo import ZoneInfo
 
-    from portal.services import audit_record
+    from portal.services.audit import audit_record
 
     admin = AdminFactory(time_zone="America/Los_Angeles")
     event = audit_record(action="test.time_zone", actor=admin)
