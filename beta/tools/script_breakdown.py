@@ -358,6 +358,14 @@ def _elements(
     ]  # fmt: skip
 
 
+def _synopsis(text: str, limit: int = 140) -> str:
+    """A scene's synopsis on one line: whole words, with an ellipsis when the text was longer than `limit`."""
+    line = one_line(text, 10 * limit)
+    if len(line) <= limit:
+        return line
+    return line[: limit - 1].rsplit(" ", 1)[0].rstrip(" ,;:") + "\u2026"
+
+
 class _Builder:
     """Walks the screenplay's elements in order, one handler per kind of element, counting lines as it goes."""
 
@@ -404,7 +412,7 @@ class _Builder:
             self.counter.add(2)
         else:  # notes, boneyard, sections, synopses and page breaks print nothing
             if kind == T.SYNOPSIS and self.counter.scene is not None and element.text.strip():
-                self.counter.scene.synopsis = one_line(strip_markup(element.text), 140)
+                self.counter.scene.synopsis = _synopsis(strip_markup(element.text))
             return False
         return True
 
@@ -457,7 +465,7 @@ class _Builder:
         scene = self.counter.scene
         if scene is not None and not getattr(element, "centered", False):  # centred text: THE END, titles
             self.action_text[scene.index].append(body)
-            scene.synopsis = scene.synopsis or one_line(body.strip().split("\n\n")[0], 140)
+            scene.synopsis = scene.synopsis or _synopsis(body.strip().split("\n\n")[0])
         return True
 
 

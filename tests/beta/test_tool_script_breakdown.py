@@ -410,3 +410,15 @@ def test_a_breakdown_job_runs_in_a_real_worker_and_its_page_shows_the_tables(cel
     assert 'aria-labelledby="scenes-title"' in body
     assert 'aria-labelledby="cast-title"' in body
     assert "FLASHBACK - THE LAKE" in body
+
+
+def test_a_long_synopsis_ends_on_a_whole_word_with_an_ellipsis():
+    from beta.tools.script_breakdown import _synopsis
+
+    text = "The ARMY arrives. Soldiers march past a TRUCK and a HOVERCRAFT. " * 4
+    line = _synopsis(text)
+    assert len(line) <= 140
+    assert line.endswith("\u2026")
+    assert text.startswith(line[:-1])
+    assert text[len(line) - 1] == " "  # cut between words
+    assert _synopsis("Short and whole.") == "Short and whole."
