@@ -59,6 +59,10 @@ OUTPUT_PROVENANCE: dict[tuple[str, str], OutputKind] = {
     ),
     ("dailies", "poster"): OutputKind(_EDITED, "A frame of the review copy (timecode and watermark burnt in)"),
     ("dailies", "contact_sheet"): OutputKind(_EDITED, "Frames of the review copy laid out on one sheet"),
+    ("dailies", "deliverable"): OutputKind(
+        _TRANSCODED, "Editorial deliverable: transcoded to ProRes or DNxHR with the source timecode and reel name, "
+        "nothing burnt in",
+    ),
     # Shot detection: stills of the partner's shots, and the cut list.
     ("shot-detect", "shot-*"): OutputKind(_TRANSCODED, "The shot's middle frame, as a JPEG"),
     ("shot-detect", "edl"): _CUT_LIST,
