@@ -45,8 +45,9 @@ HEIGHTS = [360, 480, 540, 720, 1080]
 WATERMARK_NOTICE = "CONFIDENTIAL · NOT FOR AI TRAINING"
 #: Share of the progress bar the encode takes; the stills take the rest.
 ENCODE_SHARE = 90
-#: A deliverable (a second, heavier encode in the same run) may take this many times a proxy's time.
-DELIVERABLE_TIMEOUT_FACTOR = 3
+#: A deliverable (a second, heavier encode in the same run; ProRes 422 HQ is the slowest) may take this many times
+#: a proxy's time (docs/benchmarks.md: about 7 s per second of 1080p on two shared cores).
+DELIVERABLE_TIMEOUT_FACTOR = 6
 REEL_NAME_PATTERN = "^[A-Za-z0-9_.-]{0,32}$"
 
 
@@ -330,7 +331,8 @@ class DailiesTool(Tool):
         result.outputs.append(ToolOutput(path, "video", label, "video/quicktime", path.name, "deliverable"))
         result.summary["format"] = fmt
         result.summary["deliverable"] = {
-            "format": deliverable.label, "codec": info.video_codec if info else "", "profile": info.video_profile if info else "",
+            "format": deliverable.label, "codec": info.video_codec if info else "",
+            "profile": info.video_profile if info else "",
             "width": info.width if info else None, "height": info.height if info else None, "reel_name": reel,
             "burn_in": False,
         }  # fmt: skip
