@@ -120,14 +120,15 @@ def place_plate(plate: Image, canvas: Canvas) -> Image:
     return padded
 
 
-def mask_image(canvas: Canvas, *, task: str, polygon: Sequence[Sequence[float]] | None) -> Image:
-    """The black-and-white mask (3 channels) for INPAINTING or OUTPAINTING; ToolError if it leaves nothing to do."""
+def mask_image(canvas: Canvas, *, task: str, polygon: Sequence[Sequence[float]] | None, extending: bool) -> Image:
+    """The black-and-white mask (3 channels) for INPAINTING or OUTPAINTING; ToolError if it leaves nothing to do
+    (the few rows or columns that round the canvas up to a multiple of 16 do not count)."""
     import cv2
 
     if task == "INPAINTING":  # repaint inside the polygon; keep the rest
         mask = np.full((canvas.height, canvas.width), 255, np.uint8)
         cv2.fillPoly(mask, [_corners(polygon or [], canvas)], 0, lineType=cv2.LINE_8)
-        plate = mask[canvas.top:canvas.top + canvas.plate_height, canvas.left:canvas.left + canvas.plate_width]
+        plate = _plate_area(mask, canvas)
         if not (plate == 0).any():
             raise ToolError("The mask polygon covers no pixel of the plate: there is nothing to repaint.")
         if (plate == 0).all():
@@ -138,10 +139,15 @@ def mask_image(canvas: Canvas, *, task: str, polygon: Sequence[Sequence[float]] 
             cv2.fillPoly(mask, [_corners(polygon, canvas)], 0, lineType=cv2.LINE_8)
         else:
             mask[canvas.top:canvas.top + canvas.plate_height, canvas.left:canvas.left + canvas.plate_width] = 0
-        if not (mask == 255).any():
+        if not extending and not (_plate_area(mask, canvas) == 255).any():
             raise ToolError("Nothing is left to repaint: extend the frame, or draw a polygon smaller than the plate.")
     rgb: Image = cv2.cvtColor(mask, cv2.COLOR_GRAY2RGB)
     return rgb
+
+
+def _plate_area(mask: Image, canvas: Canvas) -> Image:
+    area: Image = mask[canvas.top:canvas.top + canvas.plate_height, canvas.left:canvas.left + canvas.plate_width]
+    return area
 
 
 def _corners(polygon: Sequence[Sequence[float]], canvas: Canvas) -> npt.NDArray[np.int32]:

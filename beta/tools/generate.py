@@ -251,7 +251,9 @@ class GenerateImageTool(_BedrockTool):
         if prompt:
             edit["maskPrompt"] = prompt
         else:
-            mask = canvas_edit.mask_image(canvas, task=task_type, polygon=params.get("mask_polygon"))
+            extending = any(params[f"extend_{side}"] for side in ("left", "right", "top"))
+            mask = canvas_edit.mask_image(canvas, task=task_type, polygon=params.get("mask_polygon"),
+                                          extending=extending)  # fmt: skip
             edit["maskImage"] = _png_b64(mask)
         if task_type == "OUTPAINTING":
             edit["outPaintingMode"] = params["outpainting_mode"]
