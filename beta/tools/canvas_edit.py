@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -30,7 +31,7 @@ MAX_ASPECT = 4.0
 #: A polygon enclosing less than this share of the plate is a slip of the pen, not a mask.
 MIN_POLYGON_AREA = 0.001
 
-Image = npt.NDArray[np.uint8]
+Image = npt.NDArray[Any]  # uint8 pixels (OpenCV's functions are typed loosely)
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ import subprocess
 import time
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from beta import tools as catalogue
 from beta.tools import bedrock, canvas_edit
@@ -162,7 +162,7 @@ class _BedrockTool(Tool):
     version = "1.0.0"
     min_inputs = 0
     max_inputs = 1
-    input_kinds = ("image",)
+    input_kinds: ClassVar[tuple[str, ...]] = ("image",)
     cost_factor = 1.0
     needs_output_bucket = False
 
