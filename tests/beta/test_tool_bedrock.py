@@ -825,3 +825,23 @@ def test_a_set_extension_is_stored_as_a_composite_of_the_plate_and_offered_as_a_
     other = OwnerFactory()
     client.force_login(other.user)
     assert client.get(reverse("beta:job-detail", args=[job.pk])).status_code == 404
+
+
+def test_the_form_takes_a_mask_polygon_as_json_and_says_what_is_wrong_with_a_bad_one(client, owner, bedrock_on):
+    plate = AssetFactory(organization=owner.organization, kind="image", original_filename="plate.png")
+    client.force_login(owner.user)
+    fields = {"assets": plate.pk, "prompt": PROMPT, "task": "inpainting", "size": "1024x1024",
+              "number_of_images": "1", "quality": "standard", "cfg_scale": "6.5", "similarity": "0.7", "seed": "0",
+              "outpainting_mode": "DEFAULT", "extend_left": "0", "extend_right": "0", "extend_top": "0"}  # fmt: skip
+    bad = client.post(reverse("beta:submit", args=["generate-image"]),
+                      {**fields, "idempotency_key": "mask-1", "mask_polygon": "0.1 0.1, 0.9 0.1"})
+    assert bad.status_code == 200
+    assert "Enter a list in JSON" in bad.content.decode()
+    assert not Job.objects.exists()
+
+    response = client.post(reverse("beta:submit", args=["generate-image"]),
+                           {**fields, "idempotency_key": "mask-2",
+                            "mask_polygon": "[[0.1, 0.1], [0.9, 0.1], [0.5, 0.9]]"})  # fmt: skip
+
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert Job.objects.get().parameters["mask_polygon"] == [[0.1, 0.1], [0.9, 0.1], [0.5, 0.9]]
