@@ -1,7 +1,7 @@
 """Tool benchmark: script breakdown in seconds per page of script, upscaling in seconds per megapixel of input,
-temp comp in seconds per second of 1080p footage.
+temp comp and each dailies format in seconds per second of 1080p footage.
 
-    DJANGO_DEBUG=1 .venv/bin/python bench/tools_bench.py [--repeat 3] [--feature-copies 40] [--only temp-comp]
+    DJANGO_DEBUG=1 .venv/bin/python bench/tools_bench.py [--repeat 3] [--feature-copies 40] [--only dailies]
 
 The tools are called directly (`Tool.run` with a progress callback that does nothing), in this process, on the
 inputs their tests use (tests/beta/test_tool_script_breakdown.py and tests/beta/test_tool_upscale.py), so the numbers
@@ -16,6 +16,10 @@ are the tools' own work without the queue, the storage or the provenance signing
 
   c. temp comp of a 2 s, 25 fps, 1920 x 1080 green-screen plate (a box moving over the screen, made by ffmpeg) over a
      1080p still: comp mode with the defaults, and crowd mode with 12 copies; the whole tool (ProRes, matte, review).
+
+  d. dailies of a 2 s, 25 fps, 1920 x 1080 H.264 clip with a tone (testsrc2, made by ffmpeg) in each format: the
+     720p H.264 review copy alone, and with each editorial deliverable (ProRes 422 HQ, ProRes 422 Proxy, DNxHR HQ
+     at 1080p) made in the same ffmpeg run; the whole tool, poster and contact sheet included.
 
 Each measurement is the median of --repeat runs (after one warm-up run). Nothing is written outside a temporary folder.
 """
@@ -56,7 +60,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--feature-copies", type=int, default=40)
-    parser.add_argument("--only", choices=["script-breakdown", "upscale", "temp-comp"], default=None)
+    parser.add_argument("--only", choices=["script-breakdown", "upscale", "temp-comp", "dailies"], default=None)
     args = parser.parse_args()
     setup_django()
 
@@ -119,6 +123,10 @@ def main() -> None:
         if args.only in (None, "temp-comp"):
             rows += temp_comp_rows(folder, context, quiet)
 
+        # d. Dailies: each deliverable format.
+        if args.only in (None, "dailies"):
+            rows += dailies_rows(folder, context, quiet)
+
     print(f"Machine: {os.cpu_count()} CPUs, {platform.processor() or platform.machine()}, Python "
           f"{platform.python_version()}; load average {os.getloadavg()[0]:.1f} at the end.")  # fmt: skip
     print()
@@ -151,6 +159,35 @@ def temp_comp_rows(folder: Path, context, quiet) -> list[tuple[str, str, str, st
         seconds = time.perf_counter() - started
         rows.append((f"temp-comp: {label}, whole tool", "1920 x 1080, 2 s at 25 fps", f"{seconds:.2f} s",
                      f"{seconds / 2:.1f} s per second of footage ({50 / seconds:.1f} fps)"))
+    return rows
+
+
+def dailies_rows(folder: Path, context, quiet) -> list[tuple[str, str, str, str]]:
+    """One run of dailies per format on a generated 1080p clip (the first format also warms up ffmpeg's cache)."""
+    import subprocess
+
+    from beta.tools.base import ToolInput
+    from beta.tools.dailies import FORMATS, DailiesTool
+    from media.ffmpeg import command
+
+    seconds_of_footage = 2
+    clip = folder / "dailies_1080p.mov"
+    subprocess.run(command(["-loglevel", "error", "-f", "lavfi", "-i", "testsrc2=size=1920x1080:rate=25",
+                            "-f", "lavfi", "-i", "sine=sample_rate=48000", "-t", str(seconds_of_footage),
+                            "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "pcm_s16le",
+                            "-metadata:s:v:0", "timecode=01:00:00:00", "-metadata:s:v:0", "reel_name=A001",
+                            str(clip)]), check=True)  # fmt: skip
+    source = ToolInput(path=clip, kind="video", filename=clip.name, sha256="0" * 64)
+    DailiesTool().run([source], {"height": 360}, quiet, context())  # warm-up: fonts, the encoder list
+    rows = []
+    for fmt in FORMATS:
+        started = time.perf_counter()
+        DailiesTool().run([source], {"format": fmt, "height": 720}, quiet, context())
+        seconds = time.perf_counter() - started
+        what = "720p review copy only" if fmt == "h264" else f"{fmt} (1080p) + 720p review copy"
+        rows.append((f"dailies: {what}, whole tool", f"1920 x 1080, {seconds_of_footage} s at 25 fps",
+                     f"{seconds:.2f} s", f"{seconds / seconds_of_footage:.2f} s per second of footage "
+                     f"({25 * seconds_of_footage / seconds:.1f} fps)"))  # fmt: skip
     return rows
 
 

@@ -60,6 +60,8 @@ def field_for_property(name: str, schema: dict, *, required: bool) -> forms.Fiel
         return forms.BooleanField(label=label, help_text=help_text, required=False, initial=bool(default))
     if kind in ("integer", "number"):
         return _number_field(schema, kind, label=label, help_text=help_text, required=required, default=default)
+    if kind == "array":
+        return _list_field(label=label, help_text=help_text, required=required)
     return _text_field(schema, label=label, help_text=help_text, required=required, default=default)
 
 
@@ -90,6 +92,16 @@ def _number_field(schema: dict, kind: str, *, label: str, help_text: str, requir
         widget=forms.NumberInput(attrs=_number_attrs(schema, integer)),
     )
     field.error_messages["invalid"] = "Enter a whole number." if integer else "Enter a number."
+    return field
+
+
+def _list_field(*, label: str, help_text: str, required: bool) -> forms.Field:
+    """A list (a polygon's corners) typed as JSON; the schema checks its shape when the job is submitted."""
+    field = forms.JSONField(
+        label=label, help_text=help_text, required=required,
+        widget=forms.TextInput(attrs={"placeholder": "[[0.1, 0.1], [0.9, 0.1], [0.5, 0.9]]", "spellcheck": "false"}),
+    )  # fmt: skip
+    field.error_messages["invalid"] = "Enter a list in JSON, e.g. [[0.1, 0.1], [0.9, 0.1], [0.5, 0.9]]."
     return field
 
 

@@ -11,8 +11,9 @@ The vocabulary (C2PA 2.x actions; IPTC digital source types):
 - a rendition of the partner's own media (a frame as a JPEG) is ``c2pa.transcoded``; one that adds to it (burnt-in
   timecode and watermark, a contact sheet's layout, a plain bicubic enlargement) is ``c2pa.edited``. Both have the
   input as their ``parentOf`` ingredient and **no** digital source type: nothing in them is synthetic;
-- an output a model changed (Real-ESRGAN's upscale) is ``c2pa.edited`` with ``compositeWithTrainedAlgorithmicMedia``
-  (the partner's picture with model-made detail), the model named in the action's ``softwareAgent``;
+- an output a model changed (Real-ESRGAN's upscale; Nova Canvas's inpainting and outpainting of a plate) is
+  ``c2pa.edited`` with ``compositeWithTrainedAlgorithmicMedia`` (the partner's picture with model-made detail or
+  areas), the model named in the action's ``softwareAgent``;
 - an output a trained model made (Bedrock images and video, a Whisper transcript) is ``c2pa.created`` with
   ``trainedAlgorithmicMedia``; an output an algorithm without training made (a cut list, a script breakdown) is
   ``c2pa.created`` with ``algorithmicMedia``. Inputs they were made from are ``inputTo`` ingredients.
@@ -59,6 +60,10 @@ OUTPUT_PROVENANCE: dict[tuple[str, str], OutputKind] = {
     ),
     ("dailies", "poster"): OutputKind(_EDITED, "A frame of the review copy (timecode and watermark burnt in)"),
     ("dailies", "contact_sheet"): OutputKind(_EDITED, "Frames of the review copy laid out on one sheet"),
+    ("dailies", "deliverable"): OutputKind(
+        _TRANSCODED, "Editorial deliverable: transcoded to ProRes or DNxHR with the source timecode and reel name, "
+        "nothing burnt in",
+    ),
     # Shot detection: stills of the partner's shots, and the cut list.
     ("shot-detect", "shot-*"): OutputKind(_TRANSCODED, "The shot's middle frame, as a JPEG"),
     ("shot-detect", "edl"): _CUT_LIST,
@@ -98,6 +103,16 @@ OUTPUT_PROVENANCE: dict[tuple[str, str], OutputKind] = {
     # Generation on Amazon Bedrock: made by a model from a prompt (and any input image).
     ("generate-image", "image-*"): OutputKind(
         _CREATED, "Generated from a prompt by Amazon Nova Canvas", TRAINED_ALGORITHMIC_MEDIA, model_agent=True
+    ),
+    # Set extension: the partner's plate with areas Nova Canvas painted (inside or outside a mask), so an edit of the
+    # plate (its parentOf ingredient) that is part camera footage, part model-made.
+    ("generate-image", "inpainted-*"): OutputKind(
+        _EDITED, "The plate with the masked area repainted by Amazon Nova Canvas (inpainting)",
+        COMPOSITE_WITH_TRAINED_ALGORITHMIC_MEDIA, model_agent=True,
+    ),
+    ("generate-image", "outpainted-*"): OutputKind(
+        _EDITED, "The plate kept and the rest, the extended frame included, painted by Amazon Nova Canvas "
+        "(outpainting)", COMPOSITE_WITH_TRAINED_ALGORITHMIC_MEDIA, model_agent=True,
     ),
     ("generate-video", "video"): OutputKind(
         _CREATED, "Generated from a prompt by Amazon Nova Reel", TRAINED_ALGORITHMIC_MEDIA, model_agent=True

@@ -38,6 +38,22 @@ def ffmpeg_exe() -> str:
     return str(imageio_ffmpeg.get_ffmpeg_exe())
 
 
+@functools.cache
+def encoders() -> frozenset[str]:
+    """The names of the encoders this ffmpeg build has (`ffmpeg -encoders`), read once per process."""
+    result = run(["-encoders"], timeout=30)
+    if result.returncode != 0:
+        raise MediaError(UNAVAILABLE, detail=last_lines(result.stderr))
+    return parse_encoders(result.stdout)
+
+
+def parse_encoders(listing: str) -> frozenset[str]:
+    """The encoder names in `ffmpeg -encoders` output: the second word of each line after the "------" rule."""
+    _, _, table = listing.partition("------")
+    names = (line.split()[1] for line in table.splitlines() if len(line.split()) >= 2)
+    return frozenset(names)
+
+
 def input_args(path: Path) -> list[str]:
     """`-i` for a local file, read with at most THREADS decoder threads and only through the `file` protocol."""
     # -threads before -i sets the decoder's threads; `file:` stops a name such as "a:b.mov" being read as a protocol,

@@ -57,6 +57,8 @@ class MediaInfo:
     is_still: bool = False
     rate: Fraction | None = None  # the exact frame rate (30000/1001), None for stills and sound
     timecode: str | None = None  # the start timecode the file carries (a tmcd track or a tag), as written
+    reel_name: str | None = None  # the tape or camera roll the clip came from (a tmcd track's source reference)
+    video_profile: str = ""  # the video codec's profile as FFmpeg names it ("HQ", "Proxy", "DNXHR HQ", "High")
     audio_channels: int | None = None
     sample_rate: int | None = None
     container: str = ""  # the demuxer that read it ("mov", "matroska", "png_pipe")
@@ -105,6 +107,7 @@ def _describe(container: InputContainer) -> MediaInfo:
         has_video=video is not None,
         has_audio=audio is not None,
         timecode=_timecode(container),
+        reel_name=_reel_name(container),
         container=demuxer,
         streams=streams,
     )
@@ -119,6 +122,7 @@ def _describe(container: InputContainer) -> MediaInfo:
 def _add_picture(info: MediaInfo, container: InputContainer, video: VideoStream, *, still: bool) -> None:
     info.video_codec = _codec_name(video)
     context = video.codec_context
+    info.video_profile = str(getattr(context, "profile", None) or "") if context is not None else ""
     width, height = (context.width or None, context.height or None) if context is not None else (None, None)
     if not still and width and height and _quarter_turn(container, video):
         width, height = height, width
@@ -175,5 +179,14 @@ def _timecode(container: InputContainer) -> str | None:
     for metadata in [container.metadata, *(stream.metadata for stream in container.streams)]:
         value = (metadata.get("timecode") or "").strip()
         if _TIMECODE.match(value):
+            return value
+    return None
+
+
+def _reel_name(container: InputContainer) -> str | None:
+    """The reel name a QuickTime timecode track carries (FFmpeg reads it as `reel_name`), else a file-level tag."""
+    for metadata in [*(stream.metadata for stream in container.streams), container.metadata]:
+        value = (metadata.get("reel_name") or "").strip()
+        if value:
             return value
     return None

@@ -6,6 +6,12 @@ writing to the studio's own prefix of the output bucket, and returns a pending r
 (no worker waits) and calls `poll` every `BEDROCK_POLL_SECONDS` until the video is there, then `poll` copies it
 into the job's work folder and the pipeline stores it as the studio's output asset, with provenance saying it is
 AI-generated (like every output).
+
+`generate-image` also edits a plate (an image, or the first frame of a video) for set extension: INPAINTING repaints
+inside a garbage-matte polygon (or what a mask prompt names), OUTPAINTING keeps the polygon (or the whole plate) and
+repaints the rest, e.g. the frame extended by some per cent to the left, right or top (`beta.tools.canvas_edit` pads
+the plate and makes the mask). Those outputs are the partner's plate with model-made areas: provenance says
+`compositeWithTrainedAlgorithmicMedia`, and the job page offers them to `temp-comp` as a background.
 """
 
 from __future__ import annotations
@@ -18,10 +24,10 @@ import subprocess
 import time
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from beta import tools as catalogue
-from beta.tools import bedrock
+from beta.tools import bedrock, canvas_edit
 from beta.tools.base import Progress, Tool, ToolContext, ToolError, ToolInput, ToolOutput, ToolResult
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -41,6 +47,11 @@ CANVAS_SIZE_LABELS = [
 ]  # fmt: skip
 CANVAS_INPUT_MIN_SIDE = 320
 CANVAS_INPUT_MAX_SIDE = 2048  # larger inputs are scaled down (the model's limit is 4.19 megapixels)
+#: task parameter -> Nova Canvas task type and its parameters' field, for the editing tasks
+EDIT_TASKS = {"inpainting": ("INPAINTING", "inPaintingParams"), "outpainting": ("OUTPAINTING", "outPaintingParams")}
+TASK_LABELS = ["Generate (from the prompt; with a file, variations of it)",
+               "Inpainting: repaint inside the mask", "Outpainting / set extension: keep the mask, repaint the rest"]
+EXTEND_MAX_PERCENT = 100
 REEL_SIZE = (1280, 720)
 REEL_SINGLE_SHOT_SECONDS = 6
 REEL_SINGLE_SHOT_PROMPT = 512
@@ -60,6 +71,68 @@ def _to_png(source: Path, destination: Path, video_filter: str) -> None:
     result = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)  # noqa: S603
     if result.returncode != 0 or not destination.is_file():
         raise ToolError("The input image could not be read as a picture (JPEG, PNG, TIFF, WebP...).")
+
+
+def _percent(side: str) -> dict[str, Any]:
+    return {"type": "integer", "title": f"Extend {side} (%)", "minimum": 0, "maximum": EXTEND_MAX_PERCENT,
+            "default": 0, "description": f"Outpainting: add this share of the plate's width or height on the {side}."}
+
+
+def _edit_plate(plate: ToolInput, work: Path) -> Any:
+    """The plate's picture as RGB pixels (a video's first frame), scaled down to Nova Canvas's largest side."""
+    import cv2
+
+    if plate.width and plate.height and min(plate.width, plate.height) < canvas_edit.MIN_SIDE:
+        raise ToolError(f"{plate.filename} is {plate.width}x{plate.height} pixels; Nova Canvas needs at least "
+                        f"{canvas_edit.MIN_SIDE} pixels on each side.")
+    png = work / "canvas-plate.png"
+    side = canvas_edit.MAX_SIDE
+    _to_png(plate.path, png, f"scale='min({side},iw)':'min({side},ih)':force_original_aspect_ratio=decrease")
+    pixels = cv2.imread(str(png), cv2.IMREAD_COLOR)
+    if pixels is None:
+        raise ToolError("The plate could not be read as a picture.")
+    return cv2.cvtColor(pixels, cv2.COLOR_BGR2RGB)
+
+
+def _png_b64(pixels: Any) -> str:
+    import cv2
+
+    ok, data = cv2.imencode(".png", cv2.cvtColor(pixels, cv2.COLOR_RGB2BGR))
+    if not ok:
+        raise ToolError("The plate could not be prepared for Nova Canvas.")
+    return bedrock.b64(data.tobytes())
+
+
+def _crop_png(data: bytes, canvas: canvas_edit.Canvas) -> bytes:
+    """An inpainted canvas cut back to the plate (the padding to a multiple of 16 is not part of the picture)."""
+    import cv2
+    import numpy as np
+
+    pixels = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
+    if pixels is None or (pixels.shape[1], pixels.shape[0]) != (canvas.width, canvas.height):
+        return data  # not the size we sent: keep the answer as it is
+    plate = pixels[canvas.top:canvas.top + canvas.plate_height, canvas.left:canvas.left + canvas.plate_width]
+    ok, encoded = cv2.imencode(".png", plate)
+    return encoded.tobytes() if ok else data
+
+
+def _check_edit(task: str, inputs: list[ToolInput], params: dict[str, Any]) -> None:
+    """Refuse, before anything is read or sent, an edit whose parameters cannot make a request."""
+    polygon, prompt = params.get("mask_polygon"), (params.get("mask_prompt") or "").strip()
+    extending = any(params.get(f"extend_{side}") for side in ("left", "right", "top"))
+    if not inputs:
+        raise ToolError(f"{task.capitalize()} needs a plate: choose an image, or a video (its first frame is used).")
+    if polygon and prompt:
+        raise ToolError("Give either a mask polygon or a mask prompt, not both.")
+    if task == "inpainting" and extending:
+        raise ToolError("Extending the frame is outpainting: choose the outpainting task, or set the extensions to 0.")
+    if task == "inpainting" and not (polygon or prompt):
+        raise ToolError("Inpainting needs a mask: draw the area to repaint (mask polygon) or name it (mask prompt).")
+    if task == "outpainting" and not (polygon or prompt or extending):
+        raise ToolError("Outpainting needs something to repaint: extend the frame, or give a mask polygon or a mask "
+                        "prompt for what to keep.")
+    if polygon:
+        canvas_edit.check_polygon(polygon)
 
 
 def _canvas_input(image: ToolInput, work: Path) -> str:
@@ -89,7 +162,7 @@ class _BedrockTool(Tool):
     version = "1.0.0"
     min_inputs = 0
     max_inputs = 1
-    input_kinds = ("image",)
+    input_kinds: ClassVar[tuple[str, ...]] = ("image",)
     cost_factor = 1.0
     needs_output_bucket = False
 
@@ -115,14 +188,19 @@ class GenerateImageTool(_BedrockTool):
         "Outputs are marked AI-generated."
     )
     output_kinds = ("image",)
-    output_roles = ("image-*",)
+    output_roles = ("image-*", "inpainted-*", "outpainted-*")
+    input_kinds = ("image", "video")
     soft_time_limit = 5 * 60
     time_limit = 6 * 60
     parameters = {
         "type": "object",
         "properties": {
+            "task": {"type": "string", "title": "Task", "enum": ["generate", *EDIT_TASKS], "x-enum-labels": TASK_LABELS,
+                     "default": "generate",
+                     "description": "Inpainting and outpainting edit a plate (an image, or a video's first frame)."},
             "prompt": {"type": "string", "title": "Prompt", "minLength": 1, "maxLength": 1024,
-                       "description": "What to see: subject, setting, light, lens. Up to 1,024 characters."},
+                       "description": "What to see: subject, setting, light, lens. Up to 1,024 characters. For "
+                                      "outpainting, describe the whole picture, the kept part included."},
             "negative_prompt": {"type": "string", "title": "Leave out", "maxLength": 1024,
                                 "description": "What not to see (write “mirrors”, not “no mirrors”)."},
             "style": {"type": "string", "title": "Style", "enum": CANVAS_STYLES, "x-enum-labels": CANVAS_STYLE_LABELS,
@@ -137,10 +215,51 @@ class GenerateImageTool(_BedrockTool):
                            "maximum": 1.0, "default": 0.7, "description": "With an input image only."},
             "seed": {"type": "integer", "title": "Seed", "minimum": 0, "maximum": 858993459, "default": 0,
                      "description": "The same seed and settings give the same images."},
+            "mask_polygon": {"type": "array", "title": "Mask polygon (normalised x, y corners)",
+                             "description": "A garbage matte on the plate, corners from 0 to 1 (top left is 0, 0): "
+                                            "inpainting repaints inside it, outpainting keeps it.",
+                             "items": {"type": "array", "items": {"type": "number", "minimum": 0, "maximum": 1},
+                                       "minItems": 2, "maxItems": 2}, "minItems": 3, "maxItems": 64},
+            "mask_prompt": {"type": "string", "title": "Mask prompt", "maxLength": 1024,
+                            "description": "Instead of a polygon: name what to repaint (inpainting) or keep "
+                                           "(outpainting), e.g. “the actors”."},
+            "extend_left": _percent("left"),
+            "extend_right": _percent("right"),
+            "extend_top": _percent("top"),
+            "outpainting_mode": {"type": "string", "title": "Outpainting edge", "enum": ["DEFAULT", "PRECISE"],
+                                 "x-enum-labels": ["Blend across the mask's edge", "Keep the mask's edge exactly"],
+                                 "default": "DEFAULT"},
         },
         "required": ["prompt"],
         "additionalProperties": False,
     }
+
+    def edit_request(
+        self, inputs: list[ToolInput], params: dict[str, Any], work: Path
+    ) -> tuple[dict[str, Any], canvas_edit.Canvas]:
+        """The INPAINTING or OUTPAINTING body: the plate padded to Nova Canvas's sizes, and its mask (or prompt)."""
+        task = params["task"]
+        _check_edit(task, inputs, params)
+        task_type, field = EDIT_TASKS[task]
+        plate = _edit_plate(inputs[0], work)
+        canvas = canvas_edit.plan_canvas(plate.shape[1], plate.shape[0], left=params["extend_left"],
+                                         right=params["extend_right"], top=params["extend_top"])  # fmt: skip
+        edit: dict[str, Any] = {"image": _png_b64(canvas_edit.place_plate(plate, canvas)), "text": params["prompt"]}
+        if params.get("negative_prompt"):
+            edit["negativeText"] = params["negative_prompt"]
+        prompt = (params.get("mask_prompt") or "").strip()
+        if prompt:
+            edit["maskPrompt"] = prompt
+        else:
+            extending = any(params[f"extend_{side}"] for side in ("left", "right", "top"))
+            mask = canvas_edit.mask_image(canvas, task=task_type, polygon=params.get("mask_polygon"),
+                                          extending=extending)  # fmt: skip
+            edit["maskImage"] = _png_b64(mask)
+        if task_type == "OUTPAINTING":
+            edit["outPaintingMode"] = params["outpainting_mode"]
+        config = {"numberOfImages": params["number_of_images"], "quality": params["quality"],
+                  "cfgScale": params["cfg_scale"], "seed": params["seed"]}  # fmt: skip
+        return {"taskType": task_type, field: edit, "imageGenerationConfig": config}, canvas
 
     def request_body(self, inputs: list[ToolInput], params: dict[str, Any], work: Path) -> dict[str, Any]:
         width, height = (int(n) for n in params["size"].split("x"))
@@ -163,7 +282,11 @@ class GenerateImageTool(_BedrockTool):
     ) -> ToolResult:
         cfg = self._check_configured(context.settings)
         params = {**self.defaults(), **params}
-        body = self.request_body(inputs, params, context.work_dir)
+        canvas = None
+        if params["task"] in EDIT_TASKS:
+            body, canvas = self.edit_request(inputs, params, context.work_dir)
+        else:
+            body = self.request_body(inputs, params, context.work_dir)
         task = body["taskType"]
         progress(10, "Amazon Nova Canvas is making the image", log=f"{task} with {cfg.image_model_id} ({cfg.region})")
         response = bedrock.call(
@@ -187,18 +310,48 @@ class GenerateImageTool(_BedrockTool):
                 raise ToolError("Amazon Nova Canvas returned an image that could not be decoded.") from exc
             if not data.startswith(PNG_SIGNATURE):
                 raise ToolError("Amazon Nova Canvas returned an image that is not a PNG.")
-            path = context.work_dir / f"generated-{number}.png"
-            path.write_bytes(data)
-            label = "Variation" if inputs else "Generated image"
-            outputs.append(ToolOutput(path, "image", f"{label} {number} (Nova Canvas, AI-generated)", "image/png",
-                                      path.name, f"image-{number}"))
+            outputs.append(self._output(context.work_dir, number, data, task, canvas, bool(inputs)))
         summary = {
             "model": cfg.image_model_id, "task": task, "prompt": params["prompt"], "size": params["size"],
             "seed": params["seed"], "images": len(outputs),
         }  # fmt: skip
+        if canvas is not None:
+            summary.update(self._edit_summary(task, canvas, params))
         if payload.get("error"):  # some of the images asked for were withheld (e.g. by the content filters)
             summary["notice"] = str(payload["error"])
         return ToolResult(outputs=outputs, summary=summary)
+
+
+    @staticmethod
+    def _output(
+        work: Path, number: int, data: bytes, task: str, canvas: canvas_edit.Canvas | None, has_input: bool
+    ) -> ToolOutput:
+        if task == "INPAINTING" and canvas is not None:
+            data = _crop_png(data, canvas)
+            name, role, label = f"inpainted-{number}.png", f"inpainted-{number}", f"Inpainted plate {number}"
+        elif task == "OUTPAINTING":
+            name, role, label = f"extended-{number}.png", f"outpainted-{number}", f"Set extension {number}"
+        else:
+            name, role = f"generated-{number}.png", f"image-{number}"
+            label = f"{'Variation' if has_input else 'Generated image'} {number}"
+        path = work / name
+        path.write_bytes(data)
+        what = "AI-generated areas" if canvas is not None else "AI-generated"
+        return ToolOutput(path, "image", f"{label} (Nova Canvas, {what})", "image/png", path.name, role)
+
+    @staticmethod
+    def _edit_summary(task: str, canvas: canvas_edit.Canvas, params: dict[str, Any]) -> dict[str, Any]:
+        """Where the plate sits in the result (for lining it up in a comp) and how the mask was made."""
+        mask = "prompt" if (params.get("mask_prompt") or "").strip() else "polygon" if params.get("mask_polygon") \
+            else "extension"
+        cropped = task == "INPAINTING"
+        return {
+            "size": f"{canvas.plate_width}x{canvas.plate_height}" if cropped else f"{canvas.width}x{canvas.height}",
+            "mask": mask,
+            "plate": {"x": 0 if cropped else canvas.left, "y": 0 if cropped else canvas.top,
+                      "width": canvas.plate_width, "height": canvas.plate_height},
+            "extend_percent": {side: params[f"extend_{side}"] for side in ("left", "right", "top")},
+        }
 
 
 # --- Nova Reel --------------------------------------------------------------------------------------------------------

@@ -164,10 +164,12 @@ def test_types_are_converted_and_unticked_checkboxes_are_false(client, owner, cl
     assert response.status_code == 302
     job = Job.objects.get()
     assert job.parameters == {
+        "format": "h264",
         "height": 480,
         "watermark": False,
         "timecode": True,
         "start_timecode": "01:00:00:00",
+        "reel_name": "",
         "crf": 20,
     }
 

@@ -198,7 +198,8 @@ def test_each_generative_tool_declares_a_valid_schema_on_the_external_queue(tool
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate(tool.defaults(), tool.parameters)  # a prompt is required
     assert tool.parameters["additionalProperties"] is False
-    assert (tool.queue, tool.min_inputs, tool.max_inputs, tool.input_kinds) == ("external", 0, 1, ("image",))
+    assert (tool.queue, tool.min_inputs, tool.max_inputs) == ("external", 0, 1)
+    assert tool.input_kinds == (("image", "video") if tool.slug == "generate-image" else ("image",))
     assert tool.soft_time_limit < tool.time_limit
 
 
@@ -607,3 +608,240 @@ def test_an_image_job_runs_in_a_real_worker_through_throttling_to_ai_generated_s
         assert_ai_generated(stored_copy(output.asset, tmp_path))
     finally:
         stub_file.unlink(missing_ok=True)  # the worker's Bedrock is off again for other tests
+
+
+# --- Set extension: inpainting and outpainting of a plate -------------------------------------------------------------
+class CaptureBody(JsonBody):
+    """Accepts any JSON body and keeps it, so the test can read the images it carries."""
+
+    def __init__(self, into):
+        super().__init__(None)
+        self.into = into
+
+    def __eq__(self, other):
+        self.into.update(json.loads(other))
+        return True
+
+
+def edit_request(captured) -> dict:
+    return {"modelId": "amazon.nova-canvas-v1:0", "contentType": "application/json", "accept": "application/json",
+            "body": CaptureBody(captured)}
+
+
+def png_of(width, height, value=90) -> bytes:
+    import cv2
+    import numpy as np
+
+    ok, data = cv2.imencode(".png", np.full((height, width, 3), value, np.uint8))
+    assert ok
+    return data.tobytes()
+
+
+def decoded(b64_png):
+    import cv2
+    import numpy as np
+
+    pixels = cv2.imdecode(np.frombuffer(base64.b64decode(b64_png), np.uint8), cv2.IMREAD_COLOR)
+    return cv2.cvtColor(pixels, cv2.COLOR_BGR2RGB)
+
+
+@pytest.fixture(scope="session")
+def plate_video(tmp_path_factory):
+    """A 480x360 plate at 23.976 fps whose first frame is red and whose later frames are blue."""
+    path = tmp_path_factory.mktemp("bedrock") / "plate.mov"
+    run_ffmpeg("-f", "lavfi", "-i", "color=c=red:size=480x360:rate=24000/1001:d=0.5",
+               "-f", "lavfi", "-i", "color=c=blue:size=480x360:rate=24000/1001:d=0.5",
+               "-filter_complex", "[0:v][1:v]concat=n=2:v=1[v]", "-map", "[v]", "-c:v", "libx264",
+               "-preset", "ultrafast", "-pix_fmt", "yuv444p", "-qp", "0", str(path))  # fmt: skip
+    return path
+
+
+def plate_input(path, kind="image", width=480, height=360):
+    return ToolInput(path=path, kind=kind, filename=path.name, sha256=sha256_of(path), width=width, height=height)
+
+
+def test_outpainting_extends_the_plate_and_masks_only_the_new_frame(stub, png_file, tool_context):
+    import numpy as np
+
+    captured = {}
+    # 480x360 extended 25% left and right, 10% on top: 720 x 396, rounded up to 720 x 400 (the 4 rows go on top).
+    stub.add_response("invoke_model", canvas_answer(png_of(720, 400)), expected_params=edit_request(captured))
+    params = {"prompt": PROMPT, "task": "outpainting", "extend_left": 25, "extend_right": 25, "extend_top": 10,
+              "outpainting_mode": "PRECISE", "seed": 7}
+
+    result = GenerateImageTool().run([plate_input(png_file)], params, ProgressRecorder(), tool_context)
+
+    assert captured["taskType"] == "OUTPAINTING"
+    edit = captured["outPaintingParams"]
+    assert set(edit) == {"image", "text", "maskImage", "outPaintingMode"}
+    assert (edit["text"], edit["outPaintingMode"]) == (PROMPT, "PRECISE")
+    assert captured["imageGenerationConfig"] == {"numberOfImages": 1, "quality": "standard", "cfgScale": 6.5, "seed": 7}
+    image, mask = decoded(edit["image"]), decoded(edit["maskImage"])
+    assert image.shape == mask.shape == (400, 720, 3)
+    source = decoded(base64.b64encode(png_file.read_bytes()))
+    assert np.array_equal(image[40:400, 120:600], source)  # the plate itself, untouched, where the mask keeps it
+    assert set(np.unique(mask)) == {0, 255}  # pure black and white only, as Nova Canvas requires
+    assert (mask[40:400, 120:600] == 0).all()  # black: kept
+    kept = np.zeros(mask.shape[:2], bool)
+    kept[40:400, 120:600] = True
+    assert (mask[~kept] == 255).all()  # white: the new frame, to paint
+    [output] = result.outputs
+    assert (output.role, output.path.name) == ("outpainted-1", "extended-1.png")
+    assert "AI-generated areas" in output.label
+    assert result.summary["plate"] == {"x": 120, "y": 40, "width": 480, "height": 360}
+    assert result.summary["size"] == "720x400"
+
+
+def test_inpainting_repaints_inside_the_polygon_and_returns_the_plates_size(stub, png_file, tool_context):
+    import cv2
+    import numpy as np
+
+    captured = {}
+    stub.add_response("invoke_model", canvas_answer(png_of(480, 368)), expected_params=edit_request(captured))
+    square = [[0.25, 0.25], [0.75, 0.25], [0.75, 0.75], [0.25, 0.75]]
+    params = {"prompt": PROMPT, "task": "inpainting", "mask_polygon": square, "negative_prompt": "cranes"}
+
+    result = GenerateImageTool().run([plate_input(png_file)], params, ProgressRecorder(), tool_context)
+
+    assert captured["taskType"] == "INPAINTING"
+    edit = captured["inPaintingParams"]
+    assert set(edit) == {"image", "text", "negativeText", "maskImage"}
+    mask = decoded(edit["maskImage"])
+    assert mask.shape == (368, 480, 3)  # 360 is no multiple of 16: padded below, never stretched
+    black = np.argwhere(mask[:, :, 0] == 0)
+    assert black.min(axis=0).tolist() == [90, 120]
+    assert black.max(axis=0).tolist() == [270, 360]
+    assert len(black) == 181 * 241  # the polygon's pixels and nothing else
+    [output] = result.outputs
+    assert output.role == "inpainted-1"
+    assert cv2.imread(str(output.path)).shape == (360, 480, 3)  # cut back to the plate
+    assert result.summary["mask"] == "polygon"
+
+
+def test_a_video_plate_gives_its_first_frame_and_a_mask_prompt_replaces_the_mask_image(stub, plate_video,
+                                                                                     tool_context):
+    captured = {}
+    stub.add_response("invoke_model", canvas_answer(png_of(480, 368)), expected_params=edit_request(captured))
+    params = {"prompt": PROMPT, "task": "inpainting", "mask_prompt": "the sky"}
+
+    GenerateImageTool().run([plate_input(plate_video, kind="video")], params, ProgressRecorder(), tool_context)
+
+    edit = captured["inPaintingParams"]
+    assert edit["maskPrompt"] == "the sky"
+    assert "maskImage" not in edit
+    first = decoded(edit["image"])[:360]
+    red, green, blue = (float(first[:, :, c].mean()) for c in range(3))
+    assert red > 200  # the red first frame, not a later blue one
+    assert max(green, blue) < 40
+
+
+def test_the_generate_image_tool_takes_a_video_plate():
+    assert GenerateImageTool.input_kinds == ("image", "video")
+
+
+@pytest.mark.parametrize(("params", "message"), [
+    ({"task": "outpainting", "extend_left": 10, "no_input": True}, "Outpainting needs a plate"),
+    ({"task": "inpainting", "mask_prompt": "sky", "mask_polygon": [[0, 0], [1, 0], [0, 1]]}, "not both"),
+    ({"task": "inpainting", "mask_prompt": "sky", "extend_top": 20}, "Extending the frame is outpainting"),
+    ({"task": "inpainting"}, "Inpainting needs a mask"),
+    ({"task": "outpainting"}, "Outpainting needs something to repaint"),
+    ({"task": "inpainting", "mask_polygon": [[0.1, 0.1], [0.5, 0.5], [0.9, 0.9]]}, r"encloses \(almost\) no area"),
+    ({"task": "inpainting", "mask_polygon": [[0, 0], [1, 0], [1, 1], [0, 1]]}, "covers the whole plate"),
+    ({"task": "outpainting", "mask_polygon": [[0, 0], [1, 0], [1, 1], [0, 1]]}, "Nothing is left to repaint"),
+    ({"task": "outpainting", "extend_left": 100, "extend_right": 100, "wide": True}, "at most 4:1"),
+    ({"task": "outpainting", "extend_top": 50, "small": True}, r"tiny.png is 300x200 pixels; Nova Canvas needs"),
+], ids=["no-plate", "two-masks", "inpaint-extend", "no-mask", "nothing-to-paint", "flat-polygon", "whole-plate",
+        "keep-everything", "too-wide", "too-small"])  # fmt: skip
+def test_bad_edit_parameters_are_refused_before_any_call(stub, png_file, tool_context, tmp_path, params, message):
+    params = dict(params)
+    inputs = [plate_input(png_file)]
+    if params.pop("no_input", False):
+        inputs = []
+    if params.pop("wide", False):  # a 2:1 plate extended by its width on each side: 6:1
+        wide = tmp_path / "wide.png"
+        run_ffmpeg("-f", "lavfi", "-i", "testsrc2=size=720x360", "-frames:v", "1", str(wide))
+        inputs = [plate_input(wide, width=720, height=360)]
+    if params.pop("small", False):
+        inputs = [ToolInput(path=png_file, kind="image", filename="tiny.png", sha256="ab" * 32, width=300, height=200)]
+
+    with pytest.raises(ToolError, match=message) as caught:
+        GenerateImageTool().run(inputs, {"prompt": PROMPT, **params}, ProgressRecorder(), tool_context)
+
+    assert not caught.value.transient
+    # No response was queued: a call would have failed differently, and the Stubber has nothing pending or used.
+    stub.assert_no_pending_responses()
+
+
+def test_edit_parameters_out_of_range_are_refused_by_the_schema():
+    schema = GenerateImageTool.parameters
+    base = {"prompt": PROMPT}
+    jsonschema.validate({**base, "task": "outpainting", "extend_left": 100, "mask_polygon": [[0, 0], [1, 0], [0, 1]]},
+                        schema)  # fmt: skip
+    for bad in [{"extend_left": 101}, {"extend_top": -1}, {"mask_polygon": [[0, 0], [1.5, 0], [0, 1]]},
+                {"mask_polygon": [[0, 0], [1, 0]]}, {"task": "BACKGROUND_REMOVAL"}, {"outpainting_mode": "LOOSE"}]:
+        with pytest.raises(jsonschema.ValidationError):
+            jsonschema.validate({**base, **bad}, schema)
+
+
+def stored_plate(owner, source, tmp_path):
+    """A ready image asset of the studio whose bytes are really stored (the plate to extend)."""
+    from assets.models import Asset
+
+    asset = Asset.objects.create(organization=owner.organization, uploaded_by=owner.user, kind="image",
+                                 original_filename="plate.png", size_bytes=source.stat().st_size,
+                                 sha256=sha256_of(source), status="ready", previews="none", storage_key="",
+                                 width=480, height=360)  # fmt: skip
+    asset.storage_key = keys.original_key(asset)
+    get_store().put_file(source, asset.storage_key, "image/png")
+    asset.save()
+    return asset
+
+
+def test_a_set_extension_is_stored_as_a_composite_of_the_plate_and_offered_as_a_temp_comp_background(
+    stub, owner, png_file, tmp_path, client
+):
+    from assets.provenance import COMPOSITE_WITH_TRAINED_ALGORITHMIC_MEDIA
+
+    plate = stored_plate(owner, png_file, tmp_path)
+    stub.add_response("invoke_model", canvas_answer(png_of(720, 368)), expected_params=edit_request({}))
+    job = submit(owner, asset_ids=[plate.pk], task="outpainting", extend_left=25, extend_right=25)
+
+    assert job_execute(job_id=job.pk) == "succeeded"
+
+    job.refresh_from_db()
+    [output] = job.job_outputs.select_related("asset")
+    assert output.role == "outpainted-1"
+    local = stored_copy(output.asset, tmp_path)
+    result = verify(local)
+    assert result.valid, result.errors
+    summary = manifest_summary(result)
+    assert summary["digital_source_type"] == COMPOSITE_WITH_TRAINED_ALGORITHMIC_MEDIA
+    client.force_login(owner.user)
+    page = client.get(reverse("beta:job-detail", args=[job.pk])).content.decode()
+    link = f'{reverse("beta:submit", args=["temp-comp"])}?input={output.asset.pk}'
+    assert f'href="{link}"' in page
+    assert "Use as background" in page
+    # Another studio sees neither the job nor the link.
+    other = OwnerFactory()
+    client.force_login(other.user)
+    assert client.get(reverse("beta:job-detail", args=[job.pk])).status_code == 404
+
+
+def test_the_form_takes_a_mask_polygon_as_json_and_says_what_is_wrong_with_a_bad_one(client, owner, bedrock_on):
+    plate = AssetFactory(organization=owner.organization, kind="image", original_filename="plate.png")
+    client.force_login(owner.user)
+    fields = {"assets": plate.pk, "prompt": PROMPT, "task": "inpainting", "size": "1024x1024",
+              "number_of_images": "1", "quality": "standard", "cfg_scale": "6.5", "similarity": "0.7", "seed": "0",
+              "outpainting_mode": "DEFAULT", "extend_left": "0", "extend_right": "0", "extend_top": "0"}  # fmt: skip
+    bad = client.post(reverse("beta:submit", args=["generate-image"]),
+                      {**fields, "idempotency_key": "mask-1", "mask_polygon": "0.1 0.1, 0.9 0.1"})
+    assert bad.status_code == 200
+    assert "Enter a list in JSON" in bad.content.decode()
+    assert not Job.objects.exists()
+
+    response = client.post(reverse("beta:submit", args=["generate-image"]),
+                           {**fields, "idempotency_key": "mask-2",
+                            "mask_polygon": "[[0.1, 0.1], [0.9, 0.1], [0.5, 0.9]]"})  # fmt: skip
+
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert Job.objects.get().parameters["mask_polygon"] == [[0.1, 0.1], [0.9, 0.1], [0.5, 0.9]]
