@@ -35,7 +35,8 @@ def _violations(page, root=None) -> list[str]:
 
 def _context(browser, live_server, theme, user=None):
     # axe is injected inline by the test only, hence bypass_csp.
-    context = browser.new_context(color_scheme=OPPOSITE[theme], bypass_csp=True, viewport={"width": 1280, "height": 900})
+    context = browser.new_context(color_scheme=OPPOSITE[theme], bypass_csp=True,
+                                  viewport={"width": 1280, "height": 900})
     context.add_cookies([{"name": "theme", "value": theme, "url": live_server.url}])
     if user is not None:
         sign_in(context, live_server, user)

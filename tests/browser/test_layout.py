@@ -48,7 +48,11 @@ def test_at_phone_width_the_header_is_one_short_row_and_its_menu_navigates(new_p
     page = new_page(OwnerFactory().user, viewport={"width": 390, "height": 844})
     page.goto(live_server.url + reverse("portal:dashboard"))
     assert _header_height(page) <= 64
+    # One row, nothing pushed out, and room left for the notification bell (40 px and a gap) another change adds.
+    brand = page.locator(".brand").bounding_box()
     menu = page.get_by_role("button", name="Menu")
+    assert menu.bounding_box()["x"] - (brand["x"] + brand["width"]) >= 48
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
     nav = page.get_by_role("navigation", name="Main")
     expect(menu).to_have_attribute("aria-expanded", "false")
     expect(nav).to_be_hidden()
