@@ -109,10 +109,7 @@ def test_the_theme_form_sets_the_cookie_and_goes_back_without_scripts(client):
     assert response.cookies["theme"]["samesite"] == "Lax"
 
 
-def test_the_theme_form_refuses_an_unknown_theme_and_a_foreign_next():
-    from django.test import Client
-
-    client = Client()
+def test_the_theme_form_refuses_an_unknown_theme_and_a_foreign_next(client):
     response = client.post(reverse("portal:theme"), {"theme": "neon", "next": "https://evil.example/"})
     assert response.url == "/"
     assert "theme" not in response.cookies
