@@ -17,7 +17,12 @@
   }
 
   if (toggle && nav) {
-    toggle.addEventListener("click", function () { setPanel(!panelOpen()); });
+    toggle.addEventListener("click", function () {
+      setPanel(!panelOpen());
+      // The panel opens on the group of the current page.
+      var current = panelOpen() && nav.querySelector("summary[aria-current]");
+      if (current) { current.parentElement.open = true; }
+    });
   }
   menus.forEach(function (menu) {
     menu.addEventListener("toggle", function () {
@@ -41,6 +46,7 @@
     }
   });
   document.addEventListener("click", function (event) {
+    if (toggle && toggle.contains(event.target)) { return; }
     menus.forEach(function (menu) { if (menu.open && !menu.contains(event.target)) { menu.open = false; } });
     if (panelOpen() && !header.contains(event.target)) { setPanel(false); }
   });
