@@ -1,5 +1,6 @@
 from django.urls import path
 
+from portal.theme import theme_set
 from portal.timezones import time_zone_detect, time_zone_settings
 from portal.views import access, partner, public, staff
 
@@ -10,6 +11,7 @@ urlpatterns = [
     path("home/", public.home, name="home"),
     path("me/time-zone/", time_zone_detect, name="time-zone-detect"),
     path("me/settings/", time_zone_settings, name="time-zone-settings"),
+    path("me/theme/", theme_set, name="theme"),
     path("tdm-policy/", public.tdm_policy, name="tdm-policy"),
     path(".well-known/tdmrep.json", public.tdmrep_json, name="tdmrep"),
     path("robots.txt", public.robots_txt, name="robots"),

@@ -42,3 +42,14 @@ def screenshot(page):
         return path
 
     return take
+
+
+def sign_in(context, live_server, user) -> None:
+    """Give a browser context the session of `user` (signed in through Django's test client)."""
+    from django.conf import settings
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    context.add_cookies([{"name": settings.SESSION_COOKIE_NAME,
+                          "value": client.cookies[settings.SESSION_COOKIE_NAME].value, "url": live_server.url}])

@@ -42,11 +42,13 @@ def test_reviewer_navigation(client):
     assert "Studio reviewer" in body
 
 
-def test_admin_navigation_links_the_django_admin(client):
+def test_admin_navigation_leaves_the_django_admin_to_superusers(client):
     client.force_login(AdminFactory())
     body = client.get(reverse("portal:staff-home")).content.decode()
-    assert reverse("admin:index") in body
+    assert reverse("admin:index") not in body
     assert "Programme admin" in body
+    client.force_login(AdminFactory(is_superuser=True))
+    assert reverse("admin:index") in client.get(reverse("portal:staff-home")).content.decode()
 
 
 def test_partners_cannot_open_staff_pages(client):
