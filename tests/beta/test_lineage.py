@@ -142,7 +142,7 @@ def test_the_stacked_library_query_count_does_not_grow_with_stacks(client, owner
             response = client.get(reverse("assets:library"), {"view": view})
         assert response.status_code == 200
     stacked = client.get(reverse("assets:library")).content.decode()
-    assert stacked.count("2 versions · dailies 1.0, dailies 0.9") == 24  # a full page of stacks
+    assert stacked.count("2 versions · dailies 0.9, dailies 1.0") == 24  # a full page of stacks, newest run first
 
 
 def test_another_studios_stack_is_a_404(client, owner):
