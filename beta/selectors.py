@@ -66,7 +66,10 @@ def stack_versions(head_ids: list[int]) -> dict[int, list[dict]]:
     )
     stacks: dict[int, list[dict]] = {}
     for row in rows:
-        stacks.setdefault(row["asset__lineage_root_id"], []).append({
+        head = row["asset__lineage_root_id"]
+        if head is None:  # pragma: no cover - filtered on; the type allows it
+            continue
+        stacks.setdefault(head, []).append({
             "label": lineage_label(row["job__tool_slug"], row["job__tool_version"]),
             "url": reverse("beta:job-detail", args=[row["job_id"]]),
             "files": row["files"],

@@ -347,8 +347,8 @@ def _store_outputs(job: Job, tool, result, inputs: list[ToolInput], hostname: st
 
     names = _output_names(result.outputs)
     first_input = job.job_inputs.select_related("asset").order_by("position").first()
-    lineage = {"derived_from": first_input.asset if first_input else None,
-               "derived_by": lineage_label(job.tool_slug, job.tool_version)}
+    derived_from = first_input.asset if first_input else None  # what the outputs stack under, with their maker
+    derived_by = lineage_label(job.tool_slug, job.tool_version)
     record = run_record(
         tool=tool, inputs=inputs, parameters=job.parameters, organization=str(job.organization.uuid),
         job_id=str(job.pk), summary=result.summary, created_at=timezone.now(),
@@ -369,7 +369,7 @@ def _store_outputs(job: Job, tool, result, inputs: list[ToolInput], hostname: st
             filename=output.filename or output.path.name, content_type=output.content_type,
             sidecar=provenance.sidecar_path, manifest=provenance.manifest_path,
             make_previews=output.kind in ("video", "image"), web_ready=output.web_ready,
-            asset_uuid=output_asset_uuid(job, name), link=link, **lineage,
+            asset_uuid=output_asset_uuid(job, name), link=link, derived_from=derived_from, derived_by=derived_by,
         )
         _pause_for_drill(job, name)
     if job.attempts > 1 or job.deliveries:  # only an earlier attempt can have left outputs behind

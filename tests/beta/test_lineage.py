@@ -151,7 +151,7 @@ def test_another_studios_stack_is_a_404(client, owner):
     assert client.get(reverse("assets:library"), {"stack": "x"}).status_code == 404
 
 
-# --- Run a tool on this ------------------------------------------------------------------------------------------------
+# --- Run a tool on this -----------------------------------------------------------------------------------------------
 def test_run_a_tool_on_this_filters_the_catalogue_and_preselects_the_input(client, owner):
     clip = AssetFactory(organization=owner.organization, original_filename="A002_C007.mov")
     page = client.get(reverse("assets:detail", args=[clip.pk])).content.decode()
@@ -187,7 +187,7 @@ def test_another_studios_ids_in_run_links_are_404s(client, owner):
     assert b"their_plate" not in response.content
 
 
-# --- Bulk run ----------------------------------------------------------------------------------------------------------
+# --- Bulk run ---------------------------------------------------------------------------------------------------------
 def test_a_bulk_run_makes_one_job_per_file_and_a_double_submit_makes_no_more(client, owner):
     clips = [AssetFactory(organization=owner.organization, original_filename=f"A00{n}.mov") for n in range(3)]
     catalogue = client.get(reverse("beta:catalogue"), {"asset": [c.pk for c in clips]}).content.decode()
