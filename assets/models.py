@@ -67,6 +67,14 @@ class Asset(TimeStamped):
     previews = models.CharField(max_length=16, choices=Previews.choices, default=Previews.PENDING)
     origin = models.CharField(max_length=16, choices=[("upload", "Uploaded"), ("output", "Tool output")],
                               default="upload")
+    #: Lineage of a tool output (empty for uploads): the input it was made from (its run's first input), the upload
+    #: at the head of its stack (what the library stacks it under, in one query however deep the chain), and the
+    #: tool and version that made it ("dailies 1.0"). The run itself is the output's JobOutput (beta's).
+    derived_from = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL,
+                                     related_name="derivatives")
+    lineage_root = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL,
+                                     related_name="stacked_outputs")
+    derived_by = models.CharField(max_length=80, blank=True, help_text='Tool and version, e.g. "dailies 1.0".')
     upload_id = models.CharField(max_length=1024, blank=True)
     part_size = models.PositiveBigIntegerField(default=0)
     uploaded_at = models.DateTimeField(null=True, blank=True)
@@ -87,6 +95,10 @@ class Asset(TimeStamped):
             # was sorted for each page. The condition must stay what `live()` filters on.
             models.Index(fields=["organization", "-created_at", "-id"], condition=~models.Q(status="deleted"),
                          name="assets_asset_live_library"),
+            # The stacked library (heads of stacks only: uploads, and outputs made from no file) read in order.
+            models.Index(fields=["organization", "-created_at", "-id"],
+                         condition=~models.Q(status="deleted") & models.Q(lineage_root__isnull=True),
+                         name="assets_asset_library_heads"),
         ]
         constraints = [
             models.CheckConstraint(

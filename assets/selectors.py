@@ -13,12 +13,20 @@ from assets.models import Asset, Rendition
 from portal.cohorts import cohort_window
 from portal.models import AuditEvent, Organization
 
+#: The library's views: every file in one list, stacks (uploads with their outputs beneath), uploads only, outputs only.
+LIBRARY_VIEWS = {"all": "All files", "stacked": "Stacked by original", "originals": "Originals only",
+                 "outputs": "Outputs only"}
 
-def library(*, user, kind: str = "", status: str = "", q: str = "") -> QuerySet[Asset]:
+
+def library(
+    *, user, kind: str = "", status: str = "", q: str = "", view: str = "all", stack: Asset | None = None
+) -> QuerySet[Asset]:
+    """The studio's live assets, newest first. `view="stacked"` gives the heads of stacks only (uploads, and outputs
+    made from no file), read in order from their own partial index; `stack` the outputs stacked under one upload."""
     assets = (
         Asset.objects.for_user(user)
         .live()
-        .select_related("organization", "uploaded_by")
+        .select_related("organization", "uploaded_by", "lineage_root")
         .prefetch_related(
             Prefetch(
                 "renditions", queryset=Rendition.objects.filter(kind=Rendition.Kind.THUMBNAIL), to_attr="thumbnails"
@@ -31,7 +39,61 @@ def library(*, user, kind: str = "", status: str = "", q: str = "") -> QuerySet[
         assets = assets.filter(status=status)
     if q:
         assets = assets.filter(Q(original_filename__icontains=q))
+    if stack is not None:
+        assets = assets.filter(lineage_root=stack)
+    elif view == "stacked":
+        assets = assets.filter(lineage_root__isnull=True)
+    elif view == "originals":
+        assets = assets.filter(origin="upload")
+    elif view == "outputs":
+        assets = assets.filter(origin="output")
     return assets.order_by("-created_at", "-id")
+
+
+# Which run made an output is the programme's to say (beta registers a provider, as for usage).
+_origin_providers: list[Callable[[Asset], dict[str, Any] | None]] = []
+
+
+def register_origin_provider(provider: Callable[[Asset], dict[str, Any] | None]) -> None:
+    """`provider(output) -> dict(label, url, inputs=[Asset]) | None`: the run that made it, for the asset page."""
+    _origin_providers.append(provider)
+
+
+def asset_origin(asset: Asset) -> dict[str, Any] | None:
+    if asset.origin != "output":
+        return None
+    return next((found for provider in _origin_providers if (found := provider(asset))), None)
+
+
+# The runs that made the outputs of a stack are the programme's (beta), which registers a provider.
+_stack_providers: list[Callable[[list[int]], dict[int, list[dict[str, Any]]]]] = []
+
+
+def register_stack_provider(provider: Callable[[list[int]], dict[int, list[dict[str, Any]]]]) -> None:
+    """`provider(head_ids) -> {head id: [dict(label, url, files)]}`, newest run first, in one query for a page."""
+    _stack_providers.append(provider)
+
+
+@dataclass(frozen=True)
+class Stack:
+    versions: list[dict[str, Any]]
+    files: int
+
+    @property
+    def summary(self) -> str:
+        """ "3 versions · dailies 1.0, dailies 0.9, upscale 1.0" """
+        count = len(self.versions)
+        return f"{count} version{'s' if count != 1 else ''} · " + ", ".join(v["label"] for v in self.versions)
+
+
+def library_stacks(assets) -> dict[int, Stack]:
+    """The stacks under one page of assets (the versions tools made of each), keyed by asset id: one query."""
+    ids = [asset.pk for asset in assets if asset.lineage_root_id is None]
+    versions: dict[int, list[dict[str, Any]]] = {}
+    for provider in _stack_providers if ids else []:
+        for head, found in provider(ids).items():
+            versions.setdefault(head, []).extend(found)
+    return {head: Stack(versions=found, files=sum(v["files"] for v in found)) for head, found in versions.items()}
 
 
 def unfinished_uploads(*, user) -> QuerySet[Asset]:

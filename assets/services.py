@@ -531,6 +531,8 @@ def _tombstone(asset: Asset, *, reason: str = "", status: str = Asset.Status.DEL
     asset.rejection_reason = reason
     asset.deleted_at = timezone.now()
     asset.save()
+    if status == Asset.Status.DELETED:  # its outputs stay: they head their own stacks now
+        Asset.objects.filter(lineage_root=asset).update(lineage_root=None)
 
 
 def _purge(asset_qs, prefix: str, store) -> tuple[int, int, int, int, list[str]]:
@@ -699,6 +701,8 @@ def asset_create_from_file(
     web_ready: bool = False,
     asset_uuid: uuid.UUID | None = None,
     link: Callable[[Asset], None] | None = None,
+    derived_from: Asset | None = None,
+    derived_by: str = "",
 ) -> Asset:
     """Store a file a tool made as an asset of the studio (verified here: the portal made it), with previews.
 
@@ -707,6 +711,8 @@ def asset_create_from_file(
     With `asset_uuid` (deterministic per job and output) this is create-or-replace: the bytes go to the same keys
     and the same row is updated, so storing again after a dead attempt leaves one asset, not two. `link(asset)` runs
     in the transaction that saves the row (a job links its output there), so no output row exists unlinked.
+    `derived_from` (the input it was made from) and `derived_by` ("dailies 1.0") give it its lineage: it stacks
+    under the upload at the head of its input's stack.
     """
     from assets.provenance import sha256_file
 
@@ -720,6 +726,7 @@ def asset_create_from_file(
     asset.size_bytes = path.stat().st_size
     asset.sha256 = sha256_file(path)
     asset.origin = "output"
+    _set_lineage(asset, derived_from, derived_by)
     asset.part_size = 0
     asset.status = Asset.Status.READY
     asset.ready_at = timezone.now()
@@ -741,6 +748,14 @@ def asset_create_from_file(
         _make_renditions(asset, path, web_ready=web_ready)
         asset.refresh_from_db()
     return asset
+
+
+def _set_lineage(asset: Asset, derived_from: Asset | None, derived_by: str) -> None:
+    if derived_from is not None and derived_from.organization_id != asset.organization_id:
+        raise AssetError("An output can only derive from its own studio's files.")
+    asset.derived_from = derived_from
+    asset.lineage_root_id = (derived_from.lineage_root_id or derived_from.pk) if derived_from is not None else None
+    asset.derived_by = derived_by[:80]
 
 
 def asset_manifest_read(*, asset: Asset) -> bytes | None:

@@ -6,10 +6,12 @@ class BetaConfig(AppConfig):
     verbose_name = "Beta programme"
 
     def ready(self):
-        from assets.selectors import register_usage_provider
-        from beta.selectors import asset_usage
+        from assets.selectors import register_origin_provider, register_stack_provider, register_usage_provider
+        from beta.selectors import asset_usage, output_origin, stack_versions
 
         register_usage_provider(asset_usage)
+        register_stack_provider(stack_versions)  # the library's version stacks
+        register_origin_provider(output_origin)  # an output's lineage on its page
 
         from beta import signals
 

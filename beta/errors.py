@@ -17,6 +17,18 @@ class QuotaError(JobError):
     pass
 
 
+class InputNotFoundError(JobError):
+    """A link named a file that is not one of the studio's (another studio's, or none): the page is a 404."""
+
+
+class BulkSubmitError(JobError):
+    """A run on several files stopped part-way (a quota reached): `jobs` holds the jobs made before it stopped."""
+
+    def __init__(self, message: str, jobs: list):
+        super().__init__(message)
+        self.jobs = jobs
+
+
 class FeedbackError(PortalError):
     """A feedback write was refused; `errors` maps each field (or "" for the whole report) to its message."""
 

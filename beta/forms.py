@@ -156,12 +156,15 @@ class ToolRunForm(forms.Form):
     idempotency_key = forms.CharField(widget=forms.HiddenInput, required=False, max_length=100)
     assets = AssetIdsField(label="Files")
 
-    def __init__(self, *args, tool, assets=(), **kwargs):
+    def __init__(self, *args, tool, assets=(), preselected=(), each=False, **kwargs):
         kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
         self.tool = tool
         self.asset_options = list(assets)
-        self.multiple = tool.max_inputs > 1
+        self.preselected = {asset.pk for asset in preselected}
+        #: a one-file tool run on several files: one job per file (`job_submit_each`)
+        self.each = each and tool.max_inputs == 1
+        self.multiple = tool.max_inputs > 1 or self.each
         self.fields["assets"].required = tool.min_inputs > 0  # e.g. text to image: a file is optional
         if not self.is_bound:
             self.initial.setdefault("idempotency_key", uuid.uuid4().hex)
@@ -187,6 +190,8 @@ class ToolRunForm(forms.Form):
                 if (asset_id := parse_id(value)) is not None:
                     chosen.add(asset_id)
             return chosen
+        if self.preselected:  # a link's `?input=` (already checked: the studio's own, of a kind the tool takes)
+            return set(self.preselected)
         if len(self.asset_options) == 1 and self.tool.min_inputs > 0:
             return {self.asset_options[0].pk}
         return set()

@@ -1,7 +1,7 @@
 """Reads for the beta programme."""
 
 from django.core.cache import cache
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Count, Prefetch, QuerySet
 
 from beta.models import Job, JobInput, JobOutput, ToolSwitch
 from portal.cohorts import cohort_window
@@ -10,7 +10,7 @@ from portal.models import Organization
 
 def jobs_for_user(user, *, status: str = "", tool: str = "", organization_id: int | None = None) -> QuerySet[Job]:
     jobs = Job.objects.for_user(user).select_related("organization", "submitted_by").prefetch_related(
-        Prefetch("job_inputs", queryset=JobInput.objects.select_related("asset"))
+        Prefetch("job_inputs", queryset=JobInput.objects.select_related("asset", "asset__lineage_root"))
     )
     if status in Job.Status.values:
         jobs = jobs.filter(status=status)
@@ -22,7 +22,59 @@ def jobs_for_user(user, *, status: str = "", tool: str = "", organization_id: in
 
 
 def job_outputs(job: Job) -> list[JobOutput]:
-    return list(job.job_outputs.select_related("asset").prefetch_related("asset__renditions").order_by("id"))
+    return list(
+        job.job_outputs.select_related("asset", "asset__lineage_root").prefetch_related("asset__renditions")
+        .order_by("id")
+    )
+
+
+def output_origin(asset) -> dict | None:
+    """The run that made an output: its tool and version, its page and its inputs (for the output's lineage)."""
+    from django.urls import reverse
+
+    from beta import tools as catalogue
+    from beta.jobs.common import lineage_label
+
+    output = JobOutput.objects.filter(asset=asset).select_related("job").first()
+    if output is None:
+        return None
+    job = output.job
+    tool = catalogue.get_tool(job.tool_slug)
+    inputs = [i.asset for i in job.job_inputs.select_related("asset", "asset__lineage_root").order_by("position")]
+    return {
+        "label": lineage_label(job.tool_slug, job.tool_version),
+        "tool": tool.name if tool else job.tool_slug,
+        "job_id": job.pk,
+        "url": reverse("beta:job-detail", args=[job.pk]),
+        "inputs": inputs,
+    }
+
+
+def stack_versions(head_ids: list[int]) -> dict[int, list[dict]]:
+    """The runs whose outputs stack under each of these assets (the library's version stacks), newest first, with
+    their tool and version and how many live files each left: one query for a page of the library."""
+    from django.urls import reverse
+
+    from beta.jobs.common import lineage_label
+
+    rows = (
+        JobOutput.objects.filter(asset__lineage_root_id__in=head_ids)
+        .exclude(asset__status="deleted")
+        .values("asset__lineage_root_id", "job_id", "job__tool_slug", "job__tool_version")
+        .annotate(files=Count("id"))
+        .order_by("-job_id")
+    )
+    stacks: dict[int, list[dict]] = {}
+    for row in rows:
+        head = row["asset__lineage_root_id"]
+        if head is None:  # pragma: no cover - filtered on; the type allows it
+            continue
+        stacks.setdefault(head, []).append({
+            "label": lineage_label(row["job__tool_slug"], row["job__tool_version"]),
+            "url": reverse("beta:job-detail", args=[row["job_id"]]),
+            "files": row["files"],
+        })
+    return stacks
 
 
 def asset_usage(asset) -> list[dict]:

@@ -31,6 +31,19 @@ def display_filename(name: str) -> str:
 
 
 @register.filter
+def asset_name(asset) -> str:
+    """An asset's name as pages show it. A tool output says what it is, so two runs' `poster.jpg` never read alike:
+    the upload it stacks under, the tool and version that made it, then its own file name
+    ("A002_C007 · dailies 1.0 · poster.jpg"). Reads `lineage_root`: select it with the asset."""
+    name = display_filename(getattr(asset, "original_filename", ""))
+    if getattr(asset, "origin", "upload") != "output":
+        return name
+    root = asset.lineage_root if asset.lineage_root_id else None
+    stem = display_filename(root.original_filename).rsplit(".", 1)[0] if root and root.original_filename else ""
+    return " · ".join(part for part in (stem, asset.derived_by, name) if part)
+
+
+@register.filter
 def human_size(size: int) -> str:
     """Bytes in human units with a plain space ("1.5 GB"), for messages as well as pages."""
     return filesizeformat(size).replace("\xa0", " ")
@@ -38,7 +51,8 @@ def human_size(size: int) -> str:
 
 @register.inclusion_tag("partials/player.html")
 def review_player(
-    asset, src, poster="", label="", notes_url="", note_add_url="", output_id="", role="", drawing=False, blind=False
+    asset, src, poster="", label="", notes_url="", note_add_url="", output_id="", role="", drawing=False, blind=False,
+    track="", track_label="",
 ):
     """The review player for one video or image (static/js/player.js): frame-accurate, with source timecode.
 
@@ -66,5 +80,7 @@ def review_player(
         "role": role,
         "drawing": drawing,
         "blind": blind,
+        "track": track,  # a WebVTT subtitles track from this origin (a transcription's), shown by default
+        "track_label": track_label or "Subtitles",
         "frames": round((getattr(asset, "duration_seconds", 0) or 0) * (num or 25) / den) if kind == "video" else 1,
     }

@@ -19,12 +19,16 @@ from portal import selectors as portal_selectors
 from portal.cohorts import cohort_window
 from portal.decorators import admin_required, partner_required
 from portal.errors import PortalError
+from portal.ids import parse_id
 from portal.services.audit import audit_record
 from portal.tdm import not_for_training
 
 
 def _asset(request, asset_id) -> Asset:
-    return get_object_or_404(Asset.objects.for_user(request.user).select_related("organization"), pk=asset_id)
+    return get_object_or_404(
+        Asset.objects.for_user(request.user).select_related("organization", "lineage_root", "derived_from"),
+        pk=asset_id,
+    )
 
 
 # --- Pages ------------------------------------------------------------------------------------------------------------
@@ -32,25 +36,49 @@ def _asset(request, asset_id) -> Asset:
 @require_GET
 def library(request):
     kind, status, q = request.GET.get("kind", ""), request.GET.get("status", ""), request.GET.get("q", "").strip()
-    page = Paginator(selectors.library(user=request.user, kind=kind, status=status, q=q), 24).get_page(
-        request.GET.get("page")
-    )
+    view = request.GET.get("view", "")
+    view = view if view in selectors.LIBRARY_VIEWS else ("all" if q else "stacked")  # a search finds every file
+    stack = None
+    if "stack" in request.GET:  # the versions under one original: through for_user, so another studio's is a 404
+        stack = _asset(request, parse_id(request.GET["stack"]) or 0)
+        if stack.status == Asset.Status.DELETED:
+            raise Http404
+    assets = selectors.library(user=request.user, kind=kind, status=status, q=q, view=view, stack=stack)
+    page = Paginator(assets, 24).get_page(request.GET.get("page"))
+    page.object_list = list(page.object_list)
+    stacks = selectors.library_stacks(page.object_list) if stack is None else {}
+    for asset in page.object_list:
+        asset.stack = stacks.get(asset.pk)
     membership = portal_selectors.membership_for_user(request.user)
+    window = cohort_window(membership.organization if membership else None)
     return render(
         request,
         "assets/library.html",
         {
             "page": page,
+            "stack": stack,
+            "view": view,
+            "views": selectors.LIBRARY_VIEWS.items(),
             "kind": kind,
             "status": status,
             "q": q,
             "kinds": Asset.Kind.choices,
             "statuses": [c for c in Asset.Status.choices if c[0] != Asset.Status.DELETED],
             "membership": membership,
-            "window": cohort_window(membership.organization if membership else None),
+            "window": window,
             "used": selectors.storage_used(membership.organization) if membership else 0,
+            "can_run": bool(membership and membership.role != "viewer" and window.is_open),
         },
     )
+
+
+def _can_run(user, asset: Asset) -> bool:
+    """Whether to offer "Run a tool on this": a member (not a viewer) of its studio, while the cohort is open."""
+    if user.is_studio_staff or asset.status != Asset.Status.READY:
+        return False
+    membership = portal_selectors.membership_for_user(user)
+    return bool(membership and membership.organization_id == asset.organization_id
+                and membership.role != "viewer" and cohort_window(membership.organization).is_open)
 
 
 @login_required
@@ -70,6 +98,9 @@ def detail(request, asset_id):
             "asset": asset,
             "renditions": renditions,
             "usage": selectors.asset_usage(asset),
+            "made_by": selectors.asset_origin(asset),
+            "stack": selectors.library_stacks([asset]).get(asset.pk) if asset.lineage_root_id is None else None,
+            "can_run": _can_run(request.user, asset),
             "delete_after": selectors.retention_deadline(asset.organization),
             # The studio's own view of who read the file (not shown to staff: the log is for the studio).
             "access": None if request.user.is_studio_staff else selectors.access_entries(

@@ -20,3 +20,11 @@ def event_data(job: Job, status: str, *, error: str = "") -> dict:
     data = {"job_id": job.pk, "status": str(status), "tool": job.tool_slug, "tool_version": job.tool_version}
     return data | ({"error": error} if error else {})
 
+
+
+def lineage_label(tool_slug: str, tool_version: str) -> str:
+    """What an output says made it: the tool and its version without a zero patch ("dailies 1.0" for 1.0.0)."""
+    parts = tool_version.split(".")
+    if len(parts) == 3 and parts[2] == "0":
+        parts = parts[:2]
+    return f"{tool_slug} {'.'.join(parts)}".strip()

@@ -31,7 +31,7 @@ from assets.services import asset_create_from_file
 from assets.storage import copy_to_file, get_store
 from beta import tools as catalogue
 from beta.jobs import dispatch
-from beta.jobs.common import event_data, log_line
+from beta.jobs.common import event_data, lineage_label, log_line
 from beta.jobs.submit import usage_job_finished
 from beta.models import Job, JobOutput, WorkerHeartbeat
 from beta.results import cache as results_cache
@@ -346,6 +346,9 @@ def _store_outputs(job: Job, tool, result, inputs: list[ToolInput], hostname: st
     from beta.output_provenance import run_record, sign_tool_output
 
     names = _output_names(result.outputs)
+    first_input = job.job_inputs.select_related("asset").order_by("position").first()
+    derived_from = first_input.asset if first_input else None  # what the outputs stack under, with their maker
+    derived_by = lineage_label(job.tool_slug, job.tool_version)
     record = run_record(
         tool=tool, inputs=inputs, parameters=job.parameters, organization=str(job.organization.uuid),
         job_id=str(job.pk), summary=result.summary, created_at=timezone.now(),
@@ -366,7 +369,7 @@ def _store_outputs(job: Job, tool, result, inputs: list[ToolInput], hostname: st
             filename=output.filename or output.path.name, content_type=output.content_type,
             sidecar=provenance.sidecar_path, manifest=provenance.manifest_path,
             make_previews=output.kind in ("video", "image"), web_ready=output.web_ready,
-            asset_uuid=output_asset_uuid(job, name), link=link,
+            asset_uuid=output_asset_uuid(job, name), link=link, derived_from=derived_from, derived_by=derived_by,
         )
         _pause_for_drill(job, name)
     if job.attempts > 1 or job.deliveries:  # only an earlier attempt can have left outputs behind

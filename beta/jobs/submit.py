@@ -11,7 +11,7 @@ from django.utils import timezone
 from assets.models import Asset
 from beta import selectors
 from beta import tools as catalogue
-from beta.errors import JobError, JobParameterError, QuotaError
+from beta.errors import BulkSubmitError, InputNotFoundError, JobError, JobParameterError, QuotaError
 from beta.jobs import dispatch
 from beta.jobs.common import Status, event_data
 from beta.models import Job, JobInput, StudioUsage
@@ -162,8 +162,78 @@ def _checked_assets(actor: User, organization: Organization, tool, asset_ids) ->
     # What `Asset.objects.for_user(actor)` would allow, without reading the memberships again: the actor belongs
     # to `organization` (just read), so an active actor sees its assets.
     visible = actor.is_authenticated and actor.is_active and asset_ids
-    found = {a.pk: a for a in Asset.objects.filter(pk__in=asset_ids, organization=organization)} if visible else {}
+    found = studio_assets(organization, asset_ids) if visible else {}
     return [_checked_asset(found.get(asset_id), asset_id, tool) for asset_id in asset_ids]
+
+
+def studio_assets(organization: Organization, asset_ids) -> dict[int, Asset]:
+    """The studio's own files among these ids, by id: the one lookup a submit, a pre-selecting link (`?input=`,
+    `?asset=`) and a run on several files share, so another studio's id is never found."""
+    return {a.pk: a for a in Asset.objects.filter(pk__in=asset_ids, organization=organization)
+            .select_related("lineage_root")}
+
+
+def inputs_for_link(*, organization: Organization | None, tool, asset_ids: list[int]) -> tuple[list[Asset], list[str]]:
+    """The files a link asks the run form to pre-select, checked as a submit checks them: those that fit, and a
+    sentence for each that does not (not ready, or a kind the tool does not take). InputNotFoundError when an id is
+    not one of the studio's files."""
+    found = studio_assets(organization, asset_ids) if organization is not None else {}
+    if any(asset_id not in found for asset_id in asset_ids):
+        raise InputNotFoundError("That file is not one of your studio's files.")
+    fitting, problems = [], []
+    for asset_id in dict.fromkeys(asset_ids):
+        try:
+            fitting.append(_checked_asset(found[asset_id], asset_id, tool))
+        except JobError as exc:
+            problems.append(f"{exc} It is left out.")
+    return fitting, problems
+
+
+#: how many files one run on several files may take (each becomes a job, counted against the quota)
+MAX_FILES_PER_BULK_RUN = 50
+
+
+def job_submit_each(
+    *,
+    actor: User,
+    tool_slug: str,
+    asset_ids: list[int],
+    parameters: dict | None = None,
+    idempotency_key: str | None = None,
+    request=None,
+) -> list[Job]:
+    """Run a one-file tool on several files: one job per file, each through `job_submit` (so quotas, availability
+    and idempotency hold per job: the same key sent again gives back the same jobs). Every file and the parameters
+    are checked before any job is made; a quota reached part-way raises BulkSubmitError with the jobs made."""
+    organization = _submitter_studio(actor)
+    tool = _available_tool(tool_slug, organization)
+    if not isinstance(asset_ids, list) or not all(isinstance(i, int) and not isinstance(i, bool) for i in asset_ids):
+        raise JobError("Choose the files to run the tool on.")
+    asset_ids = list(dict.fromkeys(asset_ids))
+    if not asset_ids:
+        raise JobError("Choose the files to run the tool on.")
+    if len(asset_ids) > MAX_FILES_PER_BULK_RUN:
+        raise JobError(f"Choose at most {MAX_FILES_PER_BULK_RUN} files at a time; {len(asset_ids)} chosen.")
+    found = studio_assets(organization, asset_ids)
+    misfits = []
+    for asset_id in asset_ids:
+        try:
+            _checked_asset(found.get(asset_id), asset_id, tool)
+        except JobError as exc:
+            misfits.append(str(exc))
+    if misfits:
+        raise JobError(" ".join(misfits) + " No job was created; leave those files out and run again.")
+    validate_parameters(tool, parameters or {})
+    jobs: list[Job] = []
+    for asset_id in asset_ids:
+        key = f"{str(idempotency_key)[:79]}:{asset_id}" if idempotency_key else None
+        try:
+            jobs.append(job_submit(actor=actor, tool_slug=tool.slug, asset_ids=[asset_id], parameters=parameters,
+                                   idempotency_key=key, request=request))
+        except JobError as exc:
+            made = f" {len(jobs)} of the {len(asset_ids)} jobs were queued before it." if jobs else ""
+            raise BulkSubmitError(f"{exc}{made}", jobs=jobs) from exc
+    return jobs
 
 
 def _checked_asset(asset: Asset | None, asset_id: int, tool) -> Asset:

@@ -23,16 +23,17 @@ from assets import selectors as asset_selectors
 from assets.storage import StorageError, get_store
 from beta import selectors
 from beta import tools as catalogue_registry
-from beta.errors import JobError, JobParameterError
+from beta.errors import BulkSubmitError, InputNotFoundError, JobError, JobParameterError
 from beta.feedback import selectors as feedback_selectors
 from beta.forms import ToolRunForm
 from beta.jobs import control
-from beta.jobs.submit import job_submit, validate_parameters
+from beta.jobs.submit import inputs_for_link, job_submit, job_submit_each, studio_assets, validate_parameters
 from beta.models import Job
 from beta.views.review import compare_links
 from portal import selectors as portal_selectors
 from portal.decorators import partner_required, staff_required
 from portal.errors import PermissionDeniedError
+from portal.ids import parse_id
 from portal.models import Membership
 from portal.tdm import not_for_training
 
@@ -83,29 +84,60 @@ def _job(request, job_id) -> Job:
 
 
 # --- Catalogue and the run form ---------------------------------------------------------------------------------------
+def _linked_ids(request, name: str) -> list[int]:
+    """The ids a link carries (`?asset=` / `?input=`, repeatable), in order; a value that is no id is a 404."""
+    ids = [parse_id(value) for value in request.GET.getlist(name)]
+    if None in ids:
+        raise Http404("That is not a file of yours.")
+    return list(dict.fromkeys(i for i in ids if i is not None))
+
+
+def _chosen_assets(request, organization) -> list:
+    """The files `?asset=` names ("run a tool on this", the library's selection): the studio's own, found with the
+    submit's own lookup, so another studio's id is a 404."""
+    ids = _linked_ids(request, "asset")
+    if not ids:
+        return []
+    found = studio_assets(organization, ids) if organization is not None else {}
+    if len(found) != len(ids) or any(a.status == a.Status.DELETED for a in found.values()):
+        raise Http404("That file is not one of your studio's files.")
+    return [found[i] for i in ids]
+
+
+def _catalogue_card(tool, organization, chosen: list) -> dict | None:
+    available, reason = selectors.tool_availability(tool, organization)
+    card = {"tool": tool, "available": available, "reason": reason, "run_url": reverse("beta:submit", args=[tool.slug]),
+            "queue_label": QUEUE_LABELS.get(tool.queue, tool.queue)}
+    if chosen:
+        fits = [asset for asset in chosen if asset.kind in tool.input_kinds]
+        if not fits:
+            return None  # filtered out: it takes none of the chosen kinds
+        card["fits"] = fits
+        card["left_out"] = len(chosen) - len(fits)
+        card["run_url"] += "?" + urlencode([("input", asset.pk) for asset in fits])
+    return card
+
+
 @partner_required
 @require_GET
 def catalogue(request):
+    """The tools; with `?asset=<id>` (repeatable) only those that take the files' kinds, each linking to its run
+    form with the files pre-selected (`?input=`)."""
     membership = portal_selectors.membership_for_user(request.user)
     organization = membership.organization if membership else None
+    chosen = _chosen_assets(request, organization)
     cards = []
     for tool in catalogue_registry.all_tools():
         if tool.configuration_problem():  # e.g. Bedrock not set up: not offered at all (staff see it in the admin)
             continue
-        available, reason = selectors.tool_availability(tool, organization)
-        cards.append(
-            {
-                "tool": tool,
-                "available": available,
-                "reason": reason,
-                "queue_label": QUEUE_LABELS.get(tool.queue, tool.queue),
-            }
-        )
+        if (card := _catalogue_card(tool, organization, chosen)) is not None:
+            cards.append(card)
     return render(
         request,
         "beta/catalogue.html",
         {
             "cards": cards,
+            "chosen": chosen,
             "membership": membership,
             "is_viewer": membership is not None and membership.role == Membership.Role.VIEWER,
         },
@@ -130,9 +162,14 @@ def submit(request, tool_slug):
     organization = membership.organization if membership else None
     available, reason = selectors.tool_availability(tool, organization)
     assets = _pickable_assets(request.user, tool, organization)
+    link_problems: list[str] = []
     if request.method == "POST":
-        form = ToolRunForm(request.POST, tool=tool, assets=assets)
-        if form.is_valid():
+        form = ToolRunForm(request.POST, tool=tool, assets=assets, each=request.POST.get("each") == "1")
+        if form.is_valid() and form.each:
+            response = _submit_each(request, tool, form)
+            if response is not None:
+                return response
+        elif form.is_valid():
             try:
                 job = job_submit(
                     actor=request.user,
@@ -156,11 +193,17 @@ def submit(request, tool_slug):
             except JobParameterError as exc:
                 form.add_parameter_error(exc.field, str(exc))
     else:
-        form = ToolRunForm(tool=tool, assets=assets)
+        try:
+            preselected, link_problems = inputs_for_link(organization=organization, tool=tool,
+                                                         asset_ids=_linked_ids(request, "input"))
+        except InputNotFoundError as exc:
+            raise Http404(str(exc)) from exc
+        form = ToolRunForm(tool=tool, assets=assets, preselected=preselected, each=len(preselected) > 1)
     return render(
         request,
         "beta/submit.html",
         {
+            "link_problems": link_problems,
             "tool": tool,
             "form": form,
             "available": available,
@@ -171,6 +214,29 @@ def submit(request, tool_slug):
             "input_kinds": ", ".join(tool.input_kinds),
         },
     )
+
+
+def _submit_each(request, tool, form: ToolRunForm):
+    """A one-file tool on several files: one job each. Back to the form (None) when nothing could be queued."""
+    try:
+        jobs = job_submit_each(actor=request.user, tool_slug=tool.slug, asset_ids=form.asset_ids(),
+                               parameters=form.parameters(),
+                               idempotency_key=form.cleaned_data.get("idempotency_key") or None, request=request)
+    except JobParameterError as exc:
+        form.add_parameter_error(exc.field, str(exc))
+        return None
+    except BulkSubmitError as exc:
+        if not exc.jobs:
+            form.add_error(None, str(exc))
+            return None
+        messages.warning(request, str(exc))
+        return redirect("beta:job-list")
+    except (JobError, PermissionDeniedError) as exc:
+        form.add_error(None, str(exc))
+        return None
+    numbers = ", ".join(str(job.pk) for job in jobs)
+    messages.success(request, f"{tool.name} is queued for {len(jobs)} files, one job each: jobs {numbers}.")
+    return redirect("beta:job-list")
 
 
 # --- Job lists --------------------------------------------------------------------------------------------------------
@@ -301,7 +367,7 @@ def job_detail(request, job_id):
     shown_as_shots = {id(s["view"]) for s in shots if s["view"]}
     others = [o for o in outputs if id(o) not in shown_as_shots]
     results_template = _results_template(job.tool_slug)
-    inputs = list(job.job_inputs.select_related("asset").prefetch_related("asset__renditions"))
+    inputs = list(job.job_inputs.select_related("asset", "asset__lineage_root").prefetch_related("asset__renditions"))
     return render(
         request,
         "beta/job_detail.html",

@@ -1,7 +1,8 @@
 // The transcript beside its player: clicking a line seeks there; the line being spoken is marked and kept in view.
 (() => {
   const root = document.querySelector("[data-transcript]");
-  const player = root && root.querySelector("[data-transcript-player]");
+  // The review player's <video> (templates/partials/player.html) carries the subtitles track.
+  const player = root && root.querySelector("[data-transcript-player] video, video[data-transcript-player]");
   const list = root && root.querySelector("[data-transcript-lines]");
   if (!player || !list) return;
   const buttons = Array.from(list.querySelectorAll(".transcript__line"));

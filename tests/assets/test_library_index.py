@@ -41,3 +41,24 @@ def test_the_library_page_query_uses_the_live_assets_index_without_sorting(postg
     assert all(asset.status != "deleted" for asset in page)
     assert list(page) == list(Asset.objects.filter(organization=owner.organization).exclude(status="deleted")
                               .order_by("-created_at", "-id")[:24])
+
+
+def test_the_stacked_library_page_reads_the_heads_index_without_sorting(postgres_only):
+    # Given a studio with thousands of assets, some of them outputs stacked under an upload ...
+    owner = OwnerFactory()
+    _bulk_assets(owner.organization, 3000)
+    root = Asset.objects.filter(organization=owner.organization, status="ready").first()
+    Asset.objects.filter(organization=owner.organization, pk__gt=root.pk, pk__lt=root.pk + 500).update(
+        origin="output", lineage_root=root)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE assets_asset")
+
+    # ... the library's default (stacked) page is an ordered scan of the heads' partial index.
+    page = selectors.library(user=owner.user, view="stacked")[:24]
+    sql, params = page.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN " + sql, params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "assets_asset_library_heads" in plan, plan
+    assert "Sort" not in plan, plan
+    assert all(asset.lineage_root_id is None for asset in page)

@@ -539,11 +539,11 @@ def test_in_chromium_the_subtitles_load_as_a_track_and_a_transcript_line_seeks_t
         page.goto(live_server.url + reverse("beta:job-detail", args=[job.pk]))
         # The browser fetched the track, parsed its cues and shows them (the default track).
         page.wait_for_function(
-            "() => { const t = document.querySelector('video[data-transcript-player]').textTracks[0];"
+            "() => { const t = document.querySelector('[data-transcript-player] video').textTracks[0];"
             " return t && t.mode === 'showing' && t.cues && t.cues.length > 0; }",
             timeout=20_000,
         )
-        cues = page.evaluate("() => document.querySelector('video[data-transcript-player]').textTracks[0].cues.length")
+        cues = page.evaluate("() => document.querySelector('[data-transcript-player] video').textTracks[0].cues.length")
         assert cues == result.summary["cue_count"]
         # Choosing the second line moves the player there and marks the line.
         second = page.locator(".transcript__line").nth(1)
