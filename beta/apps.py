@@ -25,9 +25,15 @@ class BetaConfig(AppConfig):
         # Surveys due and comparisons to judge show on the partner dashboard through the portal's panel hook.
         import beta.results.tasks
         import beta.surveys.tasks  # noqa: F401
+        # The home's checklist steps, recent jobs, quota bars and unread replies come from beta/home.py.
+        from beta import home
         from beta.comparisons.selectors import dashboard_panel as comparisons_panel
         from beta.surveys.selectors import dashboard_panel as surveys_panel
-        from portal.dashboard_panels import register_dashboard_panel
+        from portal.dashboard_panels import register_checklist_steps, register_dashboard_panel
 
+        register_checklist_steps(home.getting_started_steps)
+        register_dashboard_panel(home.recent_jobs_panel)
+        register_dashboard_panel(home.replies_panel)
         register_dashboard_panel(surveys_panel)
         register_dashboard_panel(comparisons_panel)
+        register_dashboard_panel(home.usage_panel)
