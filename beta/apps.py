@@ -22,10 +22,10 @@ class BetaConfig(AppConfig):
         catalogue.configure(settings=ToolSettings())
 
         # Tasks outside beta/tasks.py register here: the results report's, and the survey beat task.
-        # Surveys due and comparisons to judge show on the partner dashboard through the portal's panel hook.
+        # Surveys due and comparisons to judge show on the partner dashboard through the portal's panel hook, with
+        # the home's checklist steps, recent jobs, unread replies and quota bars (beta/home.py).
         import beta.results.tasks
         import beta.surveys.tasks  # noqa: F401
-        # The home's checklist steps, recent jobs, quota bars and unread replies come from beta/home.py.
         from beta import home
         from beta.comparisons.selectors import dashboard_panel as comparisons_panel
         from beta.surveys.selectors import dashboard_panel as surveys_panel

@@ -9,6 +9,7 @@ A step provider is `provider(user, organization) -> list[Step]`: the getting-sta
 from the studio's real data (one cheap query a step). The checklist lists them by `order`.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 _providers: list = []
@@ -39,7 +40,7 @@ def register_checklist_steps(provider) -> None:
         _step_providers.append(provider)
 
 
-def checklist_steps(*, user, organization, own: list[Step] = ()) -> list[Step]:
+def checklist_steps(*, user, organization, own: Sequence[Step] = ()) -> list[Step]:
     """The portal's own steps and every registered app's, in order."""
     steps = [*own, *(step for provider in _step_providers for step in provider(user, organization))]
     return sorted(steps, key=lambda step: step.order)

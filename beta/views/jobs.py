@@ -241,10 +241,11 @@ def recent_jobs_context(user) -> dict:
     names = _tool_names()
     now = timezone.now()
     jobs = list(selectors.jobs_for_user(user)[:RECENT_JOBS])
-    for job in jobs:
-        job.tool_name = names.get(job.tool_slug, job.tool_slug)
-        job.time_left = time_left(job, now)
-    return {"recent_jobs": jobs, "any_active": any(job.is_active for job in jobs)}
+    rows = [
+        {"job": job, "tool_name": names.get(job.tool_slug, job.tool_slug), "time_left": time_left(job, now)}
+        for job in jobs
+    ]
+    return {"recent_jobs": rows, "any_active": any(job.is_active for job in jobs)}
 
 
 @partner_required
