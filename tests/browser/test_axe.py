@@ -7,7 +7,10 @@ import pytest
 from django.conf import settings
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
+from beta.jobs.submit import usage_month
+from beta.models import FeedbackComment, StudioUsage
 from tests.factories import PASSWORD, FeedbackReportFactory, JobFactory, OwnerFactory, StaffFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -40,7 +43,11 @@ def _context(browser, live_server, scheme, user=None):
 def test_no_serious_accessibility_violations(live_server, browser, scheme):
     owner = OwnerFactory()
     job = JobFactory(organization=owner.organization, submitted_by=owner.user, status="succeeded")
-    FeedbackReportFactory(organization=owner.organization, job=job, author=owner.user, text="Clean proxies.")
+    report = FeedbackReportFactory(organization=owner.organization, job=job, author=owner.user, text="Clean proxies.")
+    # The home's live parts too: a running job's progress, a staff reply not yet read, quota bars (one nearly full).
+    JobFactory(organization=owner.organization, submitted_by=owner.user, status="running", error="", progress=30)
+    FeedbackComment.objects.create(report=report, author=StaffFactory(), kind="reply", body="Thanks, noted.")
+    StudioUsage.objects.create(organization=owner.organization, month=usage_month(timezone.now()), jobs=490)
     problems = {}
     for user, paths in ((None, [reverse("account_login")]), (owner.user, PARTNER_PAGES), (StaffFactory(), STAFF_PAGES)):
         page = _context(browser, live_server, scheme, user).new_page()
