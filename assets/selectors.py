@@ -8,9 +8,11 @@ from typing import Any
 
 from django.conf import settings
 from django.db.models import Prefetch, Q, QuerySet, Sum
+from django.urls import reverse
 
 from assets.models import Asset, Rendition
 from portal.cohorts import cohort_window
+from portal.dashboard_panels import Step
 from portal.models import AuditEvent, Organization
 
 #: The library's views: every file in one list, stacks (uploads with their outputs beneath), uploads only, outputs only.
@@ -187,3 +189,16 @@ def retention_deadline(organization: Organization):
     if window.closes_at is None:
         return None
     return window.closes_at + timedelta(days=settings.RETENTION_DAYS_AFTER_CLOSE)
+
+
+def has_uploaded(organization: Organization) -> bool:
+    """Whether the studio has footage of its own (uploaded, verifying or ready; tool outputs do not count)."""
+    return Asset.objects.filter(
+        organization=organization, origin="upload", status__in=[Asset.Status.VERIFYING, Asset.Status.READY]
+    ).exists()
+
+
+def getting_started_steps(user, organization: Organization) -> list[Step]:
+    """The dashboard checklist's upload step (registered in assets/apps.py)."""
+    return [Step(key="upload", order=30, label="Upload your first clip", done=has_uploaded(organization),
+                 url=reverse("assets:upload"), action="Upload footage")]

@@ -24,12 +24,18 @@ class BetaConfig(AppConfig):
         catalogue.configure(settings=ToolSettings())
 
         # Tasks outside beta/tasks.py register here: the results report's, and the survey beat task.
-        # Surveys due and comparisons to judge show on the partner dashboard through the portal's panel hook.
+        # Surveys due and comparisons to judge show on the partner dashboard through the portal's panel hook, with
+        # the home's checklist steps, recent jobs, unread replies and quota bars (beta/home.py).
         import beta.results.tasks
         import beta.surveys.tasks  # noqa: F401
+        from beta import home
         from beta.comparisons.selectors import dashboard_panel as comparisons_panel
         from beta.surveys.selectors import dashboard_panel as surveys_panel
-        from portal.dashboard_panels import register_dashboard_panel
+        from portal.dashboard_panels import register_checklist_steps, register_dashboard_panel
 
+        register_checklist_steps(home.getting_started_steps)
+        register_dashboard_panel(home.recent_jobs_panel)
+        register_dashboard_panel(home.replies_panel)
         register_dashboard_panel(surveys_panel)
         register_dashboard_panel(comparisons_panel)
+        register_dashboard_panel(home.usage_panel)

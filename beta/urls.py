@@ -15,6 +15,7 @@ urlpatterns = [
     path("tools/<slug:tool_slug>/", job_views.submit, name="submit"),
     path("jobs/", job_views.job_list, name="job-list"),
     path("jobs/live/", job_views.job_list_rows, name="job-list-rows"),
+    path("jobs/recent/", job_views.job_recent, name="job-recent"),
     path("jobs/<int:job_id>/", job_views.job_detail, name="job-detail"),
     path("jobs/<int:job_id>/live/", job_views.job_live, name="job-live"),
     path("jobs/<int:job_id>/subtitles.vtt", job_views.job_subtitles, name="job-subtitles"),

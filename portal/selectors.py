@@ -5,9 +5,11 @@ from __future__ import annotations
 import dataclasses
 
 from django.db.models import Case, Count, Q, QuerySet, Value, When
+from django.urls import reverse
 from django.utils import timezone
 
 from portal import audit_chain
+from portal.dashboard_panels import Step
 from portal.models import (
     AgreementAcceptance,
     AgreementVersion,
@@ -128,3 +130,17 @@ def seats_used(organization: Organization) -> int:
         Membership.objects.filter(organization=organization).count()
         + Invite.objects.filter(organization=organization).pending().count()
     )
+
+
+def getting_started_steps(user: User, organization: Organization) -> list[Step]:
+    """The portal's part of the dashboard's getting-started checklist: the agreement, and the team invited."""
+    team_invited = (
+        Membership.objects.filter(organization=organization).exclude(user=user).exists()
+        or Invite.objects.filter(organization=organization).exists()
+    )
+    return [
+        Step(key="agreement", order=10, label="Accept the beta agreement",
+             done=has_accepted(user, current_agreement()), url=reverse("portal:agreement"), action="Read and accept"),
+        Step(key="team", order=20, label="Invite your team", done=team_invited, url=reverse("portal:team"),
+             action="Invite people"),
+    ]

@@ -111,12 +111,15 @@ def detail(request, asset_id):
     )
 
 
+STATUS_TEMPLATES = {"card": "assets/_card.html", "upload": "assets/_upload_status.html"}
+
+
 @login_required
 @require_GET
 def status(request, asset_id):
-    """The live part of the asset page and library cards (htmx polls it until the asset settles)."""
+    """The live part of the asset page, library cards and upload page rows (htmx polls it until the asset settles)."""
     asset = _asset(request, asset_id)
-    template = "assets/_card.html" if request.GET.get("view") == "card" else "assets/_status.html"
+    template = STATUS_TEMPLATES.get(request.GET.get("view", ""), "assets/_status.html")
     response = render(request, template, {"asset": asset, "renditions": {r.kind: r for r in asset.renditions.all()}})
     if request.headers.get("HX-Request") and template == "assets/_status.html" and asset.is_final:
         response["HX-Refresh"] = "true"  # settled: reload once so the header, download button and details update

@@ -7,7 +7,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from django.db import connection
-from django.db.models import Count, Exists, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
+from django.db.models import Count, Exists, F, IntegerField, Max, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 
 from beta.models import (
@@ -16,6 +16,7 @@ from beta.models import (
     FeedbackComment,
     FeedbackNote,
     FeedbackNoteReply,
+    FeedbackReadMark,
     FeedbackReport,
     FeedbackRevision,
     Job,
@@ -48,6 +49,26 @@ def feedback_for_user(user) -> QuerySet[FeedbackReport]:
         .annotate(reply_count=Coalesce(Subquery(replies, output_field=IntegerField()), Value(0)))
         .order_by("-updated_at", "-id")
     )
+
+
+def unread_replies(user, *, limit: int = 5) -> list[dict]:
+    """Reports of the person's studio with staff replies they have not read (since they last opened the report),
+    newest reply first: [{"report_id", "tool_slug", "job_id", "count", "latest"}]. One query."""
+    read_at = FeedbackReadMark.objects.filter(user=user, report=OuterRef("report_id")).values("read_at")[:1]
+    return list(
+        FeedbackComment.objects.replies()
+        .filter(report__in=partner_visible(FeedbackReport.objects.for_user(user), user).values("pk"))
+        .annotate(read_at=Subquery(read_at))
+        .filter(Q(read_at__isnull=True) | Q(created_at__gt=F("read_at")))
+        .order_by()
+        .values("report_id", tool_slug=F("report__tool_slug"), job_id=F("report__job_id"))
+        .annotate(count=Count("pk"), latest=Max("created_at"))
+        .order_by("-latest")[:limit]
+    )
+
+
+def studio_has_feedback(organization) -> bool:
+    return FeedbackReport.objects.filter(organization=organization).submitted().exists()
 
 
 def feedback_slot(user, job: Job) -> dict:

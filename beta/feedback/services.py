@@ -29,6 +29,7 @@ from beta.models import (
     FeedbackComment,
     FeedbackNote,
     FeedbackNoteReply,
+    FeedbackReadMark,
     FeedbackReport,
     FeedbackRevision,
     FeedbackTag,
@@ -632,3 +633,8 @@ def feedback_triage(
             rows.update(**changes, updated_at=now)
         _triage_tags(ids, add=add, remove=remove)
     return len(ids)
+
+
+def feedback_replies_mark_read(*, user: User, report: FeedbackReport) -> None:
+    """The person has seen the report's replies as of now (the partner home stops listing them as unread)."""
+    FeedbackReadMark.objects.update_or_create(user=user, report=report, defaults={"read_at": timezone.now()})

@@ -261,3 +261,18 @@ class FeedbackNoteReply(TimeStamped):
 
     def __str__(self) -> str:
         return f"reply on note {self.note_id}"
+
+
+class FeedbackReadMark(models.Model):
+    """When a person last read a report's replies: staff replies after it are unread (the partner home lists them)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    report = models.ForeignKey(FeedbackReport, on_delete=models.CASCADE, related_name="read_marks")
+    read_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-read_at"]
+        constraints = [models.UniqueConstraint(fields=["user", "report"], name="beta_feedbackreadmark_once")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} read feedback {self.report_id} at {self.read_at:%Y-%m-%d %H:%M}"

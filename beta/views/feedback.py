@@ -301,6 +301,7 @@ def feedback_detail(request, report_id):
     report = _report(request, report_id)
     if request.user.is_studio_staff:
         return _staff_detail(request, report)
+    services.feedback_replies_mark_read(user=request.user, report=report)
     context = {
         "report": report,
         "answers": _answers(report),

@@ -299,6 +299,28 @@ def staff_job_list(request):
     return render(request, "beta/job_list.html", _list_context(request, staff=True))
 
 
+RECENT_JOBS = 5
+
+
+def recent_jobs_context(user) -> dict:
+    """The partner home's "Recent jobs": the studio's newest runs, refreshed while one of them is active."""
+    names = _tool_names()
+    now = timezone.now()
+    jobs = list(selectors.jobs_for_user(user)[:RECENT_JOBS])
+    rows = [
+        {"job": job, "tool_name": names.get(job.tool_slug, job.tool_slug), "time_left": time_left(job, now)}
+        for job in jobs
+    ]
+    return {"recent_jobs": rows, "any_active": any(job.is_active for job in jobs)}
+
+
+@partner_required
+@require_GET
+def job_recent(request):
+    """The partner home's recent jobs, for htmx to refresh while one is active."""
+    return render(request, "beta/_recent_jobs.html", recent_jobs_context(request.user))
+
+
 # --- One job ----------------------------------------------------------------------------------------------------------
 def _live_context(job: Job) -> dict:
     lines = job.log.rstrip("\n").splitlines()[-LOG_TAIL_LINES:] if job.log else []

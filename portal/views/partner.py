@@ -9,7 +9,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from portal import selectors
 from portal.cohorts import cohort_window
-from portal.dashboard_panels import dashboard_panels
+from portal.dashboard_panels import Step, checklist_steps, dashboard_panels
 from portal.decorators import partner_required
 from portal.errors import InviteError, MembershipError, SeatLimitError
 from portal.forms.team import InviteForm, MemberRoleForm
@@ -22,18 +22,39 @@ def _is_owner(membership: Membership | None) -> bool:
     return membership is not None and membership.role == Membership.Role.OWNER
 
 
+def _primary_action(steps: list[Step], membership: Membership) -> dict | None:
+    """One clear next step: upload footage while the studio has none, then run a tool (viewers can do neither)."""
+    if membership.role == Membership.Role.VIEWER:
+        return None
+    by_key = {step.key: step for step in steps}
+    upload, run = by_key.get("upload"), by_key.get("run")
+    if upload is not None and not upload.done:
+        return {"label": "Upload footage", "url": upload.url}
+    if run is not None:
+        return {"label": "Run a tool", "url": run.url}
+    return None
+
+
 @partner_required
 def dashboard(request):
+    """The studio's home: what to do next (checklist, primary action), and what happened (jobs, usage, replies)."""
     membership = selectors.membership_for_user(request.user)
     context = {"membership": membership, "window": cohort_window(membership.organization if membership else None)}
     if membership is not None:
         organization = membership.organization
+        steps = checklist_steps(
+            user=request.user, organization=organization,
+            own=selectors.getting_started_steps(request.user, organization),
+        )
         context.update(
             organization=organization,
             is_owner=_is_owner(membership),
             teammates=selectors.teammates_for_organization(organization),
             pending_invite_count=selectors.pending_invites_for_organization(organization).count(),
             seats_used=selectors.seats_used(organization),
+            steps=steps,
+            steps_done=sum(step.done for step in steps),
+            primary_action=_primary_action(steps, membership),
             panels=dashboard_panels(user=request.user, organization=organization),
         )
     return render(request, "portal/dashboard.html", context)

@@ -193,6 +193,28 @@
     }
   }
 
+  // After the bytes are in, the row follows verification live: htmx polls the asset's status partial (every 2 s)
+  // until it is ready ("Run a tool on it", "Open") or rejected (with the reason). Without htmx, a link to the asset.
+  function follow(li, state) {
+    const region = document.createElement("div");
+    region.className = "upload-row__follow";
+    region.setAttribute("aria-live", "polite");
+    const placeholder = document.createElement("div");
+    placeholder.className = "upload-row__status";
+    const link = document.createElement("a");
+    link.href = state.detail_url;
+    link.textContent = "Open";
+    placeholder.appendChild(document.createTextNode("Verifying… "));
+    placeholder.appendChild(link);
+    region.appendChild(placeholder);
+    li.appendChild(region);
+    if (!window.htmx || !state.status_url) return;
+    placeholder.setAttribute("hx-get", state.status_url + "?view=upload");
+    placeholder.setAttribute("hx-trigger", "load");
+    placeholder.setAttribute("hx-swap", "outerHTML");
+    window.htmx.process(placeholder);
+  }
+
   function rowFor(list, file) {
     const li = document.createElement("li");
     li.className = "upload-row";
@@ -221,13 +243,10 @@
         bar.setAttribute("aria-valuenow", "100");
         li.querySelector(".upload-row__stage").textContent = "Uploaded · 100 %";
         li.querySelector(".upload-row__numbers").textContent = human(file.size);
-        const link = document.createElement("a");
-        link.href = state.detail_url;
-        link.textContent = "Open the asset (verifying…)";
         const note = li.querySelector(".upload-row__note");
-        note.textContent = "";
-        note.appendChild(link);
+        note.textContent = state.message || "";
         li.classList.add("upload-row--done");
+        follow(li, state);
       },
       failed: function (error) {
         li.classList.add("upload-row--failed");

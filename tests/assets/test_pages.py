@@ -90,3 +90,48 @@ def test_staff_have_no_library_but_can_open_an_asset_page(client):
     client.force_login(StaffFactory())
     assert client.get(reverse("assets:library")).status_code == 404
     assert client.get(reverse("assets:detail", args=[asset.pk])).status_code == 200
+
+
+# --- The upload page's follow-up row (assets:status ?view=upload) ----------------------------------------------------
+def _upload_row(client, asset) -> str:
+    response = client.get(reverse("assets:status", args=[asset.pk]) + "?view=upload", HTTP_HX_REQUEST="true")
+    assert response.status_code == 200
+    assert "HX-Refresh" not in response  # the upload page is never reloaded
+    return response.content.decode()
+
+
+def test_an_upload_row_keeps_polling_while_the_file_is_verified(client, owner):
+    asset = AssetFactory(organization=owner.organization, status="verifying")
+    client.force_login(owner.user)
+    body = _upload_row(client, asset)
+    assert f'hx-get="{reverse("assets:status", args=[asset.pk])}?view=upload" hx-trigger="every 2s"' in body
+    assert "Verifying" in body
+    assert "Run a tool on it" not in body
+
+
+def test_a_ready_upload_offers_to_run_a_tool_on_it_and_to_open_it(client, owner):
+    asset = AssetFactory(organization=owner.organization, status="ready", previews="pending")
+    client.force_login(owner.user)
+    body = _upload_row(client, asset)
+    assert "hx-get" not in body  # settled: polling stops
+    assert f'href="{reverse("beta:catalogue")}?asset={asset.pk}">Run a tool on it</a>' in body
+    assert f'href="{reverse("assets:detail", args=[asset.pk])}"' in body
+    assert ">Open</a>" in body
+    assert "previews coming" in body
+
+
+def test_a_rejected_upload_says_why(client, owner):
+    asset = AssetFactory(organization=owner.organization, status="rejected",
+                         rejection_reason="The file is not the video it claims to be.")
+    client.force_login(owner.user)
+    body = _upload_row(client, asset)
+    assert "hx-get" not in body
+    assert "Rejected: The file is not the video it claims to be." in body
+    assert "Run a tool on it" not in body
+
+
+def test_another_studios_upload_row_is_a_404(client, owner):
+    other = AssetFactory(status="verifying")
+    client.force_login(owner.user)
+    response = client.get(reverse("assets:status", args=[other.pk]) + "?view=upload")
+    assert response.status_code == 404

@@ -7,7 +7,10 @@ from pathlib import Path
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
+from beta.jobs.submit import usage_month
+from beta.models import FeedbackComment, StudioUsage
 from tests.browser.conftest import sign_in
 from tests.factories import (
     PASSWORD,
@@ -50,7 +53,11 @@ def _user(role):
         return AdminFactory()
     owner = OwnerFactory()
     job = JobFactory(organization=owner.organization, submitted_by=owner.user, status="succeeded")
-    FeedbackReportFactory(organization=owner.organization, job=job, author=owner.user, text="Clean proxies.")
+    report = FeedbackReportFactory(organization=owner.organization, job=job, author=owner.user, text="Clean proxies.")
+    # The home's live parts too: a running job's progress, a staff reply not yet read, quota bars (one nearly full).
+    JobFactory(organization=owner.organization, submitted_by=owner.user, status="running", error="", progress=30)
+    FeedbackComment.objects.create(report=report, author=StaffFactory(), kind="reply", body="Thanks, noted.")
+    StudioUsage.objects.create(organization=owner.organization, month=usage_month(timezone.now()), jobs=490)
     return owner.user
 
 

@@ -117,8 +117,18 @@ def test_a_video_uploads_in_parallel_parts_and_gets_its_player_and_poster(
     asset = Asset.objects.get(organization=owner.organization)
     assert asset.part_size == PART
 
-    # The worker verifies it and makes the previews; the page (htmx, every 2 s) swaps in the player.
-    page.get_by_role("link", name=re.compile("Open the asset")).click()
+    # The worker verifies it; the row follows it (htmx, every 2 s) to "Ready" on this page, without a reload, and
+    # offers to run a tool on it.
+    page.evaluate("window.__stillTheSamePage = true")
+    row = page.locator(".upload-row")
+    expect(row.locator(".upload-row__status")).to_have_attribute("data-asset-status", "ready", timeout=90_000)
+    expect(row.locator(".pill--ready")).to_have_text("Ready")
+    assert page.evaluate("window.__stillTheSamePage === true"), "the page was reloaded"
+    expect(row.get_by_role("link", name="Run a tool on it")).to_have_attribute("href", f"/tools/?asset={asset.pk}")
+    _shot(page, "upload-2b-ready")
+
+    # Open: the asset page, where the player appears once its previews are made.
+    row.get_by_role("link", name=re.compile("^Open ")).click()
     expect(page).to_have_url(f"{live_server.url}/assets/{asset.pk}/")
     player = page.locator("video.player")
     expect(player).to_have_attribute("poster", f"/assets/{asset.pk}/renditions/poster/", timeout=90_000)
@@ -194,3 +204,22 @@ def test_an_interrupted_upload_resumes_after_a_reload_from_the_parts_already_sto
         "poster", f"/assets/{asset.pk}/renditions/poster/", timeout=10_000
     )
     _shot(watcher, "upload-7-asset-page-updated")
+
+
+def test_an_upload_that_fails_verification_says_why_on_the_upload_page(
+    uploader_page, owner, tmp_path, live_server, celery_worker_process
+):
+    page = uploader_page
+    fake = tmp_path / "B002_C001.mov"
+    fake.write_text("INT. EDIT SUITE - NIGHT\nThis is a script, not a video.\n" * 50)
+
+    page.evaluate("window.__stillTheSamePage = true")
+    page.set_input_files("#files", str(fake))
+    row = page.locator(".upload-row")
+    expect(row.locator(".upload-row__status")).to_have_attribute("data-asset-status", "rejected", timeout=90_000)
+    expect(row.get_by_role("alert")).to_contain_text(
+        "Rejected: B002_C001.mov is named like a video, but its content is something else"
+    )
+    expect(row.get_by_role("link", name="Run a tool on it")).to_have_count(0)
+    assert page.evaluate("window.__stillTheSamePage === true"), "the page was reloaded"
+    _shot(page, "upload-8-rejected")
