@@ -34,6 +34,7 @@ from portal.errors import (
     MembershipError,
     PermissionDeniedError,
     SeatLimitError,
+    StudioClosedInviteError,
     StudioError,
 )
 from portal.models import (
@@ -210,8 +211,7 @@ def invite_create(
     email = _normalise_email(email)
     with transaction.atomic():
         organization = Organization.objects.select_for_update().get(pk=organization.pk)  # serialises seat counting
-        if not organization.is_active:
-            raise InviteError(f"{organization.name} is not active.")
+        _require_active_in_beta(organization)
         _check_invitable_email(email, organization, reveal_accounts=actor.is_studio_staff)
         if seats_used(organization) >= organization.seat_limit:
             raise SeatLimitError(
@@ -257,6 +257,7 @@ def invite_resend(*, actor: User, invite: Invite, request=None) -> tuple[Invite,
             raise InviteNotPendingError(
                 f"This invite was {invite.get_status_display().lower()}; it cannot be resent.", invite.status
             )
+        _require_active_in_beta(invite.organization)
         token, invite.token_hash = _new_token()
         now = timezone.now()
         invite.expires_at = now + timedelta(days=settings.INVITE_EXPIRY_DAYS)
@@ -302,6 +303,14 @@ _NOT_PENDING_MESSAGES = {
 }
 
 
+def _require_active_in_beta(organization: Organization) -> None:
+    """The invite door of portal/lifecycle.py: no invite to a suspended or offboarded studio is sent or accepted."""
+    if not organization.is_active_in_beta:
+        from portal.lifecycle import closed_message
+
+        raise StudioClosedInviteError(closed_message(organization))
+
+
 def invite_for_token(token: str) -> Invite:
     """The pending invite behind a token, without consuming it; a clear error otherwise."""
     invite = (
@@ -313,6 +322,7 @@ def invite_for_token(token: str) -> Invite:
         raise InviteNotFoundError("This invite link is not valid. Check that you copied the whole link.")
     if invite.status != Invite.Status.PENDING:
         raise InviteNotPendingError(_NOT_PENDING_MESSAGES[invite.status], invite.status)
+    _require_active_in_beta(invite.organization)
     return invite
 
 
@@ -327,6 +337,7 @@ def invite_accept(*, token: str, user: User, full_name: str = "", request=None) 
             raise InviteNotFoundError("This invite link is not valid. Check that you copied the whole link.")
         if invite.status != Invite.Status.PENDING:
             raise InviteNotPendingError(_NOT_PENDING_MESSAGES[invite.status], invite.status)
+        _require_active_in_beta(invite.organization)
         if User.objects.filter(email__iexact=invite.email).exists():
             raise InviteError(f"An account for {invite.email} already exists. Sign in instead.")
         user.email = invite.email

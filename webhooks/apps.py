@@ -11,3 +11,7 @@ class WebhooksConfig(AppConfig):
         from webhooks.services import event_received
 
         subscribe(event_received)
+
+        from webhooks import lifecycle
+
+        lifecycle.register()  # what offboarding disables (portal/lifecycle.py)
