@@ -28,6 +28,7 @@ from portal.forms.staff import (
     StudioUpdateForm,
 )
 from portal.models import Cohort, Invite, Membership, Organization
+from portal.views.lifecycle import studio_lifecycle_context
 
 PAGE_SIZE = 50
 
@@ -120,6 +121,7 @@ def studio_detail(request, organization_id):
         "seats_used": len(members) + len(invites),
         "form": form,
         "invite_form": InviteForm(initial={"organization": studio.pk}) if request.user.is_programme_admin else None,
+        **studio_lifecycle_context(request, studio),
     }
     return render(request, "portal/staff_studio.html", context)
 
