@@ -16,7 +16,8 @@ def inventory(organization) -> dict[str, int | None]:
     live = Asset.objects.filter(organization=organization).exclude(status=Asset.Status.DELETED)
     stored = services.studio_stored(organization)
     if stored is None:  # storage did not answer: what the database knows, and the object count unknown
-        stored = (None, live.aggregate(total=Sum("size_bytes"))["total"] or 0)
+        total = live.aggregate(total=Sum("size_bytes"))["total"]
+        return {"assets": live.count(), "stored_objects": None, "bytes": total}
     return {"assets": live.count(), "stored_objects": stored[0], "bytes": stored[1]}
 
 

@@ -11,7 +11,7 @@ a worker deletes after commit.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,7 +37,7 @@ class StudioCloser:
     """
 
     name: str
-    inventory: Callable[[Organization], dict[str, int | None]]
+    inventory: Callable[[Organization], Mapping[str, int | None]]
     offboard: Callable[..., dict[str, Any]]
     documents: Callable[[Organization], list[tuple[str, str]]] | None = None
 
