@@ -31,3 +31,7 @@ class BetaConfig(AppConfig):
 
         register_dashboard_panel(surveys_panel)
         register_dashboard_panel(comparisons_panel)
+
+        from beta import lifecycle
+
+        lifecycle.register()  # what offboarding cancels (portal/lifecycle.py)

@@ -20,8 +20,9 @@ def _nav_for(user) -> list[tuple[str, str]]:
                 ("Cohorts", "portal:staff-cohorts"),
                 ("Invites", "portal:staff-invites"),
                 ("Audit trail", "portal:staff-audit"),
-                ("Django admin", "admin:index"),
             ]
+            if user.is_staff:  # the Django admin lets in only `is_staff` people: no link that answers "no permission"
+                items.append(("Django admin", "admin:index"))
         return items
     return [
         ("Dashboard", "portal:dashboard"),
