@@ -6,4 +6,6 @@ class ApiConfig(AppConfig):
     verbose_name = "Pipeline API"
 
     def ready(self):
-        from api import schema  # noqa: F401 - registers the OpenAPI extension for API-key authentication
+        from api import lifecycle, schema  # noqa: F401 - schema registers the OpenAPI extension for API-key auth
+
+        lifecycle.register()  # what offboarding revokes (portal/lifecycle.py)

@@ -3,7 +3,7 @@
 from rest_framework import authentication, exceptions
 
 from api import services
-from api.errors import ApiKeyError
+from api.errors import ApiKeyError, ApiKeyStudioClosedError
 from portal.signin import session_lacks_second_factor
 
 
@@ -24,6 +24,8 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
             raise exceptions.AuthenticationFailed("The Authorization header must be `Bearer <API key>`.")
         try:
             key = services.api_key_authenticate(raw_key=raw_key)
+        except ApiKeyStudioClosedError as exc:
+            raise exceptions.PermissionDenied(str(exc)) from exc
         except ApiKeyError as exc:
             raise exceptions.AuthenticationFailed(str(exc)) from exc
         services.api_key_record_use(key=key, request=request)

@@ -7,5 +7,9 @@ class ApiKeyError(PortalError):
     pass
 
 
+class ApiKeyStudioClosedError(ApiKeyError):
+    """The key is genuine but its studio is suspended or offboarded (portal/lifecycle.py): 403, not 401."""
+
+
 class IdempotencyConflictError(PortalError):
     """The Idempotency-Key was used before with a different request."""

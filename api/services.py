@@ -17,7 +17,7 @@ from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
-from api.errors import ApiKeyError, IdempotencyConflictError
+from api.errors import ApiKeyError, ApiKeyStudioClosedError, IdempotencyConflictError
 from api.models import ApiKey
 from beta import tools as catalogue
 from beta.jobs.submit import job_submit
@@ -26,6 +26,7 @@ from config.failopen import FailOpenCache
 from portal import selectors as portal_selectors
 from portal.client_ip import client_ip
 from portal.errors import PermissionDeniedError
+from portal.lifecycle import closed_message
 from portal.models import AuditEvent, Membership, Organization, User
 from portal.services.audit import audit_record
 
@@ -128,12 +129,14 @@ def api_key_authenticate(*, raw_key: str) -> ApiKey:
     expected = key.key_hash if key is not None else "0" * 64
     if not hmac.compare_digest(expected, hash_key(raw_key)) or key is None:
         raise ApiKeyError("The API key is not valid.")
+    if not key.organization.is_active_in_beta:  # the API-key door of portal/lifecycle.py
+        raise ApiKeyStudioClosedError(closed_message(key.organization))
     if key.revoked_at is not None:
         raise ApiKeyError("This API key was revoked.")
     if key.expires_at is not None and key.expires_at <= timezone.now():
         raise ApiKeyError("This API key has expired.")
     creator = key.created_by
-    if not creator.is_active or not key.organization.is_active:
+    if not creator.is_active:
         raise ApiKeyError("The person who created this API key can no longer use the beta.")
     if not Membership.objects.filter(user=creator, organization_id=key.organization_id).exists():
         raise ApiKeyError("The person who created this API key has left the studio.")

@@ -18,10 +18,11 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
-from assets import keys, services
+from assets import services
 from assets.models import Asset, DeletionReceipt, OffboardingStudio, Rendition
-from assets.storage import StorageError, get_store
+from assets.storage import StorageError
 from assets.templatetags.asset_tags import human_size
+from portal import lifecycle
 from portal.admin import ReadOnlyAdmin
 from portal.errors import PortalError
 
@@ -340,16 +341,6 @@ class OffboardingStudioAdmin(ConfirmActionMixin, admin.ModelAdmin):
         actions.pop("delete_selected", None)
         return actions
 
-    @staticmethod
-    def _stored(studio) -> tuple[int, int] | None:
-        """Objects and bytes under the studio's prefix: exactly what offboarding deletes (None if storage fails)."""
-        try:
-            listed = get_store().list_keys(keys.organization_prefix(studio))
-        except Exception:
-            logger.exception("could not list a studio's stored objects", extra={"organization": studio.pk})
-            return None
-        return len(listed), sum(size for _key, size in listed)
-
     @admin.action(description="Offboard selected studios (purge all their data)", permissions=["offboard"])
     def offboard_selected(self, request, queryset):
         if not self.has_offboard_permission(request):
@@ -359,19 +350,18 @@ class OffboardingStudioAdmin(ConfirmActionMixin, admin.ModelAdmin):
             return self._confirm_offboarding(request, studios)
         for studio in studios:
             try:
-                receipt = services.studio_offboard(actor=request.user, organization=studio, request=request)
+                done = lifecycle.studio_offboard(actor=request.user, organization=studio, request=request)
             except (PortalError, StorageError) as exc:
                 self.message_user(request, f"{studio.name} was not offboarded: {exc}", level=messages.ERROR)
                 continue
             self.message_user(
                 request,
                 format_html(
-                    "Offboarded {}: {} and {} ({}) deleted; its people can no longer sign in. Send the studio its {}.",
+                    "Offboarded {}: {} deleted (a worker deletes the stored bytes and completes the {}); its people "
+                    "can no longer sign in, its invites, API keys and webhooks no longer work.",
                     studio.name,
-                    _count(receipt.asset_count, "asset"),
-                    _count(receipt.object_count, "stored object"),
-                    human_size(receipt.bytes_deleted),
-                    _receipt_link(receipt),
+                    _count(done.get("assets", 0), "asset"),
+                    format_html('<a href="{}">deletion receipt</a>', reverse("portal:staff-studio", args=[studio.pk])),
                 ),
                 level=messages.SUCCESS,
             )
@@ -380,7 +370,7 @@ class OffboardingStudioAdmin(ConfirmActionMixin, admin.ModelAdmin):
     def _confirm_offboarding(self, request, studios):
         rows, total_objects, total_bytes, unknown = [], 0, 0, False
         for studio in studios:
-            stored = self._stored(studio)
+            stored = services.studio_stored(studio)
             if stored is None:
                 unknown = True
                 objects, size = "could not be counted", "could not be counted"

@@ -11,3 +11,7 @@ class AssetsConfig(AppConfig):
         from portal.dashboard_panels import register_checklist_steps
 
         register_checklist_steps(getting_started_steps)
+
+        from assets import lifecycle
+
+        lifecycle.register()  # what offboarding deletes (portal/lifecycle.py)

@@ -600,31 +600,80 @@ def asset_delete(*, actor: User, asset: Asset, request=None) -> DeletionReceipt:
     return receipt
 
 
-def studio_offboard(
-    *, actor: User | None, organization: Organization, request=None, scope: str = DeletionReceipt.Scope.STUDIO
-) -> DeletionReceipt:
-    """Purge every asset, output and byte of a studio and write a deletion receipt. Its people can no longer sign in."""
-    if actor is not None and not actor.is_programme_admin:
-        raise PermissionDeniedError("Only programme admins can offboard a studio.")
+def _studio_purge_now(*, organization: Organization, scope: str = DeletionReceipt.Scope.RETENTION) -> DeletionReceipt:
+    """Purge every asset, output and byte of a studio at once and write a deletion receipt (the retention purge)."""
     with transaction.atomic():
         organization = Organization.objects.select_for_update().get(pk=organization.pk)
         counts = _purge(
             Asset.objects.filter(organization=organization), keys.organization_prefix(organization), get_store()
         )
-        receipt = _receipt(organization=organization, scope=scope, actor=actor, counts=counts)
-        if scope == DeletionReceipt.Scope.STUDIO:
-            organization.is_active = False
-            organization.save(update_fields=["is_active", "updated_at"])
-            User.objects.filter(memberships__organization=organization).update(is_active=False)
+        receipt = _receipt(organization=organization, scope=scope, actor=None, counts=counts)
         audit_record(
-            action=Action.STUDIO_OFFBOARDED if scope == DeletionReceipt.Scope.STUDIO else Action.DATA_PURGED,
-            actor=actor,
+            action=Action.DATA_PURGED,
+            actor=None,
             organization=organization,
             target=receipt,
-            request=request,
             detail={"assets": counts[0], "objects": counts[2], "bytes": counts[3]},
         )
     return receipt
+
+
+def studio_assets_release(*, actor: User | None, organization: Organization) -> DeletionReceipt:
+    """Offboarding's part (portal/lifecycle.py), in the caller's transaction: tombstone every asset, drop its previews
+    and write an open deletion receipt. The bytes are deleted by a worker once the transaction commits
+    (`deletion_receipt_complete`), so a rollback never leaves rows that point at deleted objects."""
+    asset_count = rendition_count = 0
+    live = Asset.objects.filter(organization=organization).exclude(status=Asset.Status.DELETED)
+    for asset in live.select_for_update():
+        rendition_count += asset.renditions.count()
+        asset.renditions.all().delete()
+        _tombstone(asset)
+        asset_count += 1
+    receipt = DeletionReceipt.objects.create(
+        organization=organization,
+        organization_name=organization.name,
+        scope=DeletionReceipt.Scope.STUDIO,
+        requested_by=actor,
+        requested_by_email=actor.email if actor else "",
+        asset_count=asset_count,
+        rendition_count=rendition_count,
+    )
+    from assets.tasks import complete_deletion_receipt
+
+    transaction.on_commit(lambda: complete_deletion_receipt.delay(receipt.pk))
+    return receipt
+
+
+def deletion_receipt_complete(*, receipt_id: int) -> DeletionReceipt | None:
+    """In a worker: delete every object (and unfinished upload) under the studio's prefix and complete the receipt.
+
+    A completed receipt, or one whose studio row is gone, is a no-op; a storage failure raises (the task retries).
+    """
+    receipt = DeletionReceipt.objects.select_related("organization").filter(pk=receipt_id).first()
+    if receipt is None or receipt.completed_at is not None or receipt.organization is None:
+        return None
+    store = get_store()
+    prefix = keys.organization_prefix(receipt.organization)
+    for key, upload_id, _initiated in store.multipart_uploads(prefix):
+        store.multipart_abort(key, upload_id)
+    objects = store.list_keys(prefix)
+    store.delete_keys([key for key, _ in objects])
+    receipt.object_count = len(objects)
+    receipt.bytes_deleted = sum(size for _, size in objects)
+    receipt.object_key_hashes = sorted(hash_key(key) for key, _ in objects)
+    receipt.completed_at = timezone.now()
+    receipt.save(update_fields=["object_count", "bytes_deleted", "object_key_hashes", "completed_at", "updated_at"])
+    return receipt
+
+
+def studio_stored(organization: Organization) -> tuple[int, int] | None:
+    """Objects and bytes under the studio's prefix: exactly what offboarding deletes (None if storage fails)."""
+    try:
+        listed = get_store().list_keys(keys.organization_prefix(organization))
+    except Exception:
+        logger.exception("could not list a studio's stored objects", extra={"organization": organization.pk})
+        return None
+    return len(listed), sum(size for _key, size in listed)
 
 
 # --- Scheduled --------------------------------------------------------------------------------------------------------
@@ -664,7 +713,7 @@ def studios_purge_expired(*, now=None) -> list[DeletionReceipt]:
         pk__in=Asset.objects.exclude(status=Asset.Status.DELETED).values("organization"),
     )
     for organization in studios:
-        receipts.append(studio_offboard(actor=None, organization=organization, scope=DeletionReceipt.Scope.RETENTION))
+        receipts.append(_studio_purge_now(organization=organization))
     return receipts
 
 

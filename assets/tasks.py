@@ -2,6 +2,7 @@ from celery import shared_task
 from django.conf import settings
 
 from assets import services
+from assets.storage import StorageError
 
 
 @shared_task(
@@ -26,3 +27,15 @@ def purge_expired_studios() -> None:
 @shared_task(ignore_result=True)
 def resend_stuck_verifications() -> None:
     services.assets_verify_resend()
+
+
+@shared_task(
+    ignore_result=True,
+    autoretry_for=(StorageError,),
+    retry_backoff=30,
+    retry_backoff_max=30 * 60,
+    max_retries=10,
+)
+def complete_deletion_receipt(receipt_id: int) -> None:
+    """Offboarding's byte deletion, after its transaction committed (assets.services.studio_assets_release)."""
+    services.deletion_receipt_complete(receipt_id=receipt_id)

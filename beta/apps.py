@@ -39,3 +39,7 @@ class BetaConfig(AppConfig):
         register_dashboard_panel(surveys_panel)
         register_dashboard_panel(comparisons_panel)
         register_dashboard_panel(home.usage_panel)
+
+        from beta import lifecycle
+
+        lifecycle.register()  # what offboarding cancels (portal/lifecycle.py)

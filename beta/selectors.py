@@ -5,6 +5,7 @@ from django.db.models import Count, Prefetch, QuerySet
 
 from beta.models import Job, JobInput, JobOutput, ToolSwitch
 from portal.cohorts import cohort_window
+from portal.lifecycle import closed_message
 from portal.models import Organization
 
 
@@ -127,6 +128,8 @@ def tool_availability(tool, organization: Organization | None) -> tuple[bool, st
         return False, switch["note"] or "This tool is paused by the programme team."
     if organization is None:
         return False, "You are not part of a studio."
+    if not organization.is_active_in_beta:  # the job door of portal/lifecycle.py
+        return False, closed_message(organization)
     window = cohort_window(organization)
     if window.state == "none":
         return False, "Your studio is not in a beta cohort yet."

@@ -428,6 +428,8 @@ vars().update(EMAIL_CONFIG)
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)  # seconds: a stalled mail server must not hold a worker
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default=f"{PORTAL_NAME} <beta@greenlight.invalid>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# Whom a suspended or offboarded studio's people are told to contact (portal/lifecycle.py).
+PROGRAMME_CONTACT_EMAIL = env.str("PROGRAMME_CONTACT_EMAIL", default="beta@greenlight.invalid")
 
 # --- Internationalisation ---------------------------------------------------
 LANGUAGE_CODE = "en-gb"

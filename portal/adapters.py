@@ -1,6 +1,7 @@
 """django-allauth adapters: sign-up only through an invite, and audit of sign-ins."""
 
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.account.internal.stagekit import clear_login
 from allauth.core.exceptions import ImmediateHttpResponse
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
 from django.conf import settings
@@ -8,7 +9,7 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import render
 
 from config.failopen import THROTTLE_FAIL_OPEN
-from portal import signin
+from portal import lifecycle, signin
 from portal.client_ip import client_ip
 from portal.errors import InviteError
 from portal.models import AuditEvent, Membership, User
@@ -69,6 +70,16 @@ class AccountAdapter(DefaultAccountAdapter):
             email=_credential_email(credentials), ip=client_ip(request)
         ):
             raise self.validation_error("too_many_login_attempts")
+
+    def pre_login(self, request, user, **kwargs):
+        """The sign-in door of portal/lifecycle.py: a suspended or offboarded studio's people are told why, before
+        allauth's own checks (an offboarded studio's people are inactive and would only hear "account inactive")."""
+        organization = lifecycle.studio_of(user)
+        if organization is not None and not organization.is_active_in_beta:
+            clear_login(request)
+            message = lifecycle.closed_message(organization)
+            return render(request, "portal/studio_closed.html", {"message": message}, status=403)
+        return super().pre_login(request, user, **kwargs)
 
     def login(self, request, user):
         super().login(request, user)

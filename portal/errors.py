@@ -41,3 +41,7 @@ class StudioError(PortalError):
 
 class CohortError(PortalError):
     pass
+
+
+class StudioClosedInviteError(InviteError):
+    """The invite's studio is suspended or has left the beta (portal/lifecycle.py)."""

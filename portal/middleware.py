@@ -10,11 +10,11 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.core.handlers.exception import response_for_exception
 from django.http import JsonResponse
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
 
-from portal import selectors
+from portal import lifecycle, selectors
 from portal.errors import PermissionDeniedError
 from portal.problems import json_problem, problem
 from portal.signin import mfa_required, session_passed_mfa
@@ -37,7 +37,7 @@ class AccessGateMiddleware:
     def __call__(self, request):
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated and not request.path.startswith(NO_SESSION_NEEDED):
-            response = self._end_password_only_session(request, user)
+            response = self._end_password_only_session(request, user) or self._refuse_closed_studio(request, user)
             if response is None and not request.path.startswith(ALWAYS_OPEN):
                 response = self._gate(request, user)
             if response is not None:
@@ -57,6 +57,21 @@ class AccessGateMiddleware:
         if request.path.startswith("/api/"):
             return _problem("Sign in through the portal, second factor included, or use an API key.", status=401)
         return redirect_to_login(request.get_full_path())
+
+    @staticmethod
+    def _refuse_closed_studio(request, user):
+        """A partner of a suspended or offboarded studio is signed out and told why, whatever the page
+        (portal/lifecycle.py: the sign-in door, for sessions that began before the studio closed)."""
+        if user.is_studio_staff:
+            return None
+        organization = lifecycle.studio_of(user)
+        if organization is None or organization.is_active_in_beta:
+            return None
+        message = lifecycle.closed_message(organization)
+        logout(request)
+        if request.path.startswith("/api/"):
+            return _problem(message)
+        return render(request, "portal/studio_closed.html", {"message": message}, status=403)
 
     def _gate(self, request, user):
         if request.path.startswith("/api/"):  # a program cannot follow a redirect to a form: say what is missing

@@ -113,6 +113,14 @@ class Organization(TimeStamped):
     )
     #: SSE-KMS key for this studio's objects; empty means the default (SSE-S3, or AWS_S3_KMS_KEY_ID)
     kms_key_id = models.CharField("KMS key id", max_length=255, blank=True)
+    #: Suspension (portal/lifecycle.py): reversible; every door refuses the studio while it is set.
+    suspended_at = models.DateTimeField(null=True, blank=True)
+    suspended_reason = models.CharField(max_length=500, blank=True)
+    suspended_by = models.ForeignKey(
+        "portal.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    #: Offboarding (portal/lifecycle.py): final; the studio has left the beta and its material is deleted.
+    offboarded_at = models.DateTimeField(null=True, blank=True)
 
     objects = OrganizationQuerySet.as_manager()
 
@@ -123,6 +131,12 @@ class Organization(TimeStamped):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def is_active_in_beta(self) -> bool:
+        """The one predicate every door asks (sign-in, invites, API keys, webhooks, jobs): may this studio use the
+        beta now? Not when deactivated, suspended or offboarded."""
+        return self.is_active and self.suspended_at is None and self.offboarded_at is None
 
 
 class MembershipQuerySet(TenantQuerySet):
@@ -314,6 +328,8 @@ class AuditEvent(models.Model):
         ASSET_API_READ = "asset.api_read", "Asset details read through the API"
         ASSET_STAFF_OPENED = "asset.staff_opened", "Asset page opened by AI Studio staff"
         STUDIO_OFFBOARDED = "studio.offboarded", "Studio offboarded"
+        STUDIO_SUSPENDED = "studio.suspended", "Studio suspended"
+        STUDIO_SUSPENSION_LIFTED = "studio.suspension_lifted", "Studio suspension lifted"
         DATA_PURGED = "studio.purged", "Data purged after retention"
         RECEIPT_DOWNLOADED = "receipt.downloaded", "Deletion receipt downloaded"
         API_KEY_CREATED = "api_key.created", "API key created"

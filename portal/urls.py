@@ -2,7 +2,7 @@ from django.urls import path
 
 from portal.theme import theme_set
 from portal.timezones import time_zone_detect, time_zone_settings
-from portal.views import access, partner, public, staff
+from portal.views import access, lifecycle, partner, public, staff
 
 app_name = "portal"
 
@@ -29,6 +29,9 @@ urlpatterns = [
     path("staff/", staff.staff_home, name="staff-home"),
     path("staff/studios/", staff.studio_list, name="staff-studios"),
     path("staff/studios/<int:organization_id>/", staff.studio_detail, name="staff-studio"),
+    path("staff/studios/<int:organization_id>/suspend/", lifecycle.studio_suspend, name="staff-studio-suspend"),
+    path("staff/studios/<int:organization_id>/lift/", lifecycle.studio_suspension_lift, name="staff-studio-lift"),
+    path("staff/studios/<int:organization_id>/offboard/", lifecycle.studio_offboard, name="staff-studio-offboard"),
     path("staff/cohorts/", staff.cohort_list, name="staff-cohorts"),
     path("staff/cohorts/<int:cohort_id>/", staff.cohort_detail, name="staff-cohort"),
     path("staff/invites/", staff.invite_list, name="staff-invites"),

@@ -16,3 +16,7 @@ class WebhooksConfig(AppConfig):
         subscribe(event_received)
         post_save.connect(endpoints_changed, sender=WebhookEndpoint, dispatch_uid="webhooks.endpoint_saved")
         post_delete.connect(endpoints_changed, sender=WebhookEndpoint, dispatch_uid="webhooks.endpoint_deleted")
+
+        from webhooks import lifecycle
+
+        lifecycle.register()  # what offboarding disables (portal/lifecycle.py)

@@ -26,6 +26,7 @@ from django.utils import timezone
 from ops import metrics
 from portal.errors import PermissionDeniedError
 from portal.events import EVENT_TYPES, Event
+from portal.lifecycle import closed_message
 from portal.models import Membership, Organization, User
 from portal.services.audit import audit_record
 from webhooks import safety, signing
@@ -205,6 +206,8 @@ def endpoint_send_test(
     _require_owner(user, endpoint.organization_id)
     with transaction.atomic():
         endpoint = WebhookEndpoint.objects.select_for_update().select_related("organization").get(pk=endpoint.pk)
+        if not endpoint.organization.is_active_in_beta:  # the webhook door of portal/lifecycle.py
+            raise WebhookError(closed_message(endpoint.organization))
         if not endpoint.enabled:
             raise WebhookError("Enable the endpoint before sending it a test.")
         data = {"endpoint_id": endpoint.pk, "message": "A test from Greenlight: your endpoint receives webhooks."}
@@ -273,7 +276,10 @@ def endpoints_changed(sender: type[WebhookEndpoint], instance: WebhookEndpoint, 
 
 def event_received(event: Event) -> list[WebhookDelivery]:
     """portal.events subscriber: one delivery per enabled endpoint of the studio subscribed to the event."""
-    if not studio_has_endpoints(event.organization_id):
+    if not studio_has_endpoints(event.organization_id):  # most studios: no query beyond the cached flag
+        return []
+    organization = Organization.objects.filter(pk=event.organization_id).first()
+    if organization is None or not organization.is_active_in_beta:  # the webhook door of portal/lifecycle.py
         return []
     endpoints = WebhookEndpoint.objects.filter(organization_id=event.organization_id).subscribed_to(event.type)
     if not endpoints:
@@ -318,6 +324,11 @@ def _claim(delivery_id: int, now: datetime) -> tuple[WebhookDelivery, int, dict[
         if not endpoint.enabled:
             delivery.status, delivery.next_attempt_at = Status.FAILED, None
             delivery.save(update_fields=["status", "next_attempt_at"])
+            return None
+        if not Organization.objects.get(pk=endpoint.organization_id).is_active_in_beta:
+            # Held, not failed: the studio is suspended (portal/lifecycle.py); the sweeper tries again after lifting.
+            delivery.next_attempt_at = now + timedelta(seconds=settings.WEBHOOKS_SWEEP_SECONDS)
+            delivery.save(update_fields=["next_attempt_at"])
             return None
         delivery.attempts += 1
         delivery.next_attempt_at = now + claim_lease()

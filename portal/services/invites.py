@@ -25,7 +25,9 @@ from portal.errors import (
     InviteNotPendingError,
     PermissionDeniedError,
     SeatLimitError,
+    StudioClosedInviteError,
 )
+from portal.lifecycle import closed_message
 from portal.models import AuditEvent, Cohort, Invite, Membership, Organization, User
 from portal.selectors import seats_used
 from portal.services.audit import audit_record
@@ -127,9 +129,8 @@ def _apply_cohort(organization: Organization, cohort: Cohort | None) -> None:
 
 
 def _check_room_for(email: str, organization: Organization, *, reveal_accounts: bool) -> None:
-    """The studio is active, the address invitable and a seat free (under the studio's row lock)."""
-    if not organization.is_active:
-        raise InviteError(f"{organization.name} is not active.")
+    """The studio is active in the beta, the address invitable and a seat free (under the studio's row lock)."""
+    _require_active_in_beta(organization)
     _check_invitable_email(email, organization, reveal_accounts=reveal_accounts)
     if seats_used(organization) >= organization.seat_limit:
         raise SeatLimitError(
@@ -202,6 +203,7 @@ def invite_resend(*, actor: User, invite: Invite, request=None) -> tuple[Invite,
             raise InviteNotPendingError(
                 f"This invite was {invite.get_status_display().lower()}; it cannot be resent.", invite.status
             )
+        _require_active_in_beta(invite.organization)
         token, invite.token_hash = _new_token()
         now = timezone.now()
         invite.expires_at = now + timedelta(days=settings.INVITE_EXPIRY_DAYS)
@@ -247,6 +249,12 @@ _NOT_PENDING_MESSAGES: dict[str, str] = {  # keyed by Invite.Status, read with t
 }
 
 
+def _require_active_in_beta(organization: Organization) -> None:
+    """The invite door of portal/lifecycle.py: no invite to a suspended or offboarded studio is sent or accepted."""
+    if not organization.is_active_in_beta:
+        raise StudioClosedInviteError(closed_message(organization))
+
+
 def invite_for_token(token: str) -> Invite:
     """The pending invite behind a token, without consuming it; a clear error otherwise."""
     invite = (
@@ -258,6 +266,7 @@ def invite_for_token(token: str) -> Invite:
         raise InviteNotFoundError("This invite link is not valid. Check that you copied the whole link.")
     if invite.status != Invite.Status.PENDING:
         raise InviteNotPendingError(_NOT_PENDING_MESSAGES[invite.status], invite.status)
+    _require_active_in_beta(invite.organization)
     return invite
 
 
@@ -272,6 +281,7 @@ def invite_accept(*, token: str, user: User, full_name: str = "", request=None) 
             raise InviteNotFoundError("This invite link is not valid. Check that you copied the whole link.")
         if invite.status != Invite.Status.PENDING:
             raise InviteNotPendingError(_NOT_PENDING_MESSAGES[invite.status], invite.status)
+        _require_active_in_beta(invite.organization)
         if User.objects.filter(email__iexact=invite.email).exists():
             raise InviteError(f"An account for {invite.email} already exists. Sign in instead.")
         user.email = invite.email

@@ -9,7 +9,7 @@ from django.views.decorators.cache import never_cache
 
 from portal import selectors
 from portal.adapters import INVITE_SESSION_KEY
-from portal.errors import InviteError, InviteNotFoundError
+from portal.errors import InviteError, InviteNotFoundError, StudioClosedInviteError
 from portal.services.agreements import agreement_accept
 from portal.services.invites import invite_for_token
 
@@ -21,6 +21,8 @@ def invite(request, token):
         invite = invite_for_token(token)
     except InviteError as exc:
         status = 404 if isinstance(exc, InviteNotFoundError) else 410
+        if isinstance(exc, StudioClosedInviteError):
+            status = 403
         return render(request, "portal/invite_invalid.html", {"message": str(exc)}, status=status)
     if request.user.is_authenticated:
         return render(request, "portal/invite.html", {"invite": invite, "signed_in_as": request.user})

@@ -31,6 +31,7 @@ from portal.models import Cohort, Invite, Membership, Organization
 from portal.services import invites as invite_services
 from portal.services.cohorts import cohort_create, cohort_update
 from portal.services.studios import organization_create, organization_update
+from portal.views.lifecycle import studio_lifecycle_context
 
 PAGE_SIZE = 50
 
@@ -123,6 +124,7 @@ def studio_detail(request, organization_id):
         "seats_used": len(members) + len(invites),
         "form": form,
         "invite_form": InviteForm(initial={"organization": studio.pk}) if request.user.is_programme_admin else None,
+        **studio_lifecycle_context(request, studio),
     }
     return render(request, "portal/staff_studio.html", context)
 

@@ -1,15 +1,19 @@
-"""Offboard a studio: purge all its assets, outputs and bytes, deactivate it, and print the deletion receipt."""
+"""Offboard a studio: close every door (portal/lifecycle.py), delete its material, and print what was done."""
 
 import json
 
 from django.core.management.base import BaseCommand, CommandError
 
-from assets import services
+from portal import lifecycle
+from portal.errors import PortalError
 from portal.models import Organization, User
 
 
 class Command(BaseCommand):
-    help = "Purge every asset, output and stored byte of a studio and write a deletion receipt."
+    help = (
+        "Offboard a studio in one transaction: void its invites, deactivate its people, revoke its API keys, disable "
+        "its webhooks, cancel its jobs and delete its assets (a worker deletes the bytes and completes the receipt)."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("slug", help="The studio's short name (slug).")
@@ -22,18 +26,8 @@ class Command(BaseCommand):
         actor = User.objects.filter(email__iexact=by).first()
         if actor is None or not actor.is_programme_admin:
             raise CommandError(f"{by} is not a programme admin.")
-        receipt = services.studio_offboard(actor=actor, organization=organization)
-        self.stdout.write(
-            json.dumps(
-                {
-                    "receipt": str(receipt.uuid),
-                    "studio": receipt.organization_name,
-                    "assets": receipt.asset_count,
-                    "renditions": receipt.rendition_count,
-                    "objects": receipt.object_count,
-                    "bytes": receipt.bytes_deleted,
-                    "completed_at": receipt.completed_at.isoformat(),
-                },
-                indent=2,
-            )
-        )
+        try:
+            done = lifecycle.studio_offboard(actor=actor, organization=organization)
+        except PortalError as exc:
+            raise CommandError(str(exc)) from exc
+        self.stdout.write(json.dumps({"studio": organization.name, **done}, indent=2))
