@@ -192,3 +192,15 @@ def s3_bucket(s3_server):
         },
     )
     return {"endpoint": s3_server, "bucket": name, "client": client}
+
+
+@pytest.fixture
+def latest_schema_after():
+    """For a test that migrates back and forth with MigrationExecutor: leave the database at the latest migrations
+    for the tests that follow, however the test ends (a flush does not re-apply what it unapplied)."""
+    yield
+    from django.db.migrations.executor import MigrationExecutor
+
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate(executor.loader.graph.leaf_nodes())

@@ -6,8 +6,10 @@ import pytest
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
-pytestmark = pytest.mark.django_db(transaction=True)
-BEFORE = [("beta", "0014_feedback_notes_replies_search_index"), ("assets", "0006_asset_timecode_start")]
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("latest_schema_after")]
+# portal before suspension/offboarding (0013): the historical Organization of the BEFORE state has no such columns.
+BEFORE = [("beta", "0014_feedback_notes_replies_search_index"), ("assets", "0006_asset_timecode_start"),
+          ("portal", "0012_user_time_zone")]
 AFTER = [("beta", "0015_asset_lineage_from_job_outputs"), ("assets", "0007_asset_lineage")]
 
 

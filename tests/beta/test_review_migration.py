@@ -6,7 +6,7 @@ import pytest
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("latest_schema_after")]
 # portal before the person's time zone (0012): the historical User of the BEFORE state has no such column to fill.
 BEFORE = [("beta", "0009_joboutput_unique_name_per_job"), ("assets", "0005_asset_verify_heartbeat"),
           ("portal", "0011_audit_access_log")]
@@ -18,15 +18,6 @@ def migrate(targets):
     executor.loader.build_graph()
     executor.migrate(targets)
     return executor.loader.project_state(targets).apps
-
-
-@pytest.fixture(autouse=True)
-def _back_to_the_latest_schema():
-    """Leave the database at the latest migrations for the tests that follow, however this one ends."""
-    yield
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(executor.loader.graph.leaf_nodes())
 
 
 def test_timecoded_notes_become_review_notes_with_frame_and_author():
