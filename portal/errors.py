@@ -41,3 +41,9 @@ class StudioError(PortalError):
 
 class CohortError(PortalError):
     pass
+
+
+class NotificationError(PortalError):
+    def __init__(self, message: str, errors: dict[str, str] | None = None):
+        super().__init__(message)
+        self.errors = errors or {}

@@ -1,7 +1,7 @@
 from django.urls import path
 
 from portal.timezones import time_zone_detect, time_zone_settings
-from portal.views import access, partner, public, staff
+from portal.views import access, notifications, partner, public, staff
 
 app_name = "portal"
 
@@ -10,6 +10,11 @@ urlpatterns = [
     path("home/", public.home, name="home"),
     path("me/time-zone/", time_zone_detect, name="time-zone-detect"),
     path("me/settings/", time_zone_settings, name="time-zone-settings"),
+    # A person's notifications
+    path("notifications/", notifications.notification_list, name="notifications"),
+    path("notifications/bell/", notifications.bell, name="notifications-bell"),
+    path("notifications/read-all/", notifications.notifications_mark_all_read, name="notifications-read-all"),
+    path("notifications/<int:notification_id>/", notifications.notification_open, name="notification-open"),
     path("tdm-policy/", public.tdm_policy, name="tdm-policy"),
     path(".well-known/tdmrep.json", public.tdmrep_json, name="tdmrep"),
     path("robots.txt", public.robots_txt, name="robots"),
