@@ -31,3 +31,9 @@ class BetaConfig(AppConfig):
 
         register_dashboard_panel(surveys_panel)
         register_dashboard_panel(comparisons_panel)
+
+        # People hear of their jobs, replies, surveys, comparisons and quotas through portal.events.
+        from beta.notifications import event_received
+        from portal.events import subscribe
+
+        subscribe(event_received)

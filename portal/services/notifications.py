@@ -14,9 +14,8 @@ from datetime import UTC, datetime
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
-from django.utils import dateformat, timezone
-
 from django.urls import reverse
+from django.utils import dateformat, timezone
 
 from portal.errors import NotificationError
 from portal.models import Notification, NotificationDigest, NotificationPreference, User
@@ -169,7 +168,7 @@ def digests_send(*, now: datetime | None = None) -> int:
                          .order_by("created_at", "id"))
             if not items:
                 continue
-            digest, created = NotificationDigest.objects.get_or_create(
+            _digest, created = NotificationDigest.objects.get_or_create(
                 recipient_id=recipient_id, day=day, defaults={"items": len(items)}
             )
             if not created:  # today's digest went out already: these wait for tomorrow's
@@ -191,9 +190,9 @@ def _email_digest(items: list[Notification]) -> None:
         lines.append(f"- {stamp}  {item.title}")
         if item.url:
             lines.append(f"  {absolute_url(item.url)}")
+    settings_url = absolute_url(reverse("portal:time-zone-settings"))
     lines += ["", f"All your notifications: {absolute_url(reverse('portal:notifications'))}", "",
-              "Choose what comes by email on your settings page: " + absolute_url(reverse("portal:time-zone-settings")), "",
-              f"— {settings.PORTAL_NAME}"]
+              f"Choose what comes by email on your settings page: {settings_url}", "", f"— {settings.PORTAL_NAME}"]
     updates = "update" if len(items) == 1 else "updates"
     send_mail(f"Your daily digest: {len(items)} {updates}", "\n".join(lines), None, [person.email],
               fail_silently=True)
@@ -222,9 +221,10 @@ QUOTA_THRESHOLDS = (100, 80)
 
 
 def quota_check(*, organization_id: int, quota: str, label: str, used: float, limit: float, month: str,
-                url: str = "") -> list[Notification]:
+                url: str = "", amounts: str = "") -> list[Notification]:
     """Tell the studio's owners when `used` reaches 80% or all of `limit` (the highest threshold passed, once a month
-    per quota and threshold). `quota` names it in the key ("jobs"), `label` for people ("monthly jobs")."""
+    per quota and threshold). `quota` names it in the key ("jobs"), `label` for people ("jobs this month"),
+    `amounts` how to show the numbers (default "<used> of <limit>")."""
     if limit <= 0:
         return []
     share = used / limit * 100
@@ -236,5 +236,5 @@ def quota_check(*, organization_id: int, quota: str, label: str, used: float, li
              else f"Your studio has used {threshold}% of its {label}")
     return notify(
         recipients=owners, kind="quota.reached", title=title, url=url, organization_id=organization_id,
-        body=f"{title}: {used:,.0f} of {limit:,.0f}.", dedupe_key=f"quota:{quota}:{threshold}:{month}",
+        body=f"{title}: {amounts or f'{used:,.0f} of {limit:,.0f}'}.", dedupe_key=f"quota:{quota}:{threshold}:{month}",
     )
