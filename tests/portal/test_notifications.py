@@ -75,13 +75,14 @@ def test_quota_owners_hear_of_80_then_100_percent_once_a_month():
     owner = OwnerFactory()
     member = MembershipFactory(organization=owner.organization).user
     studio = owner.organization.pk
-    check = dict(organization_id=studio, quota="jobs", label="jobs this month", limit=10, month="2026-12")
+    check = {"organization_id": studio, "quota": "jobs", "label": "jobs this month", "limit": 10, "month": "2026-12"}
     assert service.quota_check(**check, used=7) == []
     [at_80] = service.quota_check(**check, used=8)
     assert service.quota_check(**check, used=9) == []  # 80% told already this month
     [at_100] = service.quota_check(**check, used=10)
     assert at_80.recipient == at_100.recipient == owner.user
-    assert "80%" in at_80.title and "all of" in at_100.title
+    assert at_80.title == "Your studio has used 80% of its jobs this month"
+    assert at_100.title == "Your studio has used all of its jobs this month"
     assert not Notification.objects.filter(recipient=member).exists()
     assert len(service.quota_check(**(check | {"month": "2027-01"}), used=8)) == 1  # a new month
 
@@ -199,7 +200,8 @@ def test_the_bell_counts_unread_in_one_query(client):
     with CaptureQueriesContext(connection) as queries:
         response = client.get(reverse("portal:notifications-bell"))
     counts = [q["sql"] for q in queries.captured_queries if "portal_notification" in q["sql"]]
-    assert len(counts) == 1 and "COUNT(" in counts[0].upper()
+    assert len(counts) == 1
+    assert "COUNT(" in counts[0].upper()
     body = response.content.decode()
     assert "2 unread notifications" in body
     assert 'value="2"' in body
