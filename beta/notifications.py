@@ -30,6 +30,11 @@ from portal.models import Organization
 from portal.services.notifications import may_hear_of, notify, quota_check, studio_members
 
 
+def _id(event: Event, key: str) -> int:
+    """An id the event names (0, which matches no row, when it names none)."""
+    return int(event.data.get(key) or 0)
+
+
 def _tool_name(slug: str) -> str:
     tool = catalogue.get_tool(slug)
     return tool.name if tool else slug
@@ -37,8 +42,9 @@ def _tool_name(slug: str) -> str:
 
 def job_finished(event: Event) -> None:
     """The submitter hears that their job finished or failed (a cancel was their own doing, or staff's: not told)."""
-    job = Job.objects.filter(pk=event.data.get("job_id")).select_related("submitted_by").first()
-    if job is None or not may_hear_of(job.submitted_by, job.organization_id):
+    job = Job.objects.filter(pk=_id(event, "job_id")).select_related("submitted_by").first()
+    submitter = job.submitted_by if job else None
+    if job is None or submitter is None or not may_hear_of(submitter, job.organization_id):
         return
     name = _tool_name(job.tool_slug)
     outcome = "finished" if event.type == "job.succeeded" else "failed"
@@ -46,7 +52,7 @@ def job_finished(event: Event) -> None:
     if job.error:
         body += f"\n\nWhat went wrong: {job.error}"
     notify(
-        recipients=[job.submitted_by], kind="job.finished", organization_id=job.organization_id,
+        recipients=[submitter], kind="job.finished", organization_id=job.organization_id,
         title=f"{name}: job {job.pk} {outcome}", body=body, url=reverse("beta:job-detail", args=[job.pk]),
         dedupe_key=f"job.finished:{job.pk}",
     )
@@ -54,7 +60,7 @@ def job_finished(event: Event) -> None:
 
 def usage_checked(event: Event) -> None:
     """After a job is queued or finishes, tell the owners if the month's jobs or compute minutes passed 80% or 100%."""
-    job = Job.objects.filter(pk=event.data.get("job_id")).only("organization_id", "queued_at", "created_at").first()
+    job = Job.objects.filter(pk=_id(event, "job_id")).only("organization_id", "queued_at", "created_at").first()
     organization = Organization.objects.filter(pk=event.organization_id).first()
     if job is None or organization is None:
         return
@@ -73,12 +79,13 @@ def usage_checked(event: Event) -> None:
 
 def feedback_replied(event: Event) -> None:
     """The report's author reads staff's reply (as the reply email said before there were preferences)."""
-    report = FeedbackReport.objects.filter(pk=event.data.get("report_id")).select_related("author").first()
-    if report is None or not may_hear_of(report.author, report.organization_id):
+    report = FeedbackReport.objects.filter(pk=_id(event, "report_id")).select_related("author").first()
+    author = report.author if report else None
+    if report is None or author is None or not may_hear_of(author, report.organization_id):
         return
     name = _tool_name(report.tool_slug)
     notify(
-        recipients=[report.author], kind="feedback.replied", organization_id=report.organization_id,
+        recipients=[author], kind="feedback.replied", organization_id=report.organization_id,
         title=f"Reply to your feedback on {name}, job {report.job_id}",
         body=f"The AI Studio replied to your feedback on {name} (job {report.job_id}):\n\n{event.data.get('body', '')}",
         url=reverse("beta:feedback-detail", args=[report.pk]),
@@ -89,7 +96,7 @@ def feedback_replied(event: Event) -> None:
 def note_replied(event: Event) -> None:
     """Everyone in a review note's thread (its author and earlier repliers) but the replier hears of a reply; an
     internal reply reaches staff only, and a partner only while they belong to the note's studio."""
-    reply = (FeedbackNoteReply.objects.filter(pk=event.data.get("reply_id"))
+    reply = (FeedbackNoteReply.objects.filter(pk=_id(event, "reply_id"))
              .select_related("note__author", "note__report", "author").first())
     if reply is None:
         return
@@ -122,7 +129,7 @@ def _survey_context(assignment: SurveyAssignment) -> dict:
 
 def survey_opened(event: Event) -> None:
     """Every member of a studio in the survey's cohort hears that it opened."""
-    assignment = SurveyAssignment.objects.filter(pk=event.data.get("assignment_id")).select_related("survey").first()
+    assignment = SurveyAssignment.objects.filter(pk=_id(event, "assignment_id")).select_related("survey").first()
     if assignment is None:
         return
     text = render_to_string("beta/surveys/notification_opened.txt", _survey_context(assignment)).strip()
@@ -135,7 +142,7 @@ def survey_opened(event: Event) -> None:
 
 def survey_due_soon(event: Event) -> None:
     """The studio's members who have not submitted their answers hear that the survey is due soon."""
-    assignment = SurveyAssignment.objects.filter(pk=event.data.get("assignment_id")).select_related("survey").first()
+    assignment = SurveyAssignment.objects.filter(pk=_id(event, "assignment_id")).select_related("survey").first()
     if assignment is None:
         return
     answered = set(SurveyResponse.objects.filter(survey_id=assignment.survey_id, submitted_at__isnull=False)
@@ -151,8 +158,8 @@ def survey_due_soon(event: Event) -> None:
 
 def comparison_opened(event: Event) -> None:
     """The studio's people (those who may judge it) hear of a new comparison."""
-    comparison = Comparison.objects.filter(pk=event.data.get("comparison_id"), organization_id=event.organization_id)
-    comparison = comparison.first()
+    comparison = (Comparison.objects.filter(pk=_id(event, "comparison_id"), organization_id=event.organization_id)
+                  .first())
     if comparison is None:
         return
     due = f" It is open until {when(comparison.due_at)}." if comparison.due_at else ""

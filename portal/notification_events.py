@@ -13,7 +13,7 @@ def invite_accepted(event: Event) -> None:
     """Tell the studio's owners that someone joined through an invite (not the newcomer, even if an owner)."""
     if event.type != "invite.accepted":
         return
-    newcomer = User.objects.filter(pk=event.data.get("user_id")).first()
+    newcomer = User.objects.filter(pk=int(event.data.get("user_id") or 0)).first()
     if newcomer is None:
         return
     owners = [p for p in studio_members(event.organization_id, roles=[Membership.Role.OWNER]) if p.pk != newcomer.pk]

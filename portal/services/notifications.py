@@ -7,9 +7,10 @@ module decides how each person hears of it from their preference for that kind. 
 from __future__ import annotations
 
 import zoneinfo
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TypeVar
 
 from django.conf import settings
 from django.core.mail import send_mail
@@ -22,6 +23,7 @@ from portal.models import Notification, NotificationDigest, NotificationPreferen
 from portal.timezones import valid_time_zone
 
 Channel = Notification.Channel
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -106,8 +108,13 @@ def notify(
         made = Notification.objects.bulk_create(made)
     for notification in made:
         if notification.channel == Channel.EMAIL:
-            transaction.on_commit(lambda n=notification: _email_now(n))
+            transaction.on_commit(_later(_email_now, notification))
     return made
+
+
+def _later(send: Callable[[T], None], what: T) -> Callable[[], None]:
+    """A call for on_commit, bound to this loop's value."""
+    return lambda: send(what)
 
 
 def absolute_url(path: str) -> str:
@@ -174,7 +181,7 @@ def digests_send(*, now: datetime | None = None) -> int:
             if not created:  # today's digest went out already: these wait for tomorrow's
                 continue
             Notification.objects.filter(pk__in=[n.pk for n in items]).update(digested_at=now)
-            transaction.on_commit(lambda items=items: _email_digest(items))
+            transaction.on_commit(_later(_email_digest, items))
             sent += 1
     return sent
 
