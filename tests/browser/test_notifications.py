@@ -70,4 +70,11 @@ def test_a_job_finishing_raises_the_bell_without_a_reload(browser, live_server):
     expect(page).to_have_url(live_server.url + reverse("beta:job-detail", args=[job.pk]))
     assert Notification.objects.get(recipient=owner.user).read_at is not None
     expect(bell).to_have_accessible_name("Notifications, none unread", timeout=15_000)
+
+    # The person's settings page has the per-kind choices as a second form.
+    page.goto(live_server.url + reverse("portal:time-zone-settings"))
+    page.get_by_label("A job I ran finished or failed").select_option("digest")
+    page.get_by_role("button", name="Save notification settings").click()
+    expect(page.get_by_label("A job I ran finished or failed")).to_have_value("digest")
+    shot(page, "3-settings")
     context.close()
