@@ -5,7 +5,7 @@ class AssetsConfig(AppConfig):
     name = "assets"
     verbose_name = "Assets"
 
-    def ready(self):
+    def ready(self) -> None:
         # The partner dashboard's getting-started checklist ticks "Upload your first clip" from here.
         from assets.selectors import getting_started_steps
         from portal.dashboard_panels import register_checklist_steps
@@ -15,3 +15,9 @@ class AssetsConfig(AppConfig):
         from assets import lifecycle
 
         lifecycle.register()  # what offboarding deletes (portal/lifecycle.py)
+
+        # People hear of the studio's storage nearing its limit through portal.events.
+        from assets.notifications import storage_checked
+        from portal.events import subscribe
+
+        subscribe(storage_checked)

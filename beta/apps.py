@@ -43,3 +43,9 @@ class BetaConfig(AppConfig):
         from beta import lifecycle
 
         lifecycle.register()  # what offboarding cancels (portal/lifecycle.py)
+
+        # People hear of their jobs, replies, surveys, comparisons and quotas through portal.events.
+        from beta.notifications import event_received
+        from portal.events import subscribe
+
+        subscribe(event_received)

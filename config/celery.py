@@ -4,6 +4,7 @@ import logging
 import os
 
 from celery import Celery, signals
+from celery.schedules import crontab
 from kombu import Exchange, Queue
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
@@ -36,6 +37,11 @@ def _declare_queues() -> None:
             "task": "assets.tasks.resend_stuck_verifications", "schedule": float(settings.ASSET_VERIFY_SWEEP_SECONDS),
         },
         "sweep-jobs": {"task": "beta.tasks.sweep_jobs", "schedule": float(settings.JOB_SWEEP_SECONDS)},
+        "notifications-daily-digest": {
+            "task": "portal.tasks.notifications_send_digest",
+            "schedule": crontab(hour=settings.NOTIFICATIONS_DIGEST_HOUR, minute=0),
+        },
+        "surveys-notify-due-soon": {"task": "beta.surveys.tasks.surveys_notify_due_soon", "schedule": 15 * 60.0},
         "surveys-notify-opened": {"task": "beta.surveys.tasks.surveys_notify_opened", "schedule": 5 * 60.0},
         "webhooks-deliver-due": {
             "task": "webhooks.tasks.deliver_due", "schedule": float(settings.WEBHOOKS_SWEEP_SECONDS),

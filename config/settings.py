@@ -187,6 +187,11 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_WORKER_SOFT_SHUTDOWN_TIMEOUT = env.float("CELERY_WORKER_SOFT_SHUTDOWN_TIMEOUT", default=0.0)
 CELERY_WORKER_ENABLE_SOFT_SHUTDOWN_ON_IDLE = CELERY_WORKER_SOFT_SHUTDOWN_TIMEOUT > 0  # requeues countdown retries
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+# Notifications: seconds between the header bell's polls of its unread count, and the UTC hour of the daily digest.
+NOTIFICATIONS_POLL_SECONDS = env.int("NOTIFICATIONS_POLL_SECONDS", default=30)
+NOTIFICATIONS_DIGEST_HOUR = env.int("NOTIFICATIONS_DIGEST_HOUR", default=17)
+# Hours before a survey's due time that its cohort's studios are reminded (those who have not answered).
+SURVEY_DUE_SOON_HOURS = env.int("SURVEY_DUE_SOON_HOURS", default=48)
 CELERY_QUEUE_NAMES = ("default", "cpu", "gpu", "external", "webhooks")
 WORKER_HEARTBEAT_SECONDS = env.int("WORKER_HEARTBEAT_SECONDS", default=60)
 

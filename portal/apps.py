@@ -9,6 +9,11 @@ class PortalConfig(AppConfig):
         from portal import audit_hooks
 
         audit_hooks.connect()
+
+        from portal.events import subscribe
+        from portal.notification_events import invite_accepted
+
+        subscribe(invite_accepted)
         _rate_limits_fail_open()
 
 

@@ -45,3 +45,9 @@ class CohortError(PortalError):
 
 class StudioClosedInviteError(InviteError):
     """The invite's studio is suspended or has left the beta (portal/lifecycle.py)."""
+
+
+class NotificationError(PortalError):
+    def __init__(self, message: str, errors: dict[str, str] | None = None):
+        super().__init__(message)
+        self.errors = errors or {}

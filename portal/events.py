@@ -28,6 +28,15 @@ EVENT_TYPES = (
     "asset.rejected",
     "feedback.replied",
 )
+#: Events only the portal's own subscribers hear (notifications): never offered to webhook endpoints, so the public
+#: list above, and the API schema built from it, stay as they are.
+INTERNAL_EVENT_TYPES = (
+    "review.note_replied",
+    "survey.opened",
+    "survey.due_soon",
+    "comparison.opened",
+    "invite.accepted",
+)
 
 
 @dataclass(frozen=True)
@@ -50,7 +59,7 @@ def subscribe(subscriber: Subscriber) -> None:
 
 def publish(event_type: str, *, organization_id: int, data: dict[str, Any]) -> None:
     """Announce an event of a studio once the current transaction commits (at once outside a transaction)."""
-    if event_type not in EVENT_TYPES:
+    if event_type not in EVENT_TYPES and event_type not in INTERNAL_EVENT_TYPES:
         raise ValueError(f"unknown event type {event_type!r}")
     event = Event(type=event_type, organization_id=organization_id, data=data)
 

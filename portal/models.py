@@ -368,3 +368,101 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.action} by {self.actor_email or 'system'}"
+
+
+# --- Notifications ----------------------------------------------------------------------------------------------------
+class NotificationQuerySet(models.QuerySet["Notification"]):
+    def for_user(self, user) -> "NotificationQuerySet":
+        """A person's own notifications, and nobody else's: staff too see only what was meant for them."""
+        if user is None or not user.is_authenticated or not user.is_active:
+            return self.none()
+        return self.filter(recipient=user)
+
+    def unread(self) -> "NotificationQuerySet":
+        return self.filter(read_at__isnull=True)
+
+
+class Notification(models.Model):
+    """Something that happened that one person should know of (a job finished, a reply, a survey opened).
+
+    `organization` is the studio whose data it concerns (none for what concerns no studio); `url` is a path in the
+    portal. `channel` is how the person chose to hear of this kind when it was made: in the portal only, by email at
+    once, or in the day's digest (`digested_at` set once the digest listed it).
+    """
+
+    class Channel(models.TextChoices):
+        IN_APP = "in_app", "In the portal only"
+        EMAIL = "email", "Email at once"
+        DIGEST = "digest", "Daily email digest"
+
+    recipient = models.ForeignKey("portal.User", on_delete=models.CASCADE, related_name="notifications")
+    organization = models.ForeignKey(
+        Organization, null=True, blank=True, on_delete=models.CASCADE, related_name="notifications"
+    )
+    kind = models.CharField(max_length=40)
+    title = models.CharField(max_length=200)
+    body = models.TextField(blank=True)
+    url = models.CharField(max_length=500, blank=True)
+    channel = models.CharField(max_length=8, choices=Channel.choices, default=Channel.IN_APP)
+    #: one notification per person per key ("survey.due_soon:12"): a repeated event does not notify twice
+    dedupe_key = models.CharField(max_length=120, blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+    digested_at = models.DateTimeField(null=True, blank=True)
+
+    objects = NotificationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["recipient", "-created_at"], name="portal_notification_list"),
+            # the bell's COUNT reads this partial index alone
+            models.Index(fields=["recipient"], condition=models.Q(read_at__isnull=True),
+                         name="portal_notification_unread"),
+            models.Index(fields=["recipient"], condition=models.Q(channel="digest", digested_at__isnull=True),
+                         name="portal_notification_digest"),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["recipient", "dedupe_key"], condition=~models.Q(dedupe_key=""),
+                                    name="portal_notification_once_per_key"),
+            models.CheckConstraint(condition=models.Q(channel__in=["in_app", "email", "digest"]),
+                                   name="portal_notification_channel_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} for {self.recipient_id}: {self.title}"
+
+
+class NotificationPreference(models.Model):
+    """How one person wants to hear of one kind of notification; no row means the kind's default."""
+
+    user = models.ForeignKey("portal.User", on_delete=models.CASCADE, related_name="notification_preferences")
+    kind = models.CharField(max_length=40)
+    channel = models.CharField(max_length=8, choices=Notification.Channel.choices)
+
+    class Meta:
+        ordering = ["user", "kind"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "kind"], name="portal_notificationpreference_one_per_kind"),
+            models.CheckConstraint(condition=models.Q(channel__in=["in_app", "email", "digest"]),
+                                   name="portal_notificationpreference_channel_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.kind}: {self.channel}"
+
+
+class NotificationDigest(models.Model):
+    """The one digest email of a person's day: its row is written before the email, so a second run skips it."""
+
+    recipient = models.ForeignKey("portal.User", on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    items = models.PositiveIntegerField(default=0)
+    sent_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-day", "recipient"]
+        constraints = [models.UniqueConstraint(fields=["recipient", "day"], name="portal_notificationdigest_one_a_day")]
+
+    def __str__(self) -> str:
+        return f"digest {self.day} for {self.recipient_id}"

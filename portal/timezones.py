@@ -56,7 +56,8 @@ def time_zone_detect(request):
 
 
 def time_zone_settings(request):
-    """The person's settings for times: pick a time zone (blank: detect from the browser again)."""
+    """The person's own settings: their time zone (blank: detect from the browser again), and how they hear of each
+    kind of notification (the second form, posted with `form=notifications`)."""
     from django.contrib import messages
     from django.contrib.auth import get_user_model
     from django.shortcuts import redirect, render
@@ -64,7 +65,13 @@ def time_zone_settings(request):
     if not request.user.is_authenticated:
         return redirect("account_login")
     error = ""
-    if request.method == "POST":
+    notification_errors: dict[str, str] = {}
+    if request.method == "POST" and request.POST.get("form") == "notifications":
+        notification_errors = _save_notification_preferences(request)
+        if not notification_errors:
+            messages.success(request, "Notification settings saved.")
+            return redirect("portal:time-zone-settings")
+    elif request.method == "POST":
         raw = request.POST.get("time_zone", "")
         name = valid_time_zone(raw)
         if raw.strip() and not name:
@@ -74,5 +81,33 @@ def time_zone_settings(request):
             messages.success(request, "Time zone saved.")
             return redirect("portal:time-zone-settings")
     zones = sorted(zoneinfo.available_timezones())
-    return render(request, "portal/time_zone.html", {"zones": zones, "error": error},
-                  status=400 if error else 200)
+    from portal.models import Notification
+
+    context = {"zones": zones, "error": error, "notification_rows": _notification_rows(request, notification_errors),
+               "channels": Notification.Channel.choices}
+    return render(request, "portal/time_zone.html", context, status=400 if error or notification_errors else 200)
+
+
+def _save_notification_preferences(request) -> dict[str, str]:
+    from portal.errors import NotificationError
+    from portal.services import notifications
+
+    choices = {kind.key: request.POST.get(f"pref-{kind.key}", "") for kind in notifications.KINDS}
+    try:
+        notifications.preferences_set(user=request.user, choices=choices)
+    except NotificationError as exc:
+        return exc.errors
+    return {}
+
+
+def _notification_rows(request, errors: dict[str, str]) -> list[dict]:
+    from portal.services import notifications
+
+    current = notifications.preferences_for(request.user)
+    if request.method == "POST" and errors:  # show what the person sent, next to its error
+        current |= {key: request.POST.get(f"pref-{key}", "") for key in current}
+    return [
+        {"key": kind.key, "label": kind.label, "channel": current[kind.key], "error": errors.get(kind.key, ""),
+         "field_id": "pref-" + kind.key.replace(".", "-")}
+        for kind in notifications.KINDS
+    ]

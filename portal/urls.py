@@ -2,7 +2,7 @@ from django.urls import path
 
 from portal.theme import theme_set
 from portal.timezones import time_zone_detect, time_zone_settings
-from portal.views import access, lifecycle, partner, public, staff
+from portal.views import access, lifecycle, notifications, partner, public, staff
 
 app_name = "portal"
 
@@ -12,6 +12,11 @@ urlpatterns = [
     path("me/time-zone/", time_zone_detect, name="time-zone-detect"),
     path("me/settings/", time_zone_settings, name="time-zone-settings"),
     path("me/theme/", theme_set, name="theme"),
+    # A person's notifications
+    path("notifications/", notifications.notification_list, name="notifications"),
+    path("notifications/bell/", notifications.bell, name="notifications-bell"),
+    path("notifications/read-all/", notifications.notifications_mark_all_read, name="notifications-read-all"),
+    path("notifications/<int:notification_id>/", notifications.notification_open, name="notification-open"),
     path("tdm-policy/", public.tdm_policy, name="tdm-policy"),
     path(".well-known/tdmrep.json", public.tdmrep_json, name="tdmrep"),
     path("robots.txt", public.robots_txt, name="robots"),

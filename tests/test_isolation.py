@@ -24,7 +24,7 @@ from beta.models import (
     Survey,
     SurveyAssignment,
 )
-from portal.models import Cohort, Invite, Membership, Organization
+from portal.models import Cohort, Invite, Membership, Notification, Organization
 from tests.factories import (
     AdminFactory,
     ApiKeyFactory,
@@ -76,6 +76,11 @@ BUILDERS = {
     Comparison: lambda studio: ComparisonFactory(organization=studio),
     ApiKey: lambda studio: ApiKeyFactory(organization=studio, created_by=studio.memberships.first().user),
     WebhookEndpoint: lambda studio: WebhookEndpointFactory(organization=studio),
+    # A notification is one person's: the studio owner's, about the studio's job.
+    Notification: lambda studio: Notification.objects.create(
+        recipient=studio.memberships.first().user, organization=studio, kind="job.finished",
+        title="Dailies: job 1 finished", url="/jobs/1/",
+    ),
     # The programme's results report belongs to no studio: staff only, so every partner gets a 404.
     ResultsReport: lambda studio: ResultsReport.objects.create(status="succeeded", pdf_key="staff/x/report.pdf",
                                                                html_key="staff/x/report.html"),

@@ -16,6 +16,7 @@ from django.utils import timezone
 from beta import tools as catalogue
 from beta.comparisons.errors import ComparisonClosedError, ComparisonError
 from beta.models import Comparison, ComparisonVote, Job, JobOutput
+from portal import events
 from portal.errors import PermissionDeniedError
 from portal.models import Membership, Organization, User
 
@@ -61,17 +62,20 @@ def comparison_create(
         raise ComparisonError("The two outputs must be made from the same input (the same SHA-256).")
     if due_at is not None and due_at <= timezone.now():
         raise ComparisonError("The due date must be in the future.")
-    return Comparison.objects.create(
-        organization=organization,
-        title=title.strip(),
-        question=question.strip() or Comparison._meta.get_field("question").default,
-        output_a=output_a,
-        output_b=output_b,
-        label_a=label_a.strip() or default_label(output_a.job),
-        label_b=label_b.strip() or default_label(output_b.job),
-        due_at=due_at,
-        created_by=actor,
-    )
+    with transaction.atomic():
+        comparison = Comparison.objects.create(
+            organization=organization,
+            title=title.strip(),
+            question=question.strip() or Comparison._meta.get_field("question").default,
+            output_a=output_a,
+            output_b=output_b,
+            label_a=label_a.strip() or default_label(output_a.job),
+            label_b=label_b.strip() or default_label(output_b.job),
+            due_at=due_at,
+            created_by=actor,
+        )
+        events.publish("comparison.opened", organization_id=organization.pk, data={"comparison_id": comparison.pk})
+    return comparison
 
 
 def comparison_set_status(*, actor: User, comparison: Comparison, status: str) -> Comparison:

@@ -15,13 +15,11 @@ from collections.abc import Iterable, Mapping
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django.conf import settings
-from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
 from assets.models import Asset
-from beta import tools as catalogue
 from beta.errors import FeedbackError
 from beta.models import (
     FeedbackAttachment,
@@ -448,7 +446,12 @@ def feedback_note_reply(*, user: User, note: FeedbackNote, body: str, internal: 
         if internal:
             raise PermissionDeniedError("Only studio staff can write internal comments.")
     with transaction.atomic():
-        return FeedbackNoteReply.objects.create(note=note, author=user, body=body, internal=bool(internal and is_staff))
+        reply = FeedbackNoteReply.objects.create(
+            note=note, author=user, body=body, internal=bool(internal and is_staff)
+        )
+        events.publish("review.note_replied", organization_id=note.report.organization_id,
+                       data={"note_id": note.pk, "reply_id": reply.pk, "report_id": note.report_id})
+    return reply
 
 
 def feedback_note_delete(*, user: User, note: FeedbackNote) -> None:
@@ -497,7 +500,7 @@ def feedback_comment_add(*, user: User, report: FeedbackReport, body: str) -> Fe
 
 
 def feedback_reply(*, user: User, report: FeedbackReport, body: str) -> FeedbackComment:
-    """A reply the studio reads on the report; its author is emailed and the studio's webhooks are told."""
+    """A reply the studio reads on the report; its author is told (beta.notifications) and the studio's webhooks."""
     _require_staff(user)
     body = _clean_body(body)
     with transaction.atomic():
@@ -505,8 +508,6 @@ def feedback_reply(*, user: User, report: FeedbackReport, body: str) -> Feedback
         if report.is_draft:
             raise FeedbackError("This feedback has not been submitted yet.", {"body": "Not submitted yet."})
         reply = FeedbackComment.objects.create(report=report, author=user, kind=FeedbackComment.Kind.REPLY, body=body)
-        reply_id = reply.pk
-        transaction.on_commit(lambda: _email_reply(reply_id))
         events.publish(
             "feedback.replied",
             organization_id=report.organization_id,
@@ -521,24 +522,6 @@ def feedback_reply(*, user: User, report: FeedbackReport, body: str) -> Feedback
             },
         )
     return reply
-
-
-def _email_reply(reply_id: int) -> None:
-    reply = FeedbackComment.objects.select_related("report", "report__author").filter(pk=reply_id).first()
-    if reply is None or reply.kind != FeedbackComment.Kind.REPLY:
-        return
-    report = reply.report
-    author = report.author
-    if author is None or not author.is_active or not author.email:
-        return
-    tool = catalogue.get_tool(report.tool_slug)
-    name = tool.name if tool else report.tool_slug
-    url = settings.SITE_URL + reverse("beta:feedback-detail", args=[report.pk])
-    body = (
-        f"The AI Studio replied to your feedback on {name} (job {report.job_id}):\n\n{reply.body}\n\n"
-        f"Read it and the status of your feedback here: {url}\n\n— {settings.PORTAL_NAME}"
-    )
-    send_mail(f"Reply to your feedback on {name}, job {report.job_id}", body, None, [author.email], fail_silently=True)
 
 
 def _clean_tag(name) -> str:

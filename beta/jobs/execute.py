@@ -13,16 +13,13 @@ import tempfile
 import threading
 import time
 import uuid
-from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
 from django.conf import settings
-from django.core.mail import send_mail
 from django.db import connection, transaction
 from django.db.models import F, Q, Value
 from django.db.models.functions import Coalesce
-from django.urls import reverse
 from django.utils import timezone
 
 from assets import keys
@@ -39,7 +36,7 @@ from beta.tool_settings import ToolSettings, render_template
 from beta.tools.base import JobCanceled, ToolContext, ToolError, ToolInput
 from ops import metrics as ops_metrics
 from portal.events import publish
-from portal.models import AuditEvent, User
+from portal.models import AuditEvent
 from portal.services.audit import audit_record
 
 logger = logging.getLogger(__name__)
@@ -163,8 +160,8 @@ def _take_over(job: Job, now) -> Job | object | None:
 
 
 def finish(job: Job, status: str, *, error: str = "", stage: str = "") -> None:
-    """Write the job's final state (the caller holds its row lock); its studio's usage, events, next dispatch and
-    the submitter's email follow."""
+    """Write the job's final state (the caller holds its row lock); its studio's usage, events and next dispatch
+    follow. The submitter hears of it through the event (beta.notifications), by the channel they chose."""
     was_active = job.status in Job.ACTIVE
     now = timezone.now()
     job.status = status
@@ -185,34 +182,6 @@ def finish(job: Job, status: str, *, error: str = "", stage: str = "") -> None:
     organization_id = job.organization_id
     transaction.on_commit(lambda: dispatch.studio_dispatch(organization_id))
     transaction.on_commit(results_cache.invalidate)  # the results dashboard's cached numbers are out of date
-    if job.submitted_by_id and status != Status.CANCELED:  # a cancel was the person's own doing: no email
-        mail = _FinishedMail(job.pk, job.submitted_by_id, job.tool_slug, str(status), error)
-        transaction.on_commit(lambda: _email_finished(mail))
-
-
-@dataclass(frozen=True)
-class _FinishedMail:
-    job_id: int
-    user_id: int
-    tool_slug: str
-    status: str
-    error: str
-
-
-def _email_finished(mail: _FinishedMail) -> None:
-    """Tell the submitter the job finished or failed (every partner is told today: there is no opt-out to read)."""
-    email = User.objects.filter(pk=mail.user_id).values_list("email", flat=True).first()
-    if not email:
-        return
-    tool = catalogue.get_tool(mail.tool_slug)
-    name = tool.name if tool else mail.tool_slug
-    outcome = "finished" if mail.status == Status.SUCCEEDED else "failed"
-    url = settings.SITE_URL + reverse("beta:job-detail", args=[mail.job_id])
-    body = f"Your {name} job {outcome}.\n\n"
-    if mail.error:
-        body += f"What went wrong: {mail.error}\n\n"
-    body += f"See it here: {url}\n\n— {settings.PORTAL_NAME}"
-    send_mail(f"{name}: job {mail.job_id} {outcome}", body, None, [email], fail_silently=True)
 
 
 class LeaseLost(Exception):

@@ -51,7 +51,9 @@ class SurveyAssignment(models.Model):
     cohort = models.ForeignKey(Cohort, on_delete=models.CASCADE, related_name="survey_assignments")
     opens_at = models.DateTimeField()
     due_at = models.DateTimeField()
-    notified_at = models.DateTimeField(null=True, blank=True, help_text="When the cohort was emailed that it opened.")
+    notified_at = models.DateTimeField(null=True, blank=True, help_text="When the cohort was told that it opened.")
+    due_soon_notified_at = models.DateTimeField(null=True, blank=True,
+                                                help_text="When the cohort was reminded that it is due soon.")
 
     class Meta:
         ordering = ["due_at", "id"]

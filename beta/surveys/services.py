@@ -1,4 +1,5 @@
-"""Survey writes: staff build surveys and assign them to cohorts; partners answer; the opening email.
+"""Survey writes: staff build surveys and assign them to cohorts; partners answer; the cohort is told when one opens
+and when it is due soon.
 
 Every function is keyword-only and checks who may do it. A partner reaches a survey only through an assignment to
 their studio's cohort (`selectors.assignment_for_user`), so a studio of another cohort never sees or answers it.
@@ -6,21 +7,19 @@ their studio's cohort (`selectors.assignment_for_user`), so a studio of another 
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import F, Max
-from django.template.loader import render_to_string
-from django.urls import reverse
 from django.utils import dateformat, timezone
 
 from beta.models import Question, Survey, SurveyAnswer, SurveyAssignment, SurveyResponse
 from beta.surveys import selectors
 from beta.surveys.errors import SurveyError, SurveyNotOpenError, SurveyValidationError
+from portal import events
 from portal.errors import PermissionDeniedError
-from portal.models import Cohort, Membership, User
+from portal.models import Cohort, Membership, Organization, User
 
 CHOICE_KINDS = (Question.Kind.SINGLE, Question.Kind.MULTIPLE)
 NUMBER_RANGES = {Question.Kind.RATING: (1, 5), Question.Kind.NPS: (0, 10)}
@@ -273,48 +272,54 @@ def response_save(
     return response
 
 
-# --- The opening email ------------------------------------------------------------------------------------------------
-def _email_opened(assignment: SurveyAssignment) -> int:
-    people = list(
-        User.objects.filter(
-            is_active=True,
-            memberships__organization__cohort_id=assignment.cohort_id,
-            memberships__organization__is_active=True,
-        ).distinct()
+# --- Telling the cohort: opened, and due soon -------------------------------------------------------------------------
+def _studios_told(assignment: SurveyAssignment, event_type: str) -> int:
+    """Publish the event once per active studio of the assignment's cohort (beta.notifications tells its people);
+    return how many people those studios have."""
+    studios = list(
+        Organization.objects.filter(cohort_id=assignment.cohort_id, is_active=True).values_list("pk", flat=True)
     )
-    context = {
-        "survey": assignment.survey,
-        "due": when(assignment.due_at),
-        "url": settings.SITE_URL + reverse("beta:survey-respond", args=[assignment.survey_id]),
-        "portal_name": settings.PORTAL_NAME,
-    }
-    subject = f"Survey open: {assignment.survey.title}"
-    body = render_to_string("beta/surveys/email_opened.txt", context)
-    for person in people:
-        send_mail(subject, body, None, [person.email], fail_silently=True)
-    return len(people)
+    for organization_id in studios:
+        events.publish(event_type, organization_id=organization_id,
+                       data={"assignment_id": assignment.pk, "survey_id": assignment.survey_id})
+    return User.objects.filter(is_active=True, memberships__organization_id__in=studios).distinct().count()
 
 
-def surveys_notify_opened(*, now: datetime | None = None) -> int:
-    """Email every member of the cohorts whose assignment has opened (and is not yet due) and was not yet notified.
-
-    Run periodically by beat. Each assignment is claimed under a row lock (skipping rows another run holds), so
-    two overlapping runs do not send twice. Returns the number of emails sent.
-    """
-    now = now or timezone.now()
-    sent = 0
-    pending = SurveyAssignment.objects.filter(opens_at__lte=now, due_at__gt=now, notified_at__isnull=True)
+def _claim_each(pending, field: str, event_type: str, now: datetime) -> int:
+    """Claim each assignment under a row lock (skipping rows another run holds) and announce it once."""
+    told = 0
     for assignment_id in pending.values_list("pk", flat=True):
         with transaction.atomic():
             assignment = (
                 SurveyAssignment.objects.select_for_update(skip_locked=True)
-                .select_related("survey")
-                .filter(pk=assignment_id, notified_at__isnull=True)
+                .filter(pk=assignment_id, **{f"{field}__isnull": True})
                 .first()
             )
             if assignment is None:
                 continue
-            sent += _email_opened(assignment)
-            assignment.notified_at = now
-            assignment.save(update_fields=["notified_at"])
-    return sent
+            told += _studios_told(assignment, event_type)
+            setattr(assignment, field, now)
+            assignment.save(update_fields=[field])
+    return told
+
+
+def surveys_notify_opened(*, now: datetime | None = None) -> int:
+    """Tell every member of the cohorts whose assignment has opened (and is not yet due) and was not yet announced.
+
+    Run periodically by beat; each assignment is announced once, however the runs overlap. Returns the number of
+    people told (each hears by the channel they chose for "survey opened": email by default).
+    """
+    now = now or timezone.now()
+    pending = SurveyAssignment.objects.filter(opens_at__lte=now, due_at__gt=now, notified_at__isnull=True)
+    return _claim_each(pending, "notified_at", "survey.opened", now)
+
+
+def surveys_notify_due_soon(*, now: datetime | None = None) -> int:
+    """Remind the cohorts of an open survey due within SURVEY_DUE_SOON_HOURS, once; those who have submitted their
+    answers are not reminded. Run periodically by beat. Returns the number of people in the studios reminded."""
+    now = now or timezone.now()
+    pending = SurveyAssignment.objects.filter(
+        opens_at__lte=now, due_at__gt=now, due_at__lte=now + timedelta(hours=settings.SURVEY_DUE_SOON_HOURS),
+        due_soon_notified_at__isnull=True,
+    )
+    return _claim_each(pending, "due_soon_notified_at", "survey.due_soon", now)

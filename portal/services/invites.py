@@ -18,6 +18,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from portal import events
 from portal.errors import (
     InviteError,
     InviteFileError,
@@ -300,6 +301,8 @@ def invite_accept(*, token: str, user: User, full_name: str = "", request=None) 
             request=request,
             detail={"email": invite.email, "role": invite.role},
         )
+        events.publish("invite.accepted", organization_id=invite.organization_id,
+                       data={"invite_id": invite.pk, "user_id": user.pk, "role": invite.role})
     return user
 
 

@@ -15,6 +15,7 @@ from beta.jobs.control import job_cancel
 from beta.jobs.submit import job_submit
 from beta.jobs.sweep import jobs_sweep
 from beta.models import Job
+from portal.models import Notification
 from tests.conftest import wait_for
 from tests.factories import OwnerFactory
 
@@ -88,6 +89,11 @@ def test_a_failing_tool_ends_failed_with_its_message(celery_worker_process, stud
     job = _finished(_submit(owner, asset, "fail", message="The plate has no audio track.").pk)
     assert job.status == "failed"
     assert job.error == "The plate has no audio track."
+    # The worker's finish told the submitter, through the event bus, in the portal too.
+    notification = wait_for(lambda: Notification.objects.filter(recipient=owner.user, kind="job.finished").first(),
+                            message="the submitter's notification")
+    assert notification.title.endswith(f"job {job.pk} failed")
+    assert "The plate has no audio track." in notification.body
 
 
 def test_transient_errors_are_retried_with_backoff_then_succeed(celery_worker_process, studio_asset, settings):

@@ -211,7 +211,7 @@ def test_one_response_per_person_editable_until_the_due_date_then_refused(client
 
 
 # --- The opening email ------------------------------------------------------------------------------------------------
-def test_the_cohort_is_emailed_once_when_a_survey_opens(cohort, survey, owner):
+def test_the_cohort_is_emailed_once_when_a_survey_opens(cohort, survey, owner, django_capture_on_commit_callbacks):
     teammate = MembershipFactory(organization=owner.memberships.get().organization).user
     other_studio_same_cohort = OwnerFactory(organization__cohort=cohort).user
     OwnerFactory(organization__cohort=CohortFactory())  # another cohort: no email
@@ -219,7 +219,8 @@ def test_the_cohort_is_emailed_once_when_a_survey_opens(cohort, survey, owner):
     OwnerFactory(organization__cohort=later.cohort)  # not open yet: no email
     mail.outbox.clear()
 
-    sent = surveys_notify_opened()  # the beat task
+    with django_capture_on_commit_callbacks(execute=True):  # people are told once the claim commits
+        sent = surveys_notify_opened()  # the beat task
 
     assert sent == 3
     assert sorted(m.to[0] for m in mail.outbox) == sorted([owner.email, teammate.email, other_studio_same_cohort.email])
@@ -230,7 +231,8 @@ def test_the_cohort_is_emailed_once_when_a_survey_opens(cohort, survey, owner):
     assert later.__class__.objects.get(pk=later.pk).notified_at is None
     # A second run sends nothing more.
     mail.outbox.clear()
-    assert surveys_notify_opened() == 0
+    with django_capture_on_commit_callbacks(execute=True):
+        assert surveys_notify_opened() == 0
     assert mail.outbox == []
 
 

@@ -1,0 +1,247 @@
+"""Notifications: what each person is told in the portal, by email at once, or in a daily digest.
+
+Apps turn their domain events (portal.events) into notifications with `notify`, naming the people concerned; this
+module decides how each person hears of it from their preference for that kind. A person only ever reads their own.
+"""
+
+from __future__ import annotations
+
+import zoneinfo
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TypeVar
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import transaction
+from django.urls import reverse
+from django.utils import dateformat, timezone
+
+from portal.errors import NotificationError
+from portal.models import Notification, NotificationDigest, NotificationPreference, User
+from portal.timezones import valid_time_zone
+
+Channel = Notification.Channel
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Kind:
+    key: str
+    label: str
+    default: str
+
+
+#: Every kind a person can be told of, in the order the settings page lists them. The defaults keep the emails that
+#: were sent before there were preferences (job finished, staff reply, survey opened).
+KINDS: tuple[Kind, ...] = (
+    Kind("job.finished", "A job I ran finished or failed", Channel.EMAIL),
+    Kind("feedback.replied", "The AI Studio replied to my feedback", Channel.EMAIL),
+    Kind("review.note_replied", "Someone replied in a review note thread I am in", Channel.IN_APP),
+    Kind("survey.opened", "A survey opened for my studio", Channel.EMAIL),
+    Kind("survey.due_soon", "A survey I have not answered is due soon", Channel.IN_APP),
+    Kind("comparison.opened", "A comparison is waiting for my judgement", Channel.IN_APP),
+    Kind("invite.accepted", "Someone accepted an invite to my studio (owners)", Channel.IN_APP),
+    Kind("quota.reached", "My studio used 80% or all of a quota (owners)", Channel.IN_APP),
+)
+KIND_BY_KEY = {kind.key: kind for kind in KINDS}
+
+
+# --- Preferences ------------------------------------------------------------------------------------------------------
+def preferences_for(user: User) -> dict[str, str]:
+    """Each kind's channel for the person: their choice, else the kind's default."""
+    chosen = dict(NotificationPreference.objects.filter(user=user).values_list("kind", "channel"))
+    return {kind.key: chosen.get(kind.key, kind.default) for kind in KINDS}
+
+
+def preferences_set(*, user: User, choices: dict[str, str]) -> dict[str, str]:
+    """Save the person's channel for each kind. Every choice is checked first; a bad one changes nothing."""
+    valid = set(Channel.values)
+    errors = {key: "Choose in the portal only, email at once, or the daily digest." for key, channel in choices.items()
+              if key not in KIND_BY_KEY or channel not in valid}
+    if errors:
+        raise NotificationError("Your notification settings were not saved.", errors)
+    with transaction.atomic():
+        for key, channel in choices.items():
+            NotificationPreference.objects.update_or_create(user=user, kind=key, defaults={"channel": channel})
+    return preferences_for(user)
+
+
+def _channels(people: list[User], kind: str) -> dict[int, str]:
+    default = KIND_BY_KEY[kind].default
+    chosen = dict(NotificationPreference.objects.filter(user__in=people, kind=kind).values_list("user_id", "channel"))
+    return {person.pk: chosen.get(person.pk, default) for person in people}
+
+
+# --- Making notifications ---------------------------------------------------------------------------------------------
+def notify(
+    *,
+    recipients: Iterable[User],
+    kind: str,
+    title: str,
+    url: str = "",
+    body: str = "",
+    organization_id: int | None = None,
+    dedupe_key: str = "",
+) -> list[Notification]:
+    """Tell each active person once (once per `dedupe_key` when given), by the channel they chose for `kind`.
+
+    Returns the notifications made; an email chosen "at once" is sent after the surrounding transaction commits.
+    """
+    if kind not in KIND_BY_KEY:
+        raise ValueError(f"unknown notification kind {kind!r}")
+    people = list({person.pk: person for person in recipients if person.is_active}.values())
+    if dedupe_key and people:
+        told = set(Notification.objects.filter(recipient__in=people, dedupe_key=dedupe_key)
+                   .values_list("recipient_id", flat=True))
+        people = [person for person in people if person.pk not in told]
+    if not people:
+        return []
+    channels = _channels(people, kind)
+    made = [
+        Notification(recipient=person, organization_id=organization_id, kind=kind, title=title[:200], body=body,
+                     url=url[:500], channel=channels[person.pk], dedupe_key=dedupe_key)
+        for person in people
+    ]
+    with transaction.atomic():
+        made = Notification.objects.bulk_create(made)
+    for notification in made:
+        if notification.channel == Channel.EMAIL:
+            transaction.on_commit(_later(_email_now, notification))
+    return made
+
+
+def _later(send: Callable[[T], None], what: T) -> Callable[[], None]:
+    """A call for on_commit, bound to this loop's value."""
+    return lambda: send(what)
+
+
+def absolute_url(path: str) -> str:
+    return settings.SITE_URL + path if path.startswith("/") else path
+
+
+def _email_now(notification: Notification) -> None:
+    email = notification.recipient.email
+    if not email:
+        return
+    text = notification.body or notification.title
+    if notification.url:
+        text += f"\n\nSee it here: {absolute_url(notification.url)}"
+    text += f"\n\n— {settings.PORTAL_NAME}"
+    send_mail(notification.title, text, None, [email], fail_silently=True)
+
+
+# --- Reading and marking ----------------------------------------------------------------------------------------------
+def unread_count(user: User) -> int:
+    """The bell's number: one COUNT on the unread partial index."""
+    return Notification.objects.filter(recipient_id=user.pk, read_at__isnull=True).count()
+
+
+def notification_open(*, user: User, notification_id: int) -> Notification:
+    """The person opens one of their notifications: it is read from now on. Someone else's does not exist."""
+    notification = Notification.objects.for_user(user).filter(pk=notification_id).first()
+    if notification is None:
+        raise Notification.DoesNotExist
+    if notification.read_at is None:
+        notification.read_at = timezone.now()
+        Notification.objects.filter(pk=notification.pk, read_at__isnull=True).update(read_at=notification.read_at)
+    return notification
+
+
+def notifications_mark_all_read(*, user: User) -> int:
+    return Notification.objects.for_user(user).unread().update(read_at=timezone.now())
+
+
+# --- The daily digest -------------------------------------------------------------------------------------------------
+def _pending_digest(recipient_id: int, now: datetime):
+    return Notification.objects.filter(
+        recipient_id=recipient_id, channel=Channel.DIGEST, digested_at__isnull=True, created_at__lte=now
+    )
+
+
+def digests_send(*, now: datetime | None = None) -> int:
+    """Email each person who has digest items waiting one list of them, at most once a (UTC) day. Each item is listed
+    in one digest only: the items are locked and marked, and the day's row written, in one transaction, so a second
+    run the same day sends nothing. Returns the number of emails sent."""
+    now = now or timezone.now()
+    day = now.astimezone(UTC).date()
+    waiting = (Notification.objects.filter(channel=Channel.DIGEST, digested_at__isnull=True, created_at__lte=now)
+               .values_list("recipient_id", flat=True).distinct().order_by())
+    sent = 0
+    for recipient_id in list(waiting):
+        with transaction.atomic():
+            items = list(_pending_digest(recipient_id, now).select_for_update().select_related("recipient")
+                         .order_by("created_at", "id"))
+            if not items:
+                continue
+            _digest, created = NotificationDigest.objects.get_or_create(
+                recipient_id=recipient_id, day=day, defaults={"items": len(items)}
+            )
+            if not created:  # today's digest went out already: these wait for tomorrow's
+                continue
+            Notification.objects.filter(pk__in=[n.pk for n in items]).update(digested_at=now)
+            transaction.on_commit(_later(_email_digest, items))
+            sent += 1
+    return sent
+
+
+def _email_digest(items: list[Notification]) -> None:
+    person = items[0].recipient
+    if not person.email or not person.is_active:
+        return
+    zone = zoneinfo.ZoneInfo(valid_time_zone(person.time_zone) or "UTC")
+    lines = [f"Here is what happened in {settings.PORTAL_NAME} today ({len(items)}):", ""]
+    for item in items:
+        stamp = dateformat.format(timezone.localtime(item.created_at, zone), "H:i T")
+        lines.append(f"- {stamp}  {item.title}")
+        if item.url:
+            lines.append(f"  {absolute_url(item.url)}")
+    settings_url = absolute_url(reverse("portal:time-zone-settings"))
+    lines += ["", f"All your notifications: {absolute_url(reverse('portal:notifications'))}", "",
+              f"Choose what comes by email on your settings page: {settings_url}", "", f"— {settings.PORTAL_NAME}"]
+    updates = "update" if len(items) == 1 else "updates"
+    send_mail(f"Your daily digest: {len(items)} {updates}", "\n".join(lines), None, [person.email],
+              fail_silently=True)
+
+
+# --- Who is told ------------------------------------------------------------------------------------------------------
+def studio_members(organization_id: int, *, roles: Iterable[str] | None = None) -> list[User]:
+    """The active people of an active studio (of the given roles)."""
+    people = User.objects.filter(
+        is_active=True, memberships__organization_id=organization_id, memberships__organization__is_active=True
+    )
+    if roles is not None:
+        people = people.filter(memberships__role__in=list(roles))
+    return list(people.distinct().order_by("pk"))
+
+
+def may_hear_of(person: User | None, organization_id: int) -> bool:
+    """Whether a studio's news may reach this person: staff, or a member of that studio (not a former one)."""
+    if person is None or not person.is_active:
+        return False
+    return person.is_studio_staff or person.memberships.filter(organization_id=organization_id).exists()
+
+
+#: the shares of a quota at which a studio's owners are told, once each a month
+QUOTA_THRESHOLDS = (100, 80)
+
+
+def quota_check(*, organization_id: int, quota: str, label: str, used: float, limit: float, month: str,
+                url: str = "", amounts: str = "") -> list[Notification]:
+    """Tell the studio's owners when `used` reaches 80% or all of `limit` (the highest threshold passed, once a month
+    per quota and threshold). `quota` names it in the key ("jobs"), `label` for people ("jobs this month"),
+    `amounts` how to show the numbers (default "<used> of <limit>")."""
+    if limit <= 0:
+        return []
+    share = used / limit * 100
+    threshold = next((t for t in QUOTA_THRESHOLDS if share >= t), None)
+    if threshold is None:
+        return []
+    owners = studio_members(organization_id, roles=["owner"])
+    title = (f"Your studio has used all of its {label}" if threshold == 100
+             else f"Your studio has used {threshold}% of its {label}")
+    return notify(
+        recipients=owners, kind="quota.reached", title=title, url=url, organization_id=organization_id,
+        body=f"{title}: {amounts or f'{used:,.0f} of {limit:,.0f}'}.", dedupe_key=f"quota:{quota}:{threshold}:{month}",
+    )
