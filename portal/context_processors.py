@@ -14,12 +14,15 @@ def _nav_for(user) -> list[tuple[str, str]]:
             ("Comparisons", "beta:staff-comparisons"),
             ("Results", "beta:results-dashboard"),
             ("Provenance", "assets:provenance-verify"),
+            ("Tools", "beta:staff-tools"),
         ]
         if user.is_programme_admin:
             items += [
                 ("Cohorts", "portal:staff-cohorts"),
                 ("Invites", "portal:staff-invites"),
                 ("Audit trail", "portal:staff-audit"),
+                ("Quotas", "beta:staff-quotas"),
+                ("Agreements", "portal:staff-agreements"),
                 ("Django admin", "admin:index"),
             ]
         return items

@@ -41,3 +41,7 @@ class StudioError(PortalError):
 
 class CohortError(PortalError):
     pass
+
+
+class AgreementError(PortalError):
+    pass
