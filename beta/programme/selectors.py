@@ -11,10 +11,10 @@ from django.utils import timezone
 
 from assets.selectors import storage_used_by_studio
 from beta import tools as catalogue
-from beta.tools.base import Tool
 from beta.jobs.dispatch import studio_loads
 from beta.jobs.submit import usage_month
 from beta.models import Job, StudioUsage, ToolSwitch, WorkerHeartbeat
+from beta.tools.base import Tool
 from portal.models import Cohort, Organization
 
 #: A worker counts as "seen" when it beat (its queue's heartbeat, or a running job's) this recently.
@@ -104,8 +104,8 @@ def queues_overview(now: datetime | None = None) -> list[QueueRow]:
     """Per tool queue: jobs waiting (for a slot or a worker), running, and the workers seen in the last minute."""
     now = now or timezone.now()
     since = now - timedelta(seconds=WORKER_SEEN_SECONDS)
-    counts = {
-        row["queue"]: row
+    counts: dict[str, dict[str, int]] = {
+        row["queue"]: {"waiting": row["waiting"], "running": row["running"]}
         for row in Job.objects.filter(status__in=Job.ACTIVE).order_by().values("queue").annotate(
             waiting=Count("id", filter=Q(status__in=[Job.Status.QUEUED, Job.Status.RETRYING])),
             running=Count("id", filter=Q(status=Job.Status.RUNNING)),
@@ -119,17 +119,18 @@ def queues_overview(now: datetime | None = None) -> list[QueueRow]:
     for queue, host in running_hosts:
         workers.setdefault(queue, set()).add(host)
     beats = {beat.queue: beat for beat in WorkerHeartbeat.objects.all()}
-    for queue, beat in beats.items():
-        if beat.beat_at >= since:
-            workers.setdefault(queue, set()).add(beat.hostname)
+    for queue, heartbeat in beats.items():
+        if heartbeat.beat_at >= since:
+            workers.setdefault(queue, set()).add(heartbeat.hostname)
     rows = []
     for name in _queue_names():
         beat = beats.get(name)
+        counted = counts.get(name, {})
         rows.append(QueueRow(
             name=name,
             label=QUEUE_LABELS.get(name, name),
-            waiting=counts.get(name, {}).get("waiting", 0),
-            running=counts.get(name, {}).get("running", 0),
+            waiting=counted.get("waiting", 0),
+            running=counted.get("running", 0),
             workers=sorted(workers.get(name, ())),
             last_beat=beat.beat_at if beat else None,
             last_beat_host=beat.hostname if beat else "",

@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from beta import tools as catalogue
+from beta.errors import ToolSwitchError
 from beta.programme import selectors
 from beta.programme.forms import QuotaForm, ToolSwitchForm
 from beta.programme.services import tool_cohort_set, tool_offer_to_all, tool_pause
@@ -67,6 +68,8 @@ def _switch(request, tool_slug: str, form: ToolSwitchForm) -> str:
     if action == "offer-all":
         tool_offer_to_all(actor=request.user, tool_slug=tool_slug, request=request)
         return f"{name} is offered to every cohort, including those created later."
+    if cohort is None:  # the form requires one for "offer" and "withdraw"
+        raise ToolSwitchError("Choose the cohort to offer the tool to or withdraw it from.")
     tool_cohort_set(actor=request.user, tool_slug=tool_slug, cohort=cohort, offered=action == "offer", request=request)
     return f"{name} is {'now offered to' if action == 'offer' else 'no longer offered to'} {cohort.name}."
 

@@ -84,7 +84,8 @@ def test_a_partner_gets_404_on_every_console_page_and_changes_nothing(client, st
 def test_signed_out_visitors_are_sent_to_sign_in(client, studio):
     for url in console_urls(studio):
         response = client.get(url)
-        assert response.status_code == 302 and "/accounts/login/" in response.url, url
+        assert response.status_code == 302, url
+        assert "/accounts/login/" in response.url, url
 
 
 def test_a_reviewer_reads_the_pages_without_forms_and_cannot_post(client, reviewer, studio):
@@ -131,14 +132,17 @@ def test_bedrock_tools_say_not_configured_and_name_the_missing_settings(client, 
     rows = {row.tool.slug: row for row in client.get(reverse("beta:staff-tools")).context["tools"]}
     assert rows["generate-image"].problem.startswith("Not configured")
     assert rows["generate-image"].missing == ["BEDROCK_ENABLED"]
-    assert rows["dailies"].problem == "" and rows["dailies"].missing == []
+    assert rows["dailies"].problem == ""
+    assert rows["dailies"].missing == []
     page = client.get(reverse("beta:staff-tools")).content.decode()
-    assert "Not configured" in page and "<code>BEDROCK_ENABLED</code>" in page
+    assert "Not configured" in page
+    assert "<code>BEDROCK_ENABLED</code>" in page
 
     # Enabled with a region but no output bucket: the image tool is ready, the video tool still misses its bucket.
     settings.BEDROCK_ENABLED, settings.BEDROCK_REGION, settings.BEDROCK_OUTPUT_BUCKET = True, "us-east-1", ""
     rows = {row.tool.slug: row for row in client.get(reverse("beta:staff-tools")).context["tools"]}
-    assert rows["generate-image"].problem == "" and rows["generate-image"].missing == []
+    assert rows["generate-image"].problem == ""
+    assert rows["generate-image"].missing == []
     assert rows["generate-video"].missing == ["BEDROCK_OUTPUT_BUCKET"]
 
     settings.BEDROCK_REGION = ""
@@ -184,7 +188,8 @@ def test_offering_to_every_cohort_includes_cohorts_created_later(client, admin, 
     assert beta_selectors.tool_availability(noop, studio) == (True, "")
     assert beta_selectors.tool_availability(noop, later) == (True, "")
     row = ToolSwitch.objects.get(slug="noop")
-    assert row.all_cohorts and not row.cohorts.exists()
+    assert row.all_cohorts
+    assert not row.cohorts.exists()
 
 
 def test_pausing_a_tool_shows_the_note_to_partners_and_resuming_clears_it(client, admin, studio):
@@ -216,7 +221,8 @@ def test_a_bad_switch_says_why_and_changes_nothing(client, admin, studio, data, 
 
     assert response.status_code == 302
     (text,) = messages_of(response)
-    assert text.startswith("Nothing was changed.") and message in text
+    assert text.startswith("Nothing was changed.")
+    assert message in text
     assert not ToolSwitch.objects.exists()
     assert not AuditEvent.objects.exists()
 
@@ -240,7 +246,8 @@ def test_the_queues_show_waiting_running_workers_and_recent_failures(client, rev
     queues = {q.name: q for q in response.context["queues"]}
     assert (queues["cpu"].waiting, queues["cpu"].running) == (2, 2)
     assert queues["cpu"].workers == ["worker-a", "worker-b"]
-    assert queues["gpu"].workers == [] and queues["gpu"].last_beat_host == "gpu-old"
+    assert queues["gpu"].workers == []
+    assert queues["gpu"].last_beat_host == "gpu-old"
     assert [j.pk for j in response.context["failed_jobs"]] == [recent.pk]
     page = response.content.decode()
     assert 'hx-trigger="every 5s"' in page
@@ -275,9 +282,11 @@ def test_usage_is_shown_against_each_limit_in_words_and_bars(client, reviewer, s
     assert (lines["minutes"].percent, lines["minutes"].level) == (25, "ok")
     assert (lines["storage"].used, lines["storage"].percent) == (GB // 4, 25)
     page = response.content.decode()
-    assert "9 jobs of 10" in page and "Nearly full" in page
+    assert "9 jobs of 10" in page
+    assert "Nearly full" in page
     assert "256.0 MB of 1.0 GB" in page
-    assert 'role="meter"' in page and 'aria-valuenow="90"' in page
+    assert 'role="meter"' in page
+    assert 'aria-valuenow="90"' in page
 
     listing = client.get(reverse("beta:staff-quotas"))
     assert listing.status_code == 200
@@ -318,7 +327,8 @@ def test_the_admin_changes_the_limits_and_it_is_audited(client, admin, studio):
     assert (studio.max_concurrent_jobs, studio.monthly_job_quota, studio.monthly_compute_minutes,
             studio.storage_quota_bytes) == (4, 900, 12000, 750 * GB)
     event = AuditEvent.objects.get(action=Action.STUDIO_UPDATED)
-    assert event.actor == admin and event.organization == studio
+    assert event.actor == admin
+    assert event.organization == studio
     assert event.detail["changes"]["monthly_compute_minutes"] == [6000, 12000]
     assert event.detail["changes"]["storage_quota_bytes"] == [500 * GB, 750 * GB]
 

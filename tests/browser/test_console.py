@@ -125,7 +125,8 @@ def test_the_admin_raises_a_quota_and_both_bars_follow(browser, live_server, peo
 
 def test_the_admin_publishes_an_agreement_version_and_the_partner_is_asked_again(browser, live_server, people):
     owner, admin = people
-    first = AgreementVersionFactory(version="1.0", title="Beta agreement", published_at=timezone.now() - timedelta(days=7))
+    first = AgreementVersionFactory(version="1.0", title="Beta agreement",
+                                    published_at=timezone.now() - timedelta(days=7))
     agreement_accept(user=owner.user, version=first)
     partner = _page(browser, live_server, owner.user)
     partner.goto(live_server.url + reverse("portal:dashboard"))
@@ -134,9 +135,9 @@ def test_the_admin_publishes_an_agreement_version_and_the_partner_is_asked_again
     # When: the admin drafts version 2.0, previews it and publishes it.
     staff = _page(browser, live_server, admin)
     staff.goto(live_server.url + reverse("portal:staff-agreements"))
-    staff.get_by_label("Version").fill("2.0")
-    staff.get_by_label("Title").fill("Beta agreement, May terms")
-    staff.get_by_label("Text").fill("You keep your material.\n\nOutputs are not used to train any model.")
+    staff.get_by_label("Version", exact=True).fill("2.0")
+    staff.get_by_label("Title", exact=True).fill("Beta agreement, May terms")
+    staff.get_by_label("Text", exact=True).fill("You keep your material.\n\nOutputs are not used to train any model.")
     staff.get_by_role("button", name="Save the draft").click()
     expect(staff.get_by_role("heading", level=1)).to_have_text("Version 2.0")
     expect(staff.locator("main")).to_contain_text("Outputs are not used to train any model.")
@@ -162,3 +163,21 @@ def test_the_admin_publishes_an_agreement_version_and_the_partner_is_asked_again
     phone = _page(browser, live_server, admin, PHONE)
     phone.goto(live_server.url + reverse("portal:staff-agreements"))
     _shot(phone, "console-agreements-phone")
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_the_console_pages_have_no_serious_accessibility_violations(browser, live_server, people, scheme):
+    from tests.browser.test_axe import _context, _violations
+
+    owner, admin = people
+    version = AgreementVersionFactory(version="1.0", published_at=timezone.now())
+    paths = [reverse("beta:staff-tools"), reverse("beta:staff-quotas"),
+             reverse("beta:staff-quota", args=[owner.organization.pk]), reverse("portal:staff-agreements"),
+             reverse("portal:staff-agreement", args=[version.pk])]
+    page = _context(browser, live_server, scheme, admin).new_page()
+    problems = {}
+    for path in paths:
+        assert page.goto(live_server.url + path).status == 200, path
+        if found := _violations(page):
+            problems[path] = found
+    assert problems == {}, problems
