@@ -170,14 +170,24 @@ def _entry(event: AuditEvent, asset: Asset | None) -> AccessEntry:
     return AccessEntry(event=event, who=who, by_staff=by_staff, asset=asset, where=where)
 
 
+def _counted_against_quota() -> QuerySet[Asset]:
+    """The assets whose bytes count against a studio's quota: everything not deleted or rejected, uploads included."""
+    return Asset.objects.exclude(status__in=[Asset.Status.DELETED, Asset.Status.REJECTED])
+
+
 def storage_used(organization: Organization) -> int:
-    """Bytes that count against the studio's quota: everything not deleted or rejected, uploads included."""
-    used = (
-        Asset.objects.filter(organization=organization)
-        .exclude(status__in=[Asset.Status.DELETED, Asset.Status.REJECTED])
-        .aggregate(total=Sum("size_bytes"))["total"]
-    )
+    """Bytes that count against the studio's quota."""
+    used = _counted_against_quota().filter(organization=organization).aggregate(total=Sum("size_bytes"))["total"]
     return used or 0
+
+
+def storage_used_by_studio(organization_ids: list[int]) -> dict[int, int]:
+    """`storage_used` of many studios in one query (a studio with nothing stored is absent)."""
+    rows = (
+        _counted_against_quota().filter(organization_id__in=organization_ids).order_by()
+        .values("organization_id").annotate(total=Sum("size_bytes"))
+    )
+    return {row["organization_id"]: row["total"] or 0 for row in rows}
 
 
 def part_count(asset: Asset) -> int:

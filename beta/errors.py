@@ -39,3 +39,7 @@ class FeedbackError(PortalError):
 
 class ResultsReportError(PortalError):
     """A results report could not be changed or built (already built, or a period that ends before it starts)."""
+
+
+class ToolSwitchError(PortalError):
+    """A change to a tool's availability was refused (an unknown tool, a note too long)."""

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from beta.views import comparisons as comparison_views
+from beta.views import console as console_views
 from beta.views import downloads
 from beta.views import feedback as feedback_views
 from beta.views import jobs as job_views
@@ -23,6 +24,15 @@ urlpatterns = [
     path("jobs/<int:job_id>/cancel/", job_views.job_cancel, name="job-cancel"),
     path("jobs/<int:job_id>/retry/", job_views.job_retry, name="job-retry"),
     path("staff/jobs/", job_views.staff_job_list, name="staff-jobs"),
+]
+
+# The staff console: tools (availability per cohort, queues live) and studios' quotas.
+urlpatterns += [
+    path("staff/tools/", console_views.tools_page, name="staff-tools"),
+    path("staff/tools/queues/", console_views.tools_queues, name="staff-tool-queues"),
+    path("staff/tools/<slug:tool_slug>/switch/", console_views.tool_switch, name="staff-tool-switch"),
+    path("staff/quotas/", console_views.quota_list, name="staff-quotas"),
+    path("staff/quotas/<int:organization_id>/", console_views.quota_detail, name="staff-quota"),
 ]
 
 # Feedback on a run (partner) and the staff triage inbox.

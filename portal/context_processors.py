@@ -43,15 +43,22 @@ def _staff_nav(user) -> list[NavGroup]:
     programme = [
         ("Cohorts", "portal:staff-cohorts", admin),
         ("Invites", "portal:staff-invites", admin),
+        ("Agreements", "portal:staff-agreements", admin),
         ("Surveys", "beta:staff-surveys", True),
         ("Comparisons", "beta:staff-comparisons", True),
         ("Audit trail", "portal:staff-audit", admin),
         ("Django admin", "admin:index", user.is_superuser),
     ]
+    tools = [
+        ("Tools and queues", "beta:staff-tools", True),
+        ("Quotas", "beta:staff-quotas", admin),
+        ("Jobs", "beta:staff-jobs", True),
+        ("Verify provenance", "assets:provenance-verify", True),
+    ]
     return [
         NavGroup("Overview", (("Overview", "portal:staff-home"),)),
         NavGroup("Studios", (("Studios", "portal:staff-studios"),)),
-        NavGroup("Tools", (("Jobs", "beta:staff-jobs"), ("Verify provenance", "assets:provenance-verify"))),
+        NavGroup("Tools", tuple((label, name) for label, name, shown in tools if shown)),
         NavGroup("Feedback", (("Feedback inbox", "beta:feedback-inbox"),)),
         NavGroup("Results", (("Results", "beta:results-dashboard"),)),
         NavGroup("Programme", tuple((label, name) for label, name, shown in programme if shown)),

@@ -51,3 +51,7 @@ class NotificationError(PortalError):
     def __init__(self, message: str, errors: dict[str, str] | None = None):
         super().__init__(message)
         self.errors = errors or {}
+
+
+class AgreementError(PortalError):
+    pass

@@ -313,6 +313,7 @@ class AuditEvent(models.Model):
         MFA_REMOVED = "mfa.removed", "MFA method removed"
         AGREEMENT_ACCEPTED = "agreement.accepted", "Agreement accepted"
         AGREEMENT_PUBLISHED = "agreement.published", "Agreement published"
+        AGREEMENT_DRAFTED = "agreement.drafted", "Agreement draft saved"
         ROLE_CHANGED = "membership.role_changed", "Role changed"
         MEMBERSHIP_REMOVED = "membership.removed", "Member removed"
         STUDIO_CREATED = "studio.created", "Studio created"
@@ -342,6 +343,7 @@ class AuditEvent(models.Model):
         WEBHOOK_SECRET_ROTATED = "webhook.secret_rotated", "Webhook signing secret rotated"
         WEBHOOK_TESTED = "webhook.tested", "Webhook test event sent"
         WEBHOOK_DISABLED = "webhook.disabled", "Webhook endpoint disabled after failures"
+        TOOL_SWITCHED = "tool.switched", "Tool availability changed"
 
     at = models.DateTimeField(auto_now_add=True, db_index=True)
     actor = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")

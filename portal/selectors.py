@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from django.db.models import Case, Count, Q, QuerySet, Value, When
+from django.db.models import Case, Count, F, Prefetch, Q, QuerySet, Value, When
 from django.urls import reverse
 from django.utils import timezone
 
@@ -144,3 +144,31 @@ def getting_started_steps(user: User, organization: Organization) -> list[Step]:
         Step(key="team", order=20, label="Invite your team", done=team_invited, url=reverse("portal:team"),
              action="Invite people"),
     ]
+
+
+# --- The agreement's versions (staff console) -------------------------------------------------------------------------
+def agreement_versions() -> QuerySet[AgreementVersion]:
+    """Every version, drafts first then newest published, with how many people accepted each."""
+    return AgreementVersion.objects.annotate(acceptance_count=Count("acceptances")).order_by(
+        F("published_at").desc(nulls_first=True), "-created_at"
+    )
+
+
+def agreement_acceptances(version: AgreementVersion) -> QuerySet[AgreementAcceptance]:
+    """Who accepted this version, newest first, with their studio."""
+    return (
+        AgreementAcceptance.objects.filter(version=version)
+        .select_related("user")
+        .prefetch_related(Prefetch("user__memberships", queryset=Membership.objects.select_related("organization")))
+        .order_by("-accepted_at")
+    )
+
+
+def partners_yet_to_accept(version: AgreementVersion) -> QuerySet[Membership]:
+    """Active partner members who have not accepted this version (they are asked at their next visit)."""
+    return (
+        Membership.objects.filter(user__is_active=True)
+        .exclude(user__agreement_acceptances__version=version)
+        .select_related("user", "organization")
+        .order_by("organization__name", "user__email")
+    )

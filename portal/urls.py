@@ -2,7 +2,7 @@ from django.urls import path
 
 from portal.theme import theme_set
 from portal.timezones import time_zone_detect, time_zone_settings
-from portal.views import access, lifecycle, notifications, partner, public, staff
+from portal.views import access, console, lifecycle, notifications, partner, public, staff
 
 app_name = "portal"
 
@@ -44,4 +44,9 @@ urlpatterns = [
     path("staff/invites/<int:invite_id>/resend/", staff.invite_resend, name="staff-invite-resend"),
     path("staff/invites/<int:invite_id>/revoke/", staff.invite_revoke, name="staff-invite-revoke"),
     path("staff/audit/", staff.audit_list, name="staff-audit"),
+    # The staff console: the agreement's versions
+    path("staff/agreements/", console.agreement_list, name="staff-agreements"),
+    path("staff/agreements/<int:agreementversion_id>/", console.agreement_detail, name="staff-agreement"),
+    path("staff/agreements/<int:agreementversion_id>/publish/", console.agreement_publish_view,
+         name="staff-agreement-publish"),
 ]

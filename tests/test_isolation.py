@@ -24,9 +24,10 @@ from beta.models import (
     Survey,
     SurveyAssignment,
 )
-from portal.models import Cohort, Invite, Membership, Notification, Organization
+from portal.models import AgreementVersion, Cohort, Invite, Membership, Notification, Organization
 from tests.factories import (
     AdminFactory,
+    AgreementVersionFactory,
     ApiKeyFactory,
     AssetFactory,
     CohortFactory,
@@ -84,6 +85,8 @@ BUILDERS = {
     # The programme's results report belongs to no studio: staff only, so every partner gets a 404.
     ResultsReport: lambda studio: ResultsReport.objects.create(status="succeeded", pdf_key="staff/x/report.pdf",
                                                                html_key="staff/x/report.html"),
+    # The beta agreement's versions belong to no studio: their console pages are staff only (a draft here).
+    AgreementVersion: lambda studio: AgreementVersionFactory(published_at=None),
     # A large export built by a worker: staff only too.
     ResultsExport: lambda studio: ResultsExport.objects.create(dataset="jobs", filename="jobs.xlsx", status="succeeded",
                                                                file_key="staff/x/jobs.xlsx"),

@@ -115,5 +115,9 @@ class Tool:
         `settings` defaults to the catalogue's (`beta.tools.tool_settings()`)."""
         return ""
 
+    def missing_settings(self, settings: Mapping[str, Any] | None = None) -> list[str]:
+        """The deployment settings to set before the tool can run here (by name); empty when none are missing."""
+        return []
+
     def defaults(self) -> dict[str, Any]:
         return {k: v["default"] for k, v in self.parameters.get("properties", {}).items() if "default" in v}

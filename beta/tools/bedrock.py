@@ -107,6 +107,20 @@ def configuration_problem(cfg: BedrockConfig, *, needs_output_bucket: bool = Fal
     return ""
 
 
+def missing_settings(cfg: BedrockConfig, *, needs_output_bucket: bool = False) -> list[str]:
+    """The settings to set before the generative tools can run here (empty when none), for the staff console.
+
+    Credentials are not listed: without BEDROCK_AWS_* keys boto3 uses the host's own (an instance or pod role)."""
+    missing = []
+    if not cfg.enabled:
+        missing.append("BEDROCK_ENABLED")
+    if not cfg.region:
+        missing.append("BEDROCK_REGION")
+    if needs_output_bucket and not cfg.output_bucket:
+        missing.append("BEDROCK_OUTPUT_BUCKET")
+    return missing
+
+
 # --- Clients ----------------------------------------------------------------------------------------------------------
 def runtime_client(cfg: BedrockConfig) -> Any:
     """The bedrock-runtime client for the configured region and endpoint (one per configuration and process)."""

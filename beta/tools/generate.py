@@ -170,6 +170,10 @@ class _BedrockTool(Tool):
         cfg = bedrock.config(catalogue.tool_settings() if settings is None else settings)
         return bedrock.configuration_problem(cfg, needs_output_bucket=self.needs_output_bucket)
 
+    def missing_settings(self, settings: Mapping[str, Any] | None = None) -> list[str]:
+        cfg = bedrock.config(catalogue.tool_settings() if settings is None else settings)
+        return bedrock.missing_settings(cfg, needs_output_bucket=self.needs_output_bucket)
+
     def _check_configured(self, settings: Mapping[str, Any]) -> bedrock.BedrockConfig:
         problem = self.configuration_problem(settings)
         if problem:

@@ -63,6 +63,11 @@ def _check_limits(organization: Organization, changes: dict) -> None:
             )
     if "max_concurrent_jobs" in changes and organization.max_concurrent_jobs < 1:
         raise StudioError("A studio must be able to run at least one job at a time.")
+    if "storage_quota_bytes" in changes and organization.storage_quota_bytes < 1:
+        raise StudioError("A studio's storage quota must be more than nothing.")
+    for name in ("monthly_job_quota", "monthly_compute_minutes"):
+        if name in changes and getattr(organization, name) < 0:
+            raise StudioError("A monthly quota cannot be negative.")
 
 
 def organization_update(
@@ -74,6 +79,7 @@ def organization_update(
     is_active: bool | Unset = UNSET,
     storage_quota_bytes: int | Unset = UNSET,
     monthly_job_quota: int | Unset = UNSET,
+    monthly_compute_minutes: int | Unset = UNSET,
     max_concurrent_jobs: int | Unset = UNSET,
     request=None,
 ) -> Organization:
@@ -88,6 +94,7 @@ def organization_update(
         "is_active": is_active,
         "storage_quota_bytes": storage_quota_bytes,
         "monthly_job_quota": monthly_job_quota,
+        "monthly_compute_minutes": monthly_compute_minutes,
         "max_concurrent_jobs": max_concurrent_jobs,
     }
     with transaction.atomic():
