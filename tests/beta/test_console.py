@@ -50,7 +50,7 @@ def reviewer(client):
 
 def page_forms(page: str) -> list[str]:
     """The forms of a page other than the header's sign-out."""
-    return [form for form in re.findall(r"<form[^>]*>", page) if "logout" not in form]
+    return [form for form in re.findall(r"<form[^>]*>", page) if "logout" not in form and "data-theme-form" not in form]
 
 
 def messages_of(response) -> list[str]:

@@ -44,7 +44,7 @@ def draft():
 
 
 def page_forms(page: str) -> list[str]:
-    return [form for form in re.findall(r"<form[^>]*>", page) if "logout" not in form]
+    return [form for form in re.findall(r"<form[^>]*>", page) if "logout" not in form and "data-theme-form" not in form]
 
 
 def messages_of(response) -> list[str]:

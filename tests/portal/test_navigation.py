@@ -41,7 +41,7 @@ def test_a_reviewer_sees_the_staff_groups_without_the_admin_only_pages():
     assert _groups(reviewer) == {
         "Overview": ["Overview"],
         "Studios": ["Studios"],
-        "Tools": ["Jobs", "Verify provenance"],
+        "Tools": ["Tools and queues", "Jobs", "Verify provenance"],
         "Feedback": ["Feedback inbox"],
         "Results": ["Results"],
         "Programme": ["Surveys", "Comparisons"],
@@ -51,7 +51,8 @@ def test_a_reviewer_sees_the_staff_groups_without_the_admin_only_pages():
 
 def test_an_admin_gets_the_programme_pages_but_not_the_django_admin():
     admin = AdminFactory()
-    assert _groups(admin)["Programme"] == ["Cohorts", "Invites", "Surveys", "Comparisons", "Audit trail"]
+    assert _groups(admin)["Programme"] == ["Cohorts", "Invites", "Agreements", "Surveys", "Comparisons", "Audit trail"]
+    assert _groups(admin)["Tools"] == ["Tools and queues", "Quotas", "Jobs", "Verify provenance"]
     assert "admin:index" not in _names(admin)
 
 
