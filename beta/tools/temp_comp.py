@@ -300,7 +300,8 @@ class TempCompTool(Tool):
                 ToolOutput(otio_path, "document", "OpenTimelineIO clip", "application/json", role="otio"),
             ],
             summary={"frames": count, "fps": round(fps, 3), "start_timecode": start_tc, "mode": params["mode"],
-                     "ai_background": ai, "review_label": review_label(ai)},
+                     "ai_background": ai, "review_label": review_label(ai),
+                     "ai_inputs": ai or any(i.ai_generated for i in inputs)},
         )  # fmt: skip
 
     @staticmethod
