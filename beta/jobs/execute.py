@@ -111,13 +111,8 @@ def _claim_waiting(job_id: int, hostname: str, task_id: str) -> Job | None:
     else:  # SQLite: the same conditional update, then a read of the row
         task_ok = Q(celery_task_id="") | Q(celery_task_id=task_id) if task_id else Q()
         updated = Job.objects.filter(task_ok, pk=job_id, status__in=waiting, cancel_requested=False).update(
-            status=Status.RUNNING,
-            started_at=Coalesce("started_at", Value(now)),
-            heartbeat_at=now,
-            attempts=F("attempts") + 1,
-            worker=hostname,
-            stage="Starting",
-            updated_at=now,
+            status=Status.RUNNING, started_at=Coalesce("started_at", Value(now)), heartbeat_at=now,
+            attempts=F("attempts") + 1, worker=hostname, stage="Starting", updated_at=now,
         )
         job = Job.objects.get(pk=job_id) if updated else None
     if job is not None and job.started_at == now:  # the first start only: not a retry
@@ -159,14 +154,10 @@ def _take_over(job: Job, now) -> Job | object | None:
     job.deliveries += 1  # its last worker died mid-job
     log_line(job, f"The worker running this job stopped; taking it over ({job.deliveries}).")
     if job.deliveries >= settings.JOB_MAX_DELIVERIES:
-        finish(
-            job,
-            Status.FAILED,
-            error=(
-                f"The tool stopped its worker {job.deliveries} times, so it was not tried again. "
-                "The AI Studio team has been told."
-            ),
-        )
+        finish(job, Status.FAILED, error=(
+            f"The tool stopped its worker {job.deliveries} times, so it was not tried again. "
+            "The AI Studio team has been told."
+        ))
         return None
     return job
 
@@ -318,30 +309,16 @@ def _inputs(job: Job, tool, work: Path) -> list[ToolInput]:
         local = work / f"input-{job_input.position}"
         copy_to_file(store, source_key, local)
         audit_record(  # the studio's access log shows every run that read its material
-            action=AuditEvent.Action.ASSET_TOOL_READ,
-            actor=job.submitted_by,
-            organization=job.organization,
-            target=asset,
-            detail={
-                "job": job.pk,
-                "tool": job.tool_slug,
-                "tool_version": job.tool_version,
-                "copy": "proxy" if proxy is not None else "original",
-            },
+            action=AuditEvent.Action.ASSET_TOOL_READ, actor=job.submitted_by, organization=job.organization,
+            target=asset, detail={"job": job.pk, "tool": job.tool_slug, "tool_version": job.tool_version,
+                                  "copy": "proxy" if proxy is not None else "original"},
         )
-        inputs.append(
-            ToolInput(
-                path=local,
-                kind=asset.kind,
-                filename=asset.original_filename,
-                sha256=job_input.sha256,
-                duration=meta.duration_seconds,
-                fps=meta.fps,
-                width=proxy.width if proxy else meta.width,
-                height=proxy.height if proxy else meta.height,
-                digital_source_type=_origin_source_type(asset.pk),
-            )
-        )
+        inputs.append(ToolInput(
+            path=local, kind=asset.kind, filename=asset.original_filename, sha256=job_input.sha256,
+            duration=meta.duration_seconds, fps=meta.fps,
+            width=proxy.width if proxy else meta.width, height=proxy.height if proxy else meta.height,
+            digital_source_type=_origin_source_type(asset.pk),
+        ))
     return inputs
 
 
@@ -381,13 +358,8 @@ def _store_outputs(job: Job, tool, result, inputs: list[ToolInput], hostname: st
 
     names = _output_names(result.outputs)
     record = run_record(
-        tool=tool,
-        inputs=inputs,
-        parameters=job.parameters,
-        organization=str(job.organization.uuid),
-        job_id=str(job.pk),
-        summary=result.summary,
-        created_at=timezone.now(),
+        tool=tool, inputs=inputs, parameters=job.parameters, organization=str(job.organization.uuid),
+        job_id=str(job.pk), summary=result.summary, created_at=timezone.now(),
     )
     ai_inputs = run_has_ai_inputs(inputs, result.summary)
     for name, output in zip(names, result.outputs, strict=True):
@@ -395,32 +367,18 @@ def _store_outputs(job: Job, tool, result, inputs: list[ToolInput], hostname: st
 
         def link(asset, output=output, name=name, provenance=provenance):
             _require_lease(job.pk, hostname)
-            JobOutput.objects.update_or_create(
-                job=job,
-                name=name,
-                defaults={
-                    "asset": asset,
-                    "role": output.role,
-                    "label": output.label[:200],
-                    "provenance_embedded": provenance.embedded,
-                    "provenance_key": keys.provenance_key(asset),
-                    "manifest_key": keys.manifest_key(asset),
-                },
-            )
+            JobOutput.objects.update_or_create(job=job, name=name, defaults={
+                "asset": asset, "role": output.role, "label": output.label[:200],
+                "provenance_embedded": provenance.embedded, "provenance_key": keys.provenance_key(asset),
+                "manifest_key": keys.manifest_key(asset),
+            })
 
         asset_create_from_file(
-            organization=job.organization,
-            created_by=job.submitted_by,
-            path=output.path,
-            kind=output.kind,
-            filename=output.filename or output.path.name,
-            content_type=output.content_type,
-            sidecar=provenance.sidecar_path,
-            manifest=provenance.manifest_path,
-            make_previews=output.kind in ("video", "image"),
-            web_ready=output.web_ready,
-            asset_uuid=output_asset_uuid(job, name),
-            link=link,
+            organization=job.organization, created_by=job.submitted_by, path=output.path, kind=output.kind,
+            filename=output.filename or output.path.name, content_type=output.content_type,
+            sidecar=provenance.sidecar_path, manifest=provenance.manifest_path,
+            make_previews=output.kind in ("video", "image"), web_ready=output.web_ready,
+            asset_uuid=output_asset_uuid(job, name), link=link,
         )
         _pause_for_drill(job, name)
     if job.attempts > 1 or job.deliveries:  # only an earlier attempt can have left outputs behind
@@ -509,14 +467,9 @@ def _run(job: Job, tool, progress: _Progress, hostname: str) -> str:
     with tempfile.TemporaryDirectory(prefix=f"gl-job-{job.pk}-") as tmp:
         work = Path(tmp)
         (work / "out").mkdir()
-        context = ToolContext(
-            work_dir=work / "out",
-            studio_name=job.organization.name,
-            job_label=f"job {job.pk}",
-            storage_prefix=f"{keys.organization_prefix(job.organization)}jobs/{job.pk}/",
-            settings=ToolSettings(),
-            render_template=render_template,
-        )
+        context = ToolContext(work_dir=work / "out", studio_name=job.organization.name, job_label=f"job {job.pk}",
+                              storage_prefix=f"{keys.organization_prefix(job.organization)}jobs/{job.pk}/",
+                              settings=ToolSettings(), render_template=render_template)
         pending = (job.summary or {}).get(PENDING_KEY)
         if pending:  # an external service has the work: ask it again (the inputs went with the first call)
             inputs = _input_fingerprints(job)
@@ -594,10 +547,8 @@ def _job_park(job: Job, result) -> None:
 
 def _input_fingerprints(job: Job) -> list[ToolInput]:
     """The inputs as provenance needs them (their SHA-256), without fetching their bytes again."""
-    return [
-        ToolInput(path=Path(), kind="", filename="", sha256=sha256, digital_source_type=_origin_source_type(asset))
-        for sha256, asset in job.job_inputs.order_by("position").values_list("sha256", "asset_id")
-    ]
+    return [ToolInput(path=Path(), kind="", filename="", sha256=sha256, digital_source_type=_origin_source_type(asset))
+            for sha256, asset in job.job_inputs.order_by("position").values_list("sha256", "asset_id")]  # fmt: skip
 
 
 def _tool_failed(job: Job, exc: ToolError, retry) -> str:
@@ -616,3 +567,4 @@ def _tool_failed(job: Job, exc: ToolError, retry) -> str:
             return "failed"
     retry(countdown)  # raises Celery's Retry: the task is sent again after the countdown
     return "retrying"
+
