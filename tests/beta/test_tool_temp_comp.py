@@ -151,3 +151,93 @@ def test_the_garbage_matte_limits_the_key_and_a_short_clip_background_loops(tmp_
     first = first_matte(result.outputs[2].path)
     assert first[:, 85:].max() < 0.05  # the box's right part is outside the polygon
     assert first[90, 40] > 0.9
+
+
+# Through the real pipeline --------------------------------------------------------------------------------------------
+
+
+def _stored(asset, key: str, path):
+    from assets.storage import get_store
+
+    with get_store().open(key) as fh:
+        path.write_bytes(fh.read())
+    return path
+
+
+def _active_action(local, manifest_bytes: bytes) -> dict:
+    """The comp's last action, read with c2pa's Reader from the stored `.c2pa` manifest store; it must validate."""
+    import json
+
+    import c2pa
+
+    with open(local, "rb") as stream, c2pa.Reader("application/octet-stream", stream, manifest_bytes) as reader:
+        store = json.loads(reader.json())
+    assert store["validation_state"] in ("Valid", "Trusted"), store.get("validation_results")
+    manifest = store["manifests"][store["active_manifest"]]
+    actions = next(a["data"] for a in manifest["assertions"] if a["label"] == "c2pa.actions.v2")["actions"]
+    return actions[-1]
+
+
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True)
+def test_a_temp_comp_job_runs_in_a_real_worker_and_an_ai_background_is_recorded_as_such(
+    celery_worker_process, tmp_path, background_still
+):
+    from assets.services import asset_create_from_file
+    from beta.jobs.submit import job_submit
+    from beta.models import Job, JobOutput
+    from tests.conftest import wait_for
+    from tests.factories import JobFactory, OwnerFactory
+
+    owner = OwnerFactory(organization__max_concurrent_jobs=2)
+
+    def upload(path, kind, content_type):
+        return asset_create_from_file(organization=owner.organization, created_by=owner.user, path=path, kind=kind,
+                                      filename=path.name, content_type=content_type)  # fmt: skip
+
+    plate = upload(green_plate(tmp_path / "plate.mp4", "25", "01:00:00:00"), "video", "video/mp4")
+    camera = upload(background_still, "image", "image/png")
+    # A background the portal made: an output of a generate-image job of the studio's.
+    made = upload(background_still.rename(tmp_path / "nova.png"), "image", "image/png")
+    maker = JobFactory(organization=owner.organization, tool_slug="generate-image", status="succeeded", error="")
+    JobOutput.objects.create(job=maker, asset=made, role="image-1", label="Generated image")
+    results = {}
+    for name, background in (("camera", camera), ("ai", made)):
+        job = job_submit(actor=owner.user, tool_slug="temp-comp", asset_ids=[plate.pk, background.pk], parameters={})
+        results[name] = wait_for(lambda job=job: Job.objects.filter(pk=job.pk, status__in=Job.FINISHED).first(),
+                                 timeout=180, message="temp comp")  # fmt: skip
+    for name, job in results.items():
+        assert job.status == "succeeded", job.error or job.log
+        outputs = {o.role: o for o in job.job_outputs.select_related("asset")}
+        assert set(outputs) == {"comp", "review", "matte", "edl", "otio"}
+        comp_output = outputs["comp"]
+        assert comp_output.manifest_key.endswith(".c2pa")
+        local = _stored(comp_output.asset, comp_output.asset.storage_key, tmp_path / f"{name}.mov")
+        manifest = _stored(comp_output.asset, comp_output.manifest_key, tmp_path / f"{name}.mov.c2pa").read_bytes()
+        step = _active_action(local, manifest)
+        assert step["action"] == "c2pa.edited"
+        if name == "ai":
+            assert step["digitalSourceType"].endswith("/compositeWithTrainedAlgorithmicMedia")
+            assert job.summary["review_label"] == "TEMP COMP · AI background"
+        else:
+            assert "digitalSourceType" not in step
+            assert job.summary["review_label"] == "TEMP COMP"
+
+
+@pytest.mark.django_db
+def test_a_background_from_another_studio_is_refused_before_any_work(tmp_path, background_still):
+    from assets.services import asset_create_from_file
+    from beta.errors import JobError
+    from beta.jobs.submit import job_submit
+    from beta.models import Job
+    from tests.factories import OwnerFactory
+
+    owner, other = OwnerFactory(), OwnerFactory()
+    plate = asset_create_from_file(organization=owner.organization, created_by=owner.user,
+                                   path=green_plate(tmp_path / "plate.mp4", "25", "00:00:00:00"), kind="video",
+                                   filename="plate.mp4", content_type="video/mp4")  # fmt: skip
+    theirs = asset_create_from_file(organization=other.organization, created_by=other.user, path=background_still,
+                                    kind="image", filename="bg.png", content_type="image/png")  # fmt: skip
+    with pytest.raises(JobError, match=f"File {theirs.pk} is not one of your studio's files"):
+        job_submit(actor=owner.user, tool_slug="temp-comp", asset_ids=[plate.pk, theirs.pk], parameters={})
+    assert not Job.objects.exists()
