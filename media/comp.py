@@ -35,7 +35,8 @@ def to_uint8(frame: np.ndarray) -> np.ndarray:
     """A float frame or matte in 0..1 as uint8 (rounded); a uint8 one as it is."""
     if frame.dtype == np.uint8:
         return frame
-    return (np.clip(frame, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
+    out: np.ndarray = (np.clip(frame, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
+    return out
 
 
 def to_unit(frame: np.ndarray) -> np.ndarray:
@@ -81,7 +82,8 @@ def border_pixels(frame: np.ndarray) -> np.ndarray:
 
 def _difference(pixels: np.ndarray, channel: int) -> np.ndarray:
     others = [c for c in range(3) if c != channel]
-    return pixels[..., channel] - np.maximum(pixels[..., others[0]], pixels[..., others[1]])
+    difference: np.ndarray = pixels[..., channel] - np.maximum(pixels[..., others[0]], pixels[..., others[1]])
+    return difference
 
 
 def detect_screen(frame: np.ndarray, choice: str = "auto") -> Screen | None:
@@ -165,7 +167,7 @@ def premultiplied_foreground(frame: np.ndarray, alpha: np.ndarray, screen: Scree
     if screen is None:
         return cv2.multiply(frame, alpha3, scale=1 / 255)
     colour = (*(float(c) for c in screen.colour), 0.0)
-    screen_share = cv2.multiply(cv2.bitwise_not(alpha3), colour)
+    screen_share = cv2.multiply(cv2.bitwise_not(alpha3), colour)  # type: ignore[call-overload]  # a Scalar
     return cv2.min(cv2.subtract(frame, screen_share), alpha3)
 
 
@@ -178,7 +180,7 @@ def despill(fg: np.ndarray, screen: Screen, *, method: str = "average", strength
     s = cv2.extractChannel(fg, screen.channel)
     spill = cv2.subtract(s, limit)
     if strength < 1:
-        spill = cv2.multiply(spill, float(strength))
+        spill = cv2.convertScaleAbs(spill, alpha=float(strength))
     out = fg.copy()
     cv2.insertChannel(cv2.subtract(s, spill), out, screen.channel)
     return out
@@ -219,7 +221,8 @@ def colour_table(source: LabStats, target: LabStats, strength: float) -> np.ndar
     matched = (lab - source.mean) / source.std * target.std + target.mean
     lab = lab + (matched - lab) * min(strength, 1.0)
     encoded = (lab - _LAB8_OFFSET) / _LAB8_SCALE
-    return np.clip(np.round(encoded), 0, 255).astype(np.uint8).reshape(1, 256, 3)
+    table: np.ndarray = np.clip(np.round(encoded), 0, 255).astype(np.uint8).reshape(1, 256, 3)
+    return table
 
 
 def apply_colour_table(background: np.ndarray, table: np.ndarray) -> np.ndarray:
@@ -283,7 +286,8 @@ def measure_grain(frame: np.ndarray, mask: np.ndarray | None = None) -> np.ndarr
     picked = residual[flat]
     if picked.size == 0:
         return np.zeros(3, dtype=np.float32)
-    return (picked.std(axis=0) / _residual_gain(GRAIN_SIGMA)).astype(np.float32)
+    std: np.ndarray = (picked.std(axis=0) / _residual_gain(GRAIN_SIGMA)).astype(np.float32)
+    return std
 
 
 class GrainPool:
@@ -514,7 +518,7 @@ def place(canvas: np.ndarray, fg: np.ndarray, alpha: np.ndarray, copy: CrowdCopy
     if copy.flip:
         fg_crop, a_crop = cv2.flip(fg_crop, 1), cv2.flip(a_crop, 1)
     if fg_crop.ndim == 3:
-        fg_crop = cv2.multiply(fg_crop, (*copy.tint, 0.0))
+        fg_crop = cv2.multiply(fg_crop, (*copy.tint, 0.0))  # type: ignore[call-overload]  # a Scalar
     ground = settings.near_y + (settings.far_y - settings.near_y) * copy.depth
     top, left = round(ground * height) - new_h, round(copy.x * width - new_w / 2)
     cy0, cx0 = max(top, 0), max(left, 0)

@@ -69,7 +69,7 @@ class Frames:
         try:
             while not self._stop.is_set():
                 buffer = bytearray(self.size)
-                if stdout.readinto(buffer) < self.size:
+                if stdout.readinto(buffer) < self.size:  # type: ignore[attr-defined]  # a BufferedReader
                     return
                 self._put(np.frombuffer(buffer, np.uint8).reshape(self.shape))
         except (OSError, ValueError):  # the pipe closed under us by close()
@@ -138,7 +138,7 @@ class Writer:
             if self._failed:
                 continue
             try:
-                stdin.write(memoryview(np.ascontiguousarray(frame)).cast("B"))
+                stdin.write(np.ascontiguousarray(frame).data)
             except (BrokenPipeError, OSError):
                 self._failed = True
 
