@@ -14,8 +14,10 @@ are the tools' own work without the queue, the storage or the provenance signing
      (96 x 64, 300 x 270) and of a 1280 x 720 and a 1920 x 1080 plate made the same way; the whole tool, PNG writing
      and the before/after detail pair included. The network is loaded once before timing (a worker keeps it loaded).
 
-  c. temp comp of a 2 s, 25 fps, 1920 x 1080 green-screen plate (a box moving over the screen, made by ffmpeg) over a
-     1080p still: comp mode with the defaults, and crowd mode with 12 copies; the whole tool (ProRes, matte, review).
+  c. temp comp of a 5 s, 25 fps, 1920 x 1080 green-screen ProRes plate (a test pattern moving over the screen, with
+     temporal grain, made by ffmpeg) over a 1080p still: comp mode with the defaults (key, colour match, grain, light
+     wrap), and crowd mode with 12 copies; the whole tool (ProRes comp, matte, H.264 review copy), and the frame maths
+     alone on decoded frames. Each row carries the load average when it ended (the machine is shared).
 
   d. dailies of a 2 s, 25 fps, 1920 x 1080 H.264 clip with a tone (testsrc2, made by ffmpeg) in each format: the
      720p H.264 review copy alone, and with each editorial deliverable (ProRes 422 HQ, ProRes 422 Proxy, DNxHR HQ
@@ -82,8 +84,13 @@ def main() -> None:
 
         def context() -> ToolContext:
             work = Path(tempfile.mkdtemp(dir=folder))
-            return ToolContext(work_dir=work, studio_name="Bench Pictures", job_label="bench",
-                               settings=ToolSettings(), render_template=render_template)
+            return ToolContext(
+                work_dir=work,
+                studio_name="Bench Pictures",
+                job_label="bench",
+                settings=ToolSettings(),
+                render_template=render_template,
+            )
 
         # a. Script breakdown.
         scripts = [] if args.only not in (None, "script-breakdown") else [("test script", SCRIPT)]
@@ -136,29 +143,76 @@ def main() -> None:
         print("| " + " | ".join(row) + " |")
 
 
+TEMP_COMP_SECONDS = 5
+TEMP_COMP_FPS = 25
+
+
+def cpu_seconds() -> float:
+    """CPU time of this process (all its threads) and of its finished children (the ffmpeg processes)."""
+    import resource
+
+    mine, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return mine.ru_utime + mine.ru_stime + children.ru_utime + children.ru_stime
+
+
+def load_average() -> str:
+    one, five, fifteen = os.getloadavg()
+    return f"{one:.2f}, {five:.2f}, {fifteen:.2f}"
+
+
 def temp_comp_rows(folder: Path, context, quiet) -> list[tuple[str, str, str, str]]:
+    """The whole tool on a 5 s 1080p plate (ProRes in; ProRes comp, grey ProRes matte and H.264 review out), and the
+    frame maths alone (`media.comp` on decoded frames, no decode or encode), each with the load average when it
+    ended: other sessions share the machine's two cores."""
     import subprocess
 
     from beta.tools.base import ToolInput
-    from beta.tools.temp_comp import TempCompTool
+    from beta.tools.temp_comp import Frames, TempCompTool
+    from media import comp
     from media.ffmpeg import command
 
+    seconds_of_footage, frames = TEMP_COMP_SECONDS, TEMP_COMP_SECONDS * TEMP_COMP_FPS
     plate, still = folder / "plate_1080p.mov", folder / "bg_1080p.png"
-    subprocess.run(command(["-loglevel", "error", "-f", "lavfi", "-i", "color=c=0x00E000:size=1920x1080:rate=25:d=2",
-                            "-f", "lavfi", "-i", "color=c=0xD07040:size=500x800:rate=25:d=2",
-                            "-filter_complex", "[0:v][1:v]overlay=x='200+t*300':y=200",
-                            "-c:v", "prores_ks", "-profile:v", "3", str(plate)]), check=True)
+    # A box moving over the screen, with temporal grain on the whole plate (so grain matching has grain to match).
+    subprocess.run(command(["-loglevel", "error", "-f", "lavfi",
+                            "-i", f"color=c=0x00E000:size=1920x1080:rate={TEMP_COMP_FPS}:d={seconds_of_footage}",
+                            "-f", "lavfi", "-i", f"testsrc2=size=500x800:rate={TEMP_COMP_FPS}:d={seconds_of_footage}",
+                            "-filter_complex", "[0:v][1:v]overlay=x='200+t*300':y=200,noise=alls=6:allf=t",
+                            "-c:v", "prores_ks", "-profile:v", "3", str(plate)]), check=True)  # fmt: skip
     subprocess.run(command(["-loglevel", "error", "-f", "lavfi", "-i", "testsrc2=size=1920x1080", "-frames:v", "1",
-                            str(still)]), check=True)
-    inputs = [ToolInput(path=plate, kind="video", filename=plate.name, sha256="0" * 64),
-              ToolInput(path=still, kind="image", filename=still.name, sha256="0" * 64)]
+                            str(still)]), check=True)  # fmt: skip
+    inputs = [
+        ToolInput(path=plate, kind="video", filename=plate.name, sha256="0" * 64),
+        ToolInput(path=still, kind="image", filename=still.name, sha256="0" * 64),
+    ]
+    footage = f"1920 x 1080, {seconds_of_footage} s at {TEMP_COMP_FPS} fps"
     rows = []
-    for label, params in (("comp, defaults", {}), ("crowd, 12 copies", {"mode": "crowd", "crowd_copies": 12})):
-        started = time.perf_counter()
+    for label, params in (("comp (key, colour match, grain, light wrap)", {}),
+                          ("crowd, 12 copies", {"mode": "crowd", "crowd_copies": 12})):  # fmt: skip
+        started, cpu = time.perf_counter(), cpu_seconds()
         TempCompTool().run(inputs, params, quiet, context())
-        seconds = time.perf_counter() - started
-        rows.append((f"temp-comp: {label}, whole tool", "1920 x 1080, 2 s at 25 fps", f"{seconds:.2f} s",
-                     f"{seconds / 2:.1f} s per second of footage ({50 / seconds:.1f} fps)"))
+        seconds, cpu = time.perf_counter() - started, cpu_seconds() - cpu
+        rows.append((f"temp-comp: {label}, whole tool", footage, f"{seconds:.2f} s wall, {cpu:.1f} s CPU",
+                     f"{seconds / seconds_of_footage:.2f} s per second of footage ({frames / seconds:.1f} fps); "
+                     f"CPU {cpu / seconds_of_footage:.2f} s per second of footage, {2 * frames / cpu:.1f} fps on two "
+                     f"free cores; load {load_average()}"))  # fmt: skip
+
+    # The frame maths alone, on frames decoded beforehand.
+    source = Frames(plate, 1920, 1080, str(TEMP_COMP_FPS))
+    decoded = list(source)
+    source.close()
+    background = cv2_read_rgb(still)
+    settings = comp.CompSettings(colour_match=0.5, grain=True, light_wrap_width=4, light_wrap_strength=0.2)
+    comper = comp.Comper(settings=settings, screen=comp.detect_screen(decoded[0]))
+    comper.comp(decoded[0], background, 0)  # the once-per-clip work: statistics, grain fields, prepared background
+    started, cpu = time.perf_counter(), time.process_time()
+    for index, frame in enumerate(decoded):
+        comper.comp(frame, background, index)
+    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
+    rows.append(("temp-comp: frame maths only (media.comp, comp mode)", f"{len(decoded)} decoded 1080p frames",
+                 f"{seconds:.2f} s wall, {cpu:.1f} s CPU",
+                 f"{seconds / len(decoded) * 1000:.1f} ms/frame ({len(decoded) / seconds:.1f} fps); CPU "
+                 f"{cpu / len(decoded) * 1000:.1f} ms/frame; load {load_average()}"))  # fmt: skip
     return rows
 
 
@@ -189,6 +243,12 @@ def dailies_rows(folder: Path, context, quiet) -> list[tuple[str, str, str, str]
                      f"{seconds:.2f} s", f"{seconds / seconds_of_footage:.2f} s per second of footage "
                      f"({25 * seconds_of_footage / seconds:.1f} fps)"))  # fmt: skip
     return rows
+
+
+def cv2_read_rgb(path: Path):
+    import cv2
+
+    return cv2.cvtColor(cv2.imread(str(path)), cv2.COLOR_BGR2RGB)
 
 
 if __name__ == "__main__":

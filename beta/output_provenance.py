@@ -87,7 +87,8 @@ OUTPUT_PROVENANCE: dict[tuple[str, str], OutputKind] = {
     ),
     ("upscale", "compare_before"): OutputKind(_EDITED, "A detail of the input enlarged 2x by plain bicubic resizing"),
     ("upscale", "compare_after"): OutputKind(
-        _EDITED, "A detail of the input enlarged 2x by a super-resolution model",
+        _EDITED,
+        "A detail of the input enlarged 2x by a super-resolution model",
         COMPOSITE_WITH_TRAINED_ALGORITHMIC_MEDIA,
         model_agent=True,
     ),
@@ -96,10 +97,10 @@ OUTPUT_PROVENANCE: dict[tuple[str, str], OutputKind] = {
     ("temp-comp", "comp"): OutputKind(_EDITED, "Temp comp: the plate keyed over the background (no trained model)"),
     ("temp-comp", "review"): OutputKind(_EDITED, "Review copy of the temp comp (H.264, labelled TEMP COMP)"),
     ("temp-comp", "matte"): OutputKind(_EDITED, "The key's matte, pulled from the plate"),
-    ("temp-comp", "edl"): OutputKind(_CREATED, "EDL placing the temp comp at the plate's timecode",
-                                     ALGORITHMIC_MEDIA),
-    ("temp-comp", "otio"): OutputKind(_CREATED, "OpenTimelineIO clip placing the temp comp at the plate's timecode",
-                                      ALGORITHMIC_MEDIA),
+    ("temp-comp", "edl"): OutputKind(_CREATED, "EDL placing the temp comp at the plate's timecode", ALGORITHMIC_MEDIA),
+    ("temp-comp", "otio"): OutputKind(
+        _CREATED, "OpenTimelineIO clip placing the temp comp at the plate's timecode", ALGORITHMIC_MEDIA
+    ),
     # Generation on Amazon Bedrock: made by a model from a prompt (and any input image).
     ("generate-image", "image-*"): OutputKind(
         _CREATED, "Generated from a prompt by Amazon Nova Canvas", TRAINED_ALGORITHMIC_MEDIA, model_agent=True
@@ -122,12 +123,31 @@ OUTPUT_PROVENANCE: dict[tuple[str, str], OutputKind] = {
 }
 
 
+#: Variant rows, for a run with an AI input: an input the portal's own record says a model made (an output of
+#: generate-image or generate-video, `ToolInput.ai_generated`), or one the run's summary says was (`ai_inputs`: the
+#: partner's word that a background came from a model elsewhere). The same output then holds model-made media, so it
+#: is a composite with trained algorithmic media; no model ran in this tool, so none is named as its agent.
+AI_INPUT_PROVENANCE: dict[tuple[str, str], OutputKind] = {
+    ("temp-comp", "comp"): OutputKind(
+        _EDITED, "Temp comp: the plate keyed over a background a model made (the keying itself uses no model)",
+        COMPOSITE_WITH_TRAINED_ALGORITHMIC_MEDIA,
+    ),
+    ("temp-comp", "review"): OutputKind(
+        _EDITED, "Review copy of the temp comp (H.264, labelled TEMP COMP · AI background)",
+        COMPOSITE_WITH_TRAINED_ALGORITHMIC_MEDIA,
+    ),
+}  # fmt: skip
+
+
 class UnknownOutputKind(LookupError):
     """A tool made an output the table has no row for: add one (and declare the role on the tool)."""
 
 
-def output_kind(tool_slug: str, role: str) -> OutputKind:
-    """The table's row for one output; UnknownOutputKind when there is none."""
+def output_kind(tool_slug: str, role: str, *, ai_inputs: bool = False) -> OutputKind:
+    """The table's row for one output (its AI-input variant when the run had one); UnknownOutputKind when there is
+    none."""
+    if ai_inputs and (tool_slug, role) in AI_INPUT_PROVENANCE:
+        return AI_INPUT_PROVENANCE[(tool_slug, role)]
     exact = OUTPUT_PROVENANCE.get((tool_slug, role))
     if exact is not None:
         return exact
@@ -138,8 +158,14 @@ def output_kind(tool_slug: str, role: str) -> OutputKind:
 
 
 def run_record(
-    *, tool: Tool, inputs: Iterable[ToolInput], parameters: dict[str, Any], organization: str, job_id: str,
-    summary: dict[str, Any], created_at: dt.datetime,
+    *,
+    tool: Tool,
+    inputs: Iterable[ToolInput],
+    parameters: dict[str, Any],
+    organization: str,
+    job_id: str,
+    summary: dict[str, Any],
+    created_at: dt.datetime,
 ) -> RunRecord:
     """What made a run's outputs: the tool, the model its summary names, the inputs (with their local copies, read
     as ingredients), the parameters and the job."""
@@ -151,9 +177,26 @@ def run_record(
     )  # fmt: skip
 
 
-def sign_tool_output(tool: Tool, output: ToolOutput, record: RunRecord) -> ProvenanceResult:
+def run_has_ai_inputs(inputs: Iterable[ToolInput], summary: dict[str, Any] | None) -> bool:
+    """Whether a run combined model-made media: an input the portal made with a model, or the summary says so."""
+    return any(i.ai_generated for i in inputs) or bool((summary or {}).get("ai_inputs"))
+
+
+def sign_tool_output(tool: Tool, output: ToolOutput, record: RunRecord, *, ai_inputs: bool = False
+                     ) -> ProvenanceResult:  # fmt: skip
     """Sign one output as the table says it was made (UnknownOutputKind when the table has no row for it)."""
-    return sign_output(output.path, record, kind=output_kind(tool.slug, output.role), role=output.role)
+    kind = output_kind(tool.slug, output.role, ai_inputs=ai_inputs)
+    return sign_output(output.path, record, kind=kind, role=output.role)
+
+
+def recorded_source_type(*, tool_slug: str, role: str, summary: dict[str, Any] | None) -> str:
+    """The IPTC digital source type the portal signed one of its outputs with (by the table), "" for none: what a
+    later run is told of that asset when it is an input (`ToolInput.digital_source_type`)."""
+    try:
+        kind = output_kind(tool_slug, role, ai_inputs=bool((summary or {}).get("ai_inputs")))
+    except UnknownOutputKind:
+        return ""
+    return kind.digital_source_type or ""
 
 
 def run_model(summary: dict[str, Any]) -> str:

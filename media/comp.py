@@ -1,13 +1,16 @@
 """Keying and compositing for temp comps: green/blue-screen plates over a background, one frame at a time.
 
-Frames are float32 RGB arrays (height, width, 3) in 0..1; mattes are float32 (height, width) in 0..1. Everything is
-vectorised with numpy and OpenCV (no Python loop over pixels), so a 1080p frame takes tens of milliseconds.
+Frames are uint8 RGB arrays (height, width, 3), as ffmpeg's rawvideo pipes carry them; mattes are uint8 (height,
+width), 255 = foreground. The per-frame work is OpenCV's saturating uint8 arithmetic (`cv2.multiply` with
+`scale=1/255`, `cv2.add`, `cv2.subtract`, lookup tables), so clipping comes free and no pass touches float32 copies
+of a whole frame: a 1080p comp frame takes a few tens of milliseconds. Measurements made once per clip (the screen,
+the colour statistics, the grain) read the frame as float.
 
 The keyer is a colour-difference keyer: for screen channel S, `alpha = 1 - clamp((S - max(other two)) * gain - offset)`,
 with the difference normalised by the screen's own difference (measured on the plate's border), so `gain` 1 and
-`offset` 0 map the screen to 0 and anything not screen-coloured to 1. The foreground is taken premultiplied
-(`plate - (1 - alpha) * screen colour`), which is exact where the matte is, then despilled, and the background added
-under it: `comp = fg + (1 - alpha) * background`.
+`offset` 0 map the screen to 0 and anything not screen-coloured to 1; it is applied as two 256-entry lookup tables.
+The foreground is taken premultiplied (`plate - (1 - alpha) * screen colour`), which is exact where the matte is,
+then despilled, and the background added under it: `comp = fg + (1 - alpha) * background`.
 """
 
 from __future__ import annotations
@@ -28,12 +31,32 @@ SCREEN_MARGIN = 0.25
 SCREEN_SHARE = 0.35
 
 
+def to_uint8(frame: np.ndarray) -> np.ndarray:
+    """A float frame or matte in 0..1 as uint8 (rounded); a uint8 one as it is."""
+    if frame.dtype == np.uint8:
+        return frame
+    out: np.ndarray = (np.clip(frame, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
+    return out
+
+
+def to_unit(frame: np.ndarray) -> np.ndarray:
+    """A uint8 frame or matte as float32 in 0..1; a float one as float32."""
+    if frame.dtype == np.uint8:
+        return frame.astype(np.float32) * np.float32(1 / 255)
+    return frame.astype(np.float32, copy=False)
+
+
+def _rgb(matte: np.ndarray) -> np.ndarray:
+    """A one-channel matte repeated into three channels, for OpenCV's per-element arithmetic with a frame."""
+    return cv2.cvtColor(matte, cv2.COLOR_GRAY2RGB)
+
+
 # The screen ----------------------------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class Screen:
-    """The screen a plate was shot on: its channel, its colour (RGB) and its colour difference S - max(others)."""
+    """The screen a plate was shot on: its channel, its colour (RGB, 0..1) and its colour difference S - max(others)."""
 
     name: str
     colour: np.ndarray
@@ -43,18 +66,24 @@ class Screen:
     def channel(self) -> int:
         return SCREEN_CHANNELS[self.name]
 
+    @property
+    def others(self) -> tuple[int, int]:
+        first, second = (c for c in range(3) if c != self.channel)
+        return first, second
+
 
 def border_pixels(frame: np.ndarray) -> np.ndarray:
-    """The pixels of the frame's border (BORDER of each side), as an (n, 3) array."""
+    """The pixels of the frame's border (BORDER of each side), as an (n, 3) float array in 0..1."""
     height, width = frame.shape[:2]
     by, bx = max(1, round(height * BORDER)), max(1, round(width * BORDER))
     parts = [frame[:by], frame[-by:], frame[by:-by, :bx], frame[by:-by, -bx:]]
-    return np.concatenate([part.reshape(-1, 3) for part in parts])
+    return to_unit(np.concatenate([part.reshape(-1, 3) for part in parts]))
 
 
 def _difference(pixels: np.ndarray, channel: int) -> np.ndarray:
     others = [c for c in range(3) if c != channel]
-    return pixels[..., channel] - np.maximum(pixels[..., others[0]], pixels[..., others[1]])
+    difference: np.ndarray = pixels[..., channel] - np.maximum(pixels[..., others[0]], pixels[..., others[1]])
+    return difference
 
 
 def detect_screen(frame: np.ndarray, choice: str = "auto") -> Screen | None:
@@ -86,11 +115,28 @@ class KeySettings:
     softness: float = 0.0  # Gaussian blur of the matte's edge (sigma, pixels)
 
 
-def key(frame: np.ndarray, screen: Screen, settings: KeySettings) -> np.ndarray:
-    """The colour-difference matte of a frame (1 = foreground), choked or grown, then softened."""
-    difference = _difference(frame, screen.channel) / max(screen.difference, 1e-3)
-    alpha = 1.0 - np.clip(difference * settings.gain - settings.offset, 0.0, 1.0)
-    return refine_matte(alpha.astype(np.float32), settings)
+def key_tables(screen: Screen, settings: KeySettings) -> tuple[np.ndarray, np.ndarray]:
+    """The keyer as two lookup tables: alpha for a screen difference of +n levels, and what a difference of -n adds
+    to alpha(0). The keyer falls as the difference grows, so `alpha(d) = pos[max(d, 0)] + neg[max(-d, 0)]`."""
+    levels = np.arange(256, dtype=np.float64) / 255.0
+
+    def alpha(difference: np.ndarray) -> np.ndarray:
+        scaled = difference / max(screen.difference, 1e-3) * settings.gain - settings.offset
+        return np.round((1.0 - np.clip(scaled, 0.0, 1.0)) * 255.0)
+
+    positive, negative = alpha(levels), alpha(-levels)
+    return positive.astype(np.uint8), (negative - positive[0]).astype(np.uint8)
+
+
+def key(frame: np.ndarray, screen: Screen, settings: KeySettings,
+        tables: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:  # fmt: skip
+    """The colour-difference matte of a uint8 frame (255 = foreground), choked or grown, then softened."""
+    positive, negative = tables or key_tables(screen, settings)
+    first, second = screen.others
+    s = cv2.extractChannel(frame, screen.channel)
+    most = cv2.max(cv2.extractChannel(frame, first), cv2.extractChannel(frame, second))
+    alpha = cv2.add(cv2.LUT(cv2.subtract(s, most), positive), cv2.LUT(cv2.subtract(most, s), negative))
+    return refine_matte(alpha, settings)
 
 
 def refine_matte(alpha: np.ndarray, settings: KeySettings) -> np.ndarray:
@@ -105,11 +151,11 @@ def refine_matte(alpha: np.ndarray, settings: KeySettings) -> np.ndarray:
 
 
 def garbage_mask(polygon: list[list[float]], width: int, height: int) -> np.ndarray:
-    """1 inside the polygon (normalised x, y corners), 0 outside: what the matte is limited to."""
+    """255 inside the polygon (normalised x, y corners), 0 outside: what the matte is limited to."""
     mask = np.zeros((height, width), dtype=np.uint8)
     points = np.array([[round(x * (width - 1)), round(y * (height - 1))] for x, y in polygon], dtype=np.int32)
-    cv2.fillPoly(mask, [points], 1)
-    return mask.astype(np.float32)
+    cv2.fillPoly(mask, [points], 255)
+    return mask
 
 
 # The foreground ------------------------------------------------------------------------------------------------------
@@ -117,25 +163,26 @@ def garbage_mask(polygon: list[list[float]], width: int, height: int) -> np.ndar
 
 def premultiplied_foreground(frame: np.ndarray, alpha: np.ndarray, screen: Screen | None) -> np.ndarray:
     """The foreground times its matte: the screen's share taken out (exact where the matte is), else plate * alpha."""
-    a = alpha[..., None]
+    alpha3 = _rgb(alpha)
     if screen is None:
-        return frame * a
-    return np.clip(frame - (1.0 - a) * screen.colour, 0.0, a)
+        return cv2.multiply(frame, alpha3, scale=1 / 255)
+    colour = (*(float(c) for c in screen.colour), 0.0)
+    screen_share = cv2.multiply(cv2.bitwise_not(alpha3), colour)  # type: ignore[call-overload]  # a Scalar
+    return cv2.min(cv2.subtract(frame, screen_share), alpha3)
 
 
 def despill(fg: np.ndarray, screen: Screen, *, method: str = "average", strength: float = 1.0) -> np.ndarray:
     """Limit the screen channel to the average (or the max) of the other two, by `strength` (0..1)."""
     if strength <= 0:
         return fg
-    channel = screen.channel
-    others = [c for c in range(3) if c != channel]
-    if method == "max":
-        limit = np.maximum(fg[..., others[0]], fg[..., others[1]])
-    else:
-        limit = (fg[..., others[0]] + fg[..., others[1]]) * 0.5
-    spill = np.maximum(fg[..., channel] - limit, 0.0)
+    first, second = (cv2.extractChannel(fg, c) for c in screen.others)
+    limit = cv2.max(first, second) if method == "max" else cv2.addWeighted(first, 0.5, second, 0.5, 0)
+    s = cv2.extractChannel(fg, screen.channel)
+    spill = cv2.subtract(s, limit)
+    if strength < 1:
+        spill = cv2.convertScaleAbs(spill, alpha=float(strength))
     out = fg.copy()
-    out[..., channel] -= spill * strength
+    cv2.insertChannel(cv2.subtract(s, spill), out, screen.channel)
     return out
 
 
@@ -149,27 +196,46 @@ class LabStats:
 
 
 def to_lab(frame: np.ndarray) -> np.ndarray:
-    return cv2.cvtColor(np.ascontiguousarray(frame, dtype=np.float32), cv2.COLOR_RGB2Lab)
+    """CIE Lab (L 0..100) of a frame, read as float."""
+    return cv2.cvtColor(np.ascontiguousarray(to_unit(frame)), cv2.COLOR_RGB2Lab)
 
 
 def lab_stats(frame: np.ndarray, mask: np.ndarray | None = None) -> LabStats:
-    """Mean and standard deviation of L, a and b over the frame (or where `mask` > 0.9: the solid foreground, not its
-    edge, where the screen shows through)."""
+    """Mean and standard deviation of L, a and b over the frame (or where `mask` > 90%: the solid foreground, not
+    its edge, where the screen shows through)."""
     lab = to_lab(frame).reshape(-1, 3)
     if mask is not None:
-        chosen = lab[mask.reshape(-1) > 0.9]
+        chosen = lab[to_unit(mask).reshape(-1) > 0.9]
         lab = chosen if len(chosen) > 16 else lab
     return LabStats(mean=lab.mean(axis=0), std=np.maximum(lab.std(axis=0), 1e-3))
+
+
+#: OpenCV's 8-bit Lab: L scaled to 0..255, a and b offset by 128.
+_LAB8_SCALE = np.array([100 / 255, 1.0, 1.0])
+_LAB8_OFFSET = np.array([0.0, -128.0, -128.0])
+
+
+def colour_table(source: LabStats, target: LabStats, strength: float) -> np.ndarray:
+    """Reinhard's transfer is a straight line per Lab channel, so on 8-bit Lab it is a 256-entry table per channel."""
+    lab = np.arange(256, dtype=np.float64)[:, None] * _LAB8_SCALE + _LAB8_OFFSET
+    matched = (lab - source.mean) / source.std * target.std + target.mean
+    lab = lab + (matched - lab) * min(strength, 1.0)
+    encoded = (lab - _LAB8_OFFSET) / _LAB8_SCALE
+    table: np.ndarray = np.clip(np.round(encoded), 0, 255).astype(np.uint8).reshape(1, 256, 3)
+    return table
+
+
+def apply_colour_table(background: np.ndarray, table: np.ndarray) -> np.ndarray:
+    """A frame through a `colour_table`: to 8-bit Lab, the table, and back."""
+    lab = cv2.LUT(cv2.cvtColor(to_uint8(background), cv2.COLOR_RGB2Lab), table)
+    return cv2.cvtColor(lab, cv2.COLOR_Lab2RGB)
 
 
 def colour_match(background: np.ndarray, source: LabStats, target: LabStats, strength: float) -> np.ndarray:
     """Reinhard transfer in Lab: move the background's (source) mean and spread to the plate's (target)."""
     if strength <= 0:
         return background
-    lab = to_lab(background)
-    matched = (lab - source.mean) / source.std * target.std + target.mean
-    lab = lab + (matched - lab) * min(strength, 1.0)
-    return np.clip(cv2.cvtColor(lab.astype(np.float32), cv2.COLOR_Lab2RGB), 0.0, 1.0)
+    return apply_colour_table(background, colour_table(source, target, strength))
 
 
 def mean_delta_e(first: np.ndarray, second: np.ndarray) -> float:
@@ -184,6 +250,9 @@ def mean_delta_e(first: np.ndarray, second: np.ndarray) -> float:
 GRAIN_SIGMA = 1.5
 #: A flat region: where the low-passed picture's gradient is in this lowest share of the frame.
 FLAT_SHARE = 0.3
+#: Grain fields made once per clip; each frame takes one of them at a seeded shift, so grain moves every frame.
+GRAIN_FIELDS = 4
+GRAIN_SHIFT = 64
 
 
 def _residual_gain(sigma: float) -> float:
@@ -198,14 +267,15 @@ def _residual_gain(sigma: float) -> float:
 
 
 def measure_grain(frame: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray:
-    """The grain's standard deviation per channel: the high-pass residual's std on flat regions, scaled to the std
-    of the white noise that would leave that residual."""
+    """The grain's standard deviation per channel (0..1 units): the high-pass residual's std on flat regions, scaled
+    to the std of the white noise that would leave that residual."""
+    frame = to_unit(frame)
     low = cv2.GaussianBlur(frame, (0, 0), GRAIN_SIGMA)
     residual = frame - low
     luma = cv2.GaussianBlur(low.mean(axis=2), (0, 0), 2.0)
     gradient = np.hypot(cv2.Sobel(luma, cv2.CV_32F, 1, 0), cv2.Sobel(luma, cv2.CV_32F, 0, 1))
     if mask is not None:
-        gradient = np.where(mask > 0.5, gradient, np.inf)
+        gradient = np.where(to_unit(mask) > 0.5, gradient, np.inf)
     finite = gradient[np.isfinite(gradient)]
     if finite.size == 0:
         return np.zeros(3, dtype=np.float32)
@@ -216,38 +286,74 @@ def measure_grain(frame: np.ndarray, mask: np.ndarray | None = None) -> np.ndarr
     picked = residual[flat]
     if picked.size == 0:
         return np.zeros(3, dtype=np.float32)
-    return (picked.std(axis=0) / _residual_gain(GRAIN_SIGMA)).astype(np.float32)
+    std: np.ndarray = (picked.std(axis=0) / _residual_gain(GRAIN_SIGMA)).astype(np.float32)
+    return std
+
+
+class GrainPool:
+    """Gaussian grain of `std` per channel for frames of one shape: GRAIN_FIELDS fields made once from the seed, each
+    frame a seeded pick and shift of one (so the grain changes every frame and the same seed repeats it exactly).
+    A field is kept as its positive and negative parts in uint8, so adding it is two saturating passes."""
+
+    def __init__(self, std: np.ndarray, shape: tuple[int, ...], seed: int):
+        self.shape = shape
+        self.seed = seed
+        height, width = shape[:2]
+        padded = (height + GRAIN_SHIFT, width + GRAIN_SHIFT, 3)
+        scale = np.asarray(std, dtype=np.float32) * 255.0
+        self.fields: list[tuple[np.ndarray, np.ndarray]] = []
+        for index in range(GRAIN_FIELDS):
+            noise = np.random.default_rng([seed, index, 7]).standard_normal(padded, dtype=np.float32)
+            noise = np.rint(noise * scale)
+            self.fields.append((np.clip(noise, 0, 255).astype(np.uint8), np.clip(-noise, 0, 255).astype(np.uint8)))
+
+    def add(self, frame: np.ndarray, frame_index: int) -> np.ndarray:
+        height, width = self.shape[:2]
+        rng = np.random.default_rng([self.seed, frame_index])
+        which, dy, dx = (int(v) for v in rng.integers(0, [GRAIN_FIELDS, GRAIN_SHIFT + 1, GRAIN_SHIFT + 1]))
+        positive, negative = (part[dy : dy + height, dx : dx + width] for part in self.fields[which])
+        return cv2.subtract(cv2.add(frame, positive), negative)
 
 
 def add_grain(frame: np.ndarray, std: np.ndarray, *, seed: int, frame_index: int) -> np.ndarray:
     """Gaussian grain of `std` per channel, different each frame (seeded by `seed` and the frame's index)."""
     if not np.any(std > 0):
         return frame
-    rng = np.random.default_rng([seed, frame_index])
-    noise = rng.standard_normal(frame.shape, dtype=np.float32) * std.astype(np.float32)
-    return np.clip(frame + noise, 0.0, 1.0)
+    return GrainPool(std, frame.shape, seed).add(frame, frame_index)
 
 
 # Compositing ---------------------------------------------------------------------------------------------------------
 
 
 def blur(frame: np.ndarray, sigma: float) -> np.ndarray:
-    return cv2.GaussianBlur(frame, (0, 0), sigma) if sigma > 0 else frame
+    """A Gaussian blur; wide ones at half resolution (the same look, a quarter of the work)."""
+    if sigma <= 0:
+        return frame
+    if sigma < 4 or min(frame.shape[:2]) < 64:
+        return cv2.GaussianBlur(frame, (0, 0), sigma)
+    height, width = frame.shape[:2]
+    small = cv2.resize(frame, (width // 2, height // 2), interpolation=cv2.INTER_AREA)
+    small = cv2.GaussianBlur(small, (0, 0), sigma / 2)
+    return cv2.resize(small, (width, height), interpolation=cv2.INTER_LINEAR)
 
 
-def light_wrap(fg: np.ndarray, alpha: np.ndarray, background: np.ndarray, *, width: float, strength: float
-               ) -> np.ndarray:  # fmt: skip
-    """Bleed the blurred background onto the foreground's inner edge (`width` pixels, `strength` 0..1)."""
+def light_wrap(fg: np.ndarray, alpha: np.ndarray, background: np.ndarray, *, width: float, strength: float,
+               blurred: np.ndarray | None = None) -> np.ndarray:  # fmt: skip
+    """Bleed the blurred background onto the foreground's inner edge (`width` pixels, `strength` 0..1); `blurred` is
+    the background already blurred by `width`, when the caller keeps it."""
     if strength <= 0 or width <= 0:
         return fg
-    edge = alpha * (1.0 - cv2.GaussianBlur(alpha, (0, 0), width))
-    wrap = (np.clip(edge * strength, 0.0, 1.0))[..., None]
-    return fg * (1.0 - wrap) + cv2.GaussianBlur(background, (0, 0), width) * alpha[..., None] * wrap
+    edge_out = cv2.bitwise_not(blur(alpha, width))
+    wrap = cv2.multiply(alpha, edge_out, scale=min(strength, 1.0) / 255)  # alpha * (1 - blur) * strength
+    bled = cv2.multiply(alpha, wrap, scale=1 / 255)
+    light = blur(background, width) if blurred is None else blurred
+    return cv2.add(cv2.multiply(fg, _rgb(cv2.bitwise_not(wrap)), scale=1 / 255),
+                   cv2.multiply(light, _rgb(bled), scale=1 / 255))  # fmt: skip
 
 
 def over(fg: np.ndarray, alpha: np.ndarray, background: np.ndarray) -> np.ndarray:
     """A premultiplied foreground over a background."""
-    return np.clip(fg + (1.0 - alpha[..., None]) * background, 0.0, 1.0)
+    return cv2.add(fg, cv2.multiply(background, _rgb(cv2.bitwise_not(alpha)), scale=1 / 255))
 
 
 @dataclass(frozen=True)
@@ -264,26 +370,40 @@ class CompSettings:
 
 
 @dataclass
+class _Prepared:
+    """A background blurred and colour-matched, and blurred again for the light wrap: made once for a still."""
+
+    source: np.ndarray
+    picture: np.ndarray
+    wrap_light: np.ndarray | None
+
+
+@dataclass
 class Comper:
-    """Composites one plate frame at a time; the background's colour match and the plate's grain are measured on
-    the first frame and kept, so they do not flicker."""
+    """Composites one uint8 plate frame at a time. What stays the same through a clip is worked out once: the key's
+    tables, the colour transfer (measured on the first frame, so it does not flicker) as a Lab lookup table, the
+    grain fields, and, when the same background array comes back each frame (a still), the prepared background."""
 
     settings: CompSettings
     screen: Screen | None
     garbage: np.ndarray | None = None
-    _match: tuple[LabStats, LabStats] | None = None
-    _grain: np.ndarray | None = None
+    _tables: tuple[np.ndarray, np.ndarray] | None = None
+    _colour: np.ndarray | None = None
+    _grain: GrainPool | None = None
+    _prepared: _Prepared | None = None
 
     def matte(self, plate: np.ndarray, matte: np.ndarray | None = None) -> np.ndarray:
         if matte is not None:
-            alpha = refine_matte(matte.astype(np.float32), self.settings.key)
+            alpha = refine_matte(to_uint8(matte), self.settings.key)
         elif self.screen is not None:
-            alpha = key(plate, self.screen, self.settings.key)
+            if self._tables is None:
+                self._tables = key_tables(self.screen, self.settings.key)
+            alpha = key(plate, self.screen, self.settings.key, self._tables)
         else:
             raise ValueError("no screen and no matte")
         if self.garbage is not None:
-            alpha = alpha * self.garbage
-        return np.clip(alpha, 0.0, 1.0)
+            alpha = cv2.bitwise_and(alpha, self.garbage)
+        return alpha
 
     def foreground(self, plate: np.ndarray, alpha: np.ndarray) -> np.ndarray:
         fg = premultiplied_foreground(plate, alpha, self.screen)
@@ -291,27 +411,37 @@ class Comper:
             fg = despill(fg, self.screen, method=self.settings.despill, strength=self.settings.despill_strength)
         return fg
 
-    def background(self, plate: np.ndarray, alpha: np.ndarray, background: np.ndarray, index: int) -> np.ndarray:
+    def prepared(self, plate: np.ndarray, alpha: np.ndarray, background: np.ndarray) -> _Prepared:
+        """The background blurred and colour-matched (and its light-wrap blur); kept while the same array returns."""
+        if self._prepared is not None and self._prepared.source is background:
+            return self._prepared
         s = self.settings
-        background = blur(background, s.background_blur)
+        picture = blur(background, s.background_blur)
         if s.colour_match > 0:
-            if self._match is None:
-                self._match = (lab_stats(background), lab_stats(plate, alpha))
-            background = colour_match(background, *self._match, s.colour_match)
-        if s.grain:
-            if self._grain is None:
-                self._grain = measure_grain(plate)
-            background = add_grain(background, self._grain, seed=s.seed, frame_index=index)
-        return background
+            if self._colour is None:
+                self._colour = colour_table(lab_stats(picture), lab_stats(plate, alpha), s.colour_match)
+            picture = apply_colour_table(picture, self._colour)
+        wrap = s.light_wrap_strength > 0 and s.light_wrap_width > 0
+        self._prepared = _Prepared(background, picture, blur(picture, s.light_wrap_width) if wrap else None)
+        return self._prepared
+
+    def background(self, plate: np.ndarray, alpha: np.ndarray, background: np.ndarray, index: int) -> np.ndarray:
+        picture = self.prepared(plate, alpha, background).picture
+        if not self.settings.grain:
+            return picture
+        if self._grain is None:
+            self._grain = GrainPool(measure_grain(plate), picture.shape, self.settings.seed)
+        return self._grain.add(picture, index)
 
     def comp(self, plate: np.ndarray, background: np.ndarray, index: int, matte: np.ndarray | None = None
              ) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
-        """(composite, matte) of one frame."""
+        """(composite, matte) of one uint8 frame."""
         alpha = self.matte(plate, matte)
         fg = self.foreground(plate, alpha)
         bg = self.background(plate, alpha, background, index)
-        fg = light_wrap(fg, alpha, bg, width=self.settings.light_wrap_width,
-                        strength=self.settings.light_wrap_strength)  # fmt: skip
+        s = self.settings
+        fg = light_wrap(fg, alpha, bg, width=s.light_wrap_width, strength=s.light_wrap_strength,
+                        blurred=self.prepared(plate, alpha, background).wrap_light)  # fmt: skip
         return over(fg, alpha, bg), alpha
 
 
@@ -366,15 +496,16 @@ def crowd_layout(settings: CrowdSettings) -> list[CrowdCopy]:
 
 
 def _bbox(alpha: np.ndarray) -> tuple[int, int, int, int] | None:
-    rows = np.flatnonzero(alpha.max(axis=1) > 0.01)
-    cols = np.flatnonzero(alpha.max(axis=0) > 0.01)
+    rows = np.flatnonzero(alpha.max(axis=1) > 2)
+    cols = np.flatnonzero(alpha.max(axis=0) > 2)
     if rows.size == 0:
         return None
     return int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
 
 
 def place(canvas: np.ndarray, fg: np.ndarray, alpha: np.ndarray, copy: CrowdCopy, settings: CrowdSettings) -> None:
-    """Lay one premultiplied, keyed foreground over `canvas` (in place): scaled, feet on its ground line."""
+    """Lay one premultiplied, keyed foreground over `canvas` (in place): scaled, feet on its ground line. A grey
+    `fg` and `canvas` (a matte laid over a matte) are not tinted."""
     box = _bbox(alpha)
     if box is None:
         return
@@ -385,18 +516,20 @@ def place(canvas: np.ndarray, fg: np.ndarray, alpha: np.ndarray, copy: CrowdCopy
     fg_crop = cv2.resize(fg_crop, (new_w, new_h), interpolation=cv2.INTER_AREA)
     a_crop = cv2.resize(a_crop, (new_w, new_h), interpolation=cv2.INTER_AREA)
     if copy.flip:
-        fg_crop, a_crop = fg_crop[:, ::-1], a_crop[:, ::-1]
-    fg_crop = fg_crop * np.asarray(copy.tint, dtype=np.float32)
+        fg_crop, a_crop = cv2.flip(fg_crop, 1), cv2.flip(a_crop, 1)
+    if fg_crop.ndim == 3:
+        fg_crop = cv2.multiply(fg_crop, (*copy.tint, 0.0))  # type: ignore[call-overload]  # a Scalar
     ground = settings.near_y + (settings.far_y - settings.near_y) * copy.depth
     top, left = round(ground * height) - new_h, round(copy.x * width - new_w / 2)
     cy0, cx0 = max(top, 0), max(left, 0)
     cy1, cx1 = min(top + new_h, height), min(left + new_w, width)
     if cy1 <= cy0 or cx1 <= cx0:
         return
-    src_fg = fg_crop[cy0 - top : cy1 - top, cx0 - left : cx1 - left]
-    src_a = a_crop[cy0 - top : cy1 - top, cx0 - left : cx1 - left][..., None]
+    src_fg = np.ascontiguousarray(fg_crop[cy0 - top : cy1 - top, cx0 - left : cx1 - left])
+    src_a = np.ascontiguousarray(a_crop[cy0 - top : cy1 - top, cx0 - left : cx1 - left])
     region = canvas[cy0:cy1, cx0:cx1]
-    canvas[cy0:cy1, cx0:cx1] = np.clip(src_fg + (1.0 - src_a) * region, 0.0, 1.0)
+    canvas[cy0:cy1, cx0:cx1] = over(src_fg, src_a, region) if canvas.ndim == 3 else cv2.add(
+        src_fg, cv2.multiply(region, cv2.bitwise_not(src_a), scale=1 / 255))  # fmt: skip
 
 
 def crowd(background: np.ndarray, layers: list[tuple[np.ndarray, np.ndarray]], layout: list[CrowdCopy],
@@ -412,11 +545,12 @@ def crowd(background: np.ndarray, layers: list[tuple[np.ndarray, np.ndarray]], l
 
 
 def psnr(first: np.ndarray, second: np.ndarray) -> float:
-    mse = float(np.mean((first.astype(np.float64) - second.astype(np.float64)) ** 2))
+    """Peak signal-to-noise ratio in dB, with frames read as 0..1 (uint8 ones divided by 255)."""
+    mse = float(np.mean((to_unit(first).astype(np.float64) - to_unit(second).astype(np.float64)) ** 2))
     return float("inf") if mse == 0 else 10 * math.log10(1.0 / mse)
 
 
 def iou(first: np.ndarray, second: np.ndarray, threshold: float = 0.5) -> float:
-    a, b = first > threshold, second > threshold
+    a, b = to_unit(first) > threshold, to_unit(second) > threshold
     union = np.logical_or(a, b).sum()
     return float(np.logical_and(a, b).sum() / union) if union else 1.0

@@ -286,8 +286,19 @@ def _inputs(job: Job, tool, work: Path) -> list[ToolInput]:
             path=local, kind=asset.kind, filename=asset.original_filename, sha256=job_input.sha256,
             duration=meta.duration_seconds, fps=meta.fps,
             width=proxy.width if proxy else meta.width, height=proxy.height if proxy else meta.height,
+            digital_source_type=_origin_source_type(asset.pk),
         ))
     return inputs
+
+
+def _origin_source_type(asset_id: int) -> str:
+    """What the portal's provenance says an input is, when a job of ours made it ("" for the partner's media)."""
+    from beta.output_provenance import recorded_source_type
+
+    made_by = JobOutput.objects.filter(asset_id=asset_id).select_related("job").first()
+    if made_by is None:
+        return ""
+    return recorded_source_type(tool_slug=made_by.job.tool_slug, role=made_by.role, summary=made_by.job.summary)
 
 
 def _output_names(outputs) -> list[str]:
@@ -312,7 +323,7 @@ def _store_outputs(job: Job, tool, result, inputs: list[ToolInput], hostname: st
     """Idempotent per job: each output goes to keys fixed by (job, output name) and its asset row is created or
     replaced and linked to the job in one transaction, while this worker still holds the job. A retry after a dead
     attempt replaces what that attempt stored; outputs of an earlier attempt the retry did not make are removed."""
-    from beta.output_provenance import run_record, sign_tool_output
+    from beta.output_provenance import run_has_ai_inputs, run_record, sign_tool_output
 
     names = _output_names(result.outputs)
     first_input = job.job_inputs.select_related("asset").order_by("position").first()
@@ -322,8 +333,9 @@ def _store_outputs(job: Job, tool, result, inputs: list[ToolInput], hostname: st
         tool=tool, inputs=inputs, parameters=job.parameters, organization=str(job.organization.uuid),
         job_id=str(job.pk), summary=result.summary, created_at=timezone.now(),
     )
+    ai_inputs = run_has_ai_inputs(inputs, result.summary)
     for name, output in zip(names, result.outputs, strict=True):
-        provenance = sign_tool_output(tool, output, record)
+        provenance = sign_tool_output(tool, output, record, ai_inputs=ai_inputs)
 
         def link(asset, output=output, name=name, provenance=provenance):
             _require_lease(job.pk, hostname)
@@ -507,8 +519,8 @@ def _job_park(job: Job, result) -> None:
 
 def _input_fingerprints(job: Job) -> list[ToolInput]:
     """The inputs as provenance needs them (their SHA-256), without fetching their bytes again."""
-    return [ToolInput(path=Path(), kind="", filename="", sha256=sha256)
-            for sha256 in job.job_inputs.order_by("position").values_list("sha256", flat=True)]
+    return [ToolInput(path=Path(), kind="", filename="", sha256=sha256, digital_source_type=_origin_source_type(asset))
+            for sha256, asset in job.job_inputs.order_by("position").values_list("sha256", "asset_id")]  # fmt: skip
 
 
 def _tool_failed(job: Job, exc: ToolError, retry) -> str:

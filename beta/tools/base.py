@@ -27,6 +27,10 @@ class JobCanceled(Exception):
     """Raised by the progress callback once the job has been canceled; tools should let it propagate."""
 
 
+#: IPTC digital source types (their last path part) of media a trained model made, alone or in a composite.
+_TRAINED_SOURCE_TYPES = frozenset({"trainedAlgorithmicMedia", "compositeWithTrainedAlgorithmicMedia"})
+
+
 @dataclass(frozen=True)
 class ToolInput:
     path: Path  # a local copy of the asset, readable
@@ -37,6 +41,14 @@ class ToolInput:
     fps: float | None = None
     width: int | None = None
     height: int | None = None
+    #: the IPTC digital source type of the input when the portal made it (an output of a tool, as the provenance
+    #: table records it: e.g. trainedAlgorithmicMedia for a generate-image output); "" for the partner's own media
+    digital_source_type: str = ""
+
+    @property
+    def ai_generated(self) -> bool:
+        """The input is (or contains) media a trained model made, by the portal's own record."""
+        return self.digital_source_type.rsplit("/", 1)[-1] in _TRAINED_SOURCE_TYPES
 
 
 @dataclass(frozen=True)

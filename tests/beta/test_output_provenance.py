@@ -21,10 +21,18 @@ from assets.provenance import (
     verify,
 )
 from beta import tools as catalogue
-from beta.output_provenance import OUTPUT_PROVENANCE, UnknownOutputKind, output_kind, run_record, sign_tool_output
+from beta.output_provenance import (
+    AI_INPUT_PROVENANCE,
+    OUTPUT_PROVENANCE,
+    UnknownOutputKind,
+    output_kind,
+    run_has_ai_inputs,
+    run_record,
+    sign_tool_output,
+)
 from beta.tool_settings import ToolSettings
 from beta.tools import whisper_model
-from beta.tools.base import ToolInput
+from beta.tools.base import ToolContext, ToolInput
 from beta.tools.dailies import DailiesTool
 from beta.tools.diagnostics import NoopTool
 from beta.tools.generate import GenerateImageTool, GenerateVideoTool
@@ -62,7 +70,9 @@ def sign_run(tool, inputs: list[ToolInput], params: dict, result) -> dict:
         tool=tool, inputs=inputs, parameters=params, organization=ORGANIZATION, job_id="42",
         summary=result.summary, created_at=dt.datetime(2026, 3, 2, 9, 30, tzinfo=dt.UTC),
     )  # fmt: skip
-    return {output.role: (output, sign_tool_output(tool, output, record)) for output in result.outputs}
+    ai_inputs = run_has_ai_inputs(inputs, result.summary)
+    return {output.role: (output, sign_tool_output(tool, output, record, ai_inputs=ai_inputs))
+            for output in result.outputs}  # fmt: skip
 
 
 def read_manifest(path: Path) -> dict:
@@ -85,12 +95,12 @@ def assertion(manifest: dict, label: str) -> dict:
     return next(a["data"] for a in manifest["assertions"] if a["label"] == label)
 
 
-def check_outputs(tool, inputs: list[ToolInput], params: dict, signed: dict) -> None:
+def check_outputs(tool, inputs: list[ToolInput], params: dict, signed: dict, *, ai_inputs: bool = False) -> None:
     """Every output says what the table says of it, names its inputs with their SHA-256 and refuses training."""
     assert signed, "the tool made no outputs"
     for role, (output, result) in signed.items():
         assert any(fnmatchcase(role, declared) for declared in tool.output_roles), f"{role} is not declared"
-        kind = output_kind(tool.slug, role)
+        kind = output_kind(tool.slug, role, ai_inputs=ai_inputs)
         manifest = read_manifest(output.path)
         actions = assertion(manifest, "c2pa.actions.v2")["actions"]
         step = actions[-1]
@@ -101,7 +111,9 @@ def check_outputs(tool, inputs: list[ToolInput], params: dict, signed: dict) -> 
         assert {i["relationship"] for i in ingredients} <= {kind.relationship}, role
         if kind.relationship == "parentOf":
             assert [a["action"] for a in actions] == ["c2pa.opened", kind.action], role
-            assert kind.digital_source_type is None or kind.model_agent, role
+            # An AI source type on an edit names the model that made it, unless the model-made media came in as
+            # an input (its own manifest names the model).
+            assert kind.digital_source_type is None or kind.model_agent or ai_inputs, role
         entries = assertion(manifest, "cawg.training-mining")["entries"]
         assert set(entries) == set(TRAINING_MINING_ENTRIES)
         assert all(entry["use"] == "notAllowed" for entry in entries.values()), role
@@ -339,3 +351,71 @@ def test_a_temp_comp_is_a_composite_with_both_plates_as_ingredients(tmp_path, to
     assert step["action"] == "c2pa.edited"
     assert "digitalSourceType" not in step  # keyed by rules, not a model
     assert {i["relationship"] for i in comp["ingredients"]} == {"parentOf"}
+    assert result.summary["review_label"] == "TEMP COMP"
+    review = read_manifest(signed["review"][0].path)
+    assert "digitalSourceType" not in assertion(review, "c2pa.actions.v2")["actions"][-1]
+
+
+def label_width(result) -> int:
+    """How many columns of the review copy's first frame the burnt-in label changed (against the ProRes comp)."""
+    import numpy as np
+
+    from beta.tools.temp_comp import Frames
+
+    firsts = []
+    for output in result.outputs[:2]:  # the comp, the review copy
+        frames = Frames(output.path, 320, 180, "25")
+        firsts.append(next(iter(frames)).astype(np.int16))
+        frames.close()
+    changed = np.abs(firsts[0] - firsts[1]).max(axis=2)[14:34] > 40
+    return int(changed.any(axis=0).sum())
+
+
+@pytest.mark.parametrize("origin", ["generate-image", "declared"])
+def test_a_temp_comp_over_an_ai_background_is_a_composite_with_trained_media_and_says_so(
+    tmp_path, tool_context, png_file, origin  # noqa: F811
+):  # fmt: skip
+    from beta.tools.temp_comp import TempCompTool
+    from tests.beta.test_tool_temp_comp import green_plate
+
+    # Given a background the portal made with Nova Canvas (its provenance row: trained algorithmic media), or one
+    # the partner says a model made elsewhere
+    plate = green_plate(tmp_path / "plate.mp4", "25", "10:00:00:00")
+    source_type = output_kind("generate-image", "image-1").digital_source_type if origin == "generate-image" else ""
+    background = ToolInput(path=png_file, kind="image", filename="bg.png", sha256=hash_of(png_file),
+                           digital_source_type=source_type or "")  # fmt: skip
+    params = {"ai_background": True} if origin == "declared" else {}
+    inputs = [video_input(plate), background]
+    result = TempCompTool().run(inputs, params, ProgressRecorder(), tool_context)
+
+    signed = sign_run(TempCompTool(), inputs, params, result)
+
+    check_outputs(TempCompTool(), inputs, params, signed, ai_inputs=True)
+    for role in ("comp", "review"):
+        step = assertion(read_manifest(signed[role][0].path), "c2pa.actions.v2")["actions"][-1]
+        assert step["action"] == "c2pa.edited"
+        assert step["digitalSourceType"] == COMPOSITE_WITH_TRAINED_ALGORITHMIC_MEDIA
+        assert AI_INPUT_PROVENANCE[("temp-comp", role)].digital_source_type == COMPOSITE_WITH_TRAINED_ALGORITHMIC_MEDIA
+    matte = assertion(read_manifest(signed["matte"][0].path), "c2pa.actions.v2")["actions"][-1]
+    assert "digitalSourceType" not in matte  # the matte is pulled from the plate alone
+    assert result.summary["review_label"] == "TEMP COMP · AI background"
+    # The burnt-in label is the longer one: its box is wider than a camera background's.
+    elsewhere = ToolContext(work_dir=tmp_path / "camera", studio_name="S")
+    elsewhere.work_dir.mkdir()
+    camera = TempCompTool().run([video_input(plate), video_input(png_file, "bg.png", "image")], {},
+                                ProgressRecorder(), elsewhere)  # fmt: skip
+    assert camera.summary["review_label"] == "TEMP COMP"
+    assert label_width(result) > label_width(camera) + 20 > 40
+
+
+def test_the_portals_own_record_decides_an_inputs_origin():
+    from beta.output_provenance import recorded_source_type
+
+    assert recorded_source_type(tool_slug="generate-video", role="video", summary={}) == TRAINED_ALGORITHMIC_MEDIA
+    assert recorded_source_type(tool_slug="dailies", role="proxy", summary={}) == ""
+    assert recorded_source_type(tool_slug="temp-comp", role="comp", summary={"ai_inputs": True}) == (
+        COMPOSITE_WITH_TRAINED_ALGORITHMIC_MEDIA
+    )
+    assert recorded_source_type(tool_slug="nope", role="x", summary={}) == ""
+    assert ToolInput(Path(), "image", "a", "0", digital_source_type=TRAINED_ALGORITHMIC_MEDIA).ai_generated
+    assert not ToolInput(Path(), "image", "a", "0", digital_source_type=ALGORITHMIC_MEDIA).ai_generated
