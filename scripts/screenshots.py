@@ -41,8 +41,15 @@ PAGES: list[tuple[str, str, str]] = [
     ("partner-feedback", "owner@northlight.test", "/feedback/"),
     ("partner-team", "owner@northlight.test", "/team/"),
     ("partner-settings", "owner@northlight.test", "/me/settings/"),
+    ("partner-notifications", "owner@northlight.test", "/notifications/"),
+    ("partner-access-log", "owner@northlight.test", "/studio/access-log/"),
     ("staff-overview", "admin@greenlight.test", "/staff/"),
     ("staff-studios", "admin@greenlight.test", "/staff/studios/"),
+    ("staff-studio", "admin@greenlight.test", "studio:northlight"),
+    ("staff-studio-offboard", "admin@greenlight.test", "offboard:harbour-lane"),
+    ("staff-tools", "admin@greenlight.test", "/staff/tools/"),
+    ("staff-quotas", "admin@greenlight.test", "/staff/quotas/"),
+    ("staff-agreements", "admin@greenlight.test", "/staff/agreements/"),
     ("staff-inbox", "reviewer@greenlight.test", "/staff/feedback/"),
     ("staff-results", "reviewer@greenlight.test", "/staff/results/"),
     ("staff-audit", "admin@greenlight.test", "/staff/audit/"),
@@ -50,13 +57,21 @@ PAGES: list[tuple[str, str, str]] = [
 
 
 def resolve(path: str) -> str | None:
-    """A page's path; `job:<tool>` is the demo studio's latest run of that tool, `asset:demo` the demo video."""
+    """A page's path; `job:<tool>` is the demo studio's latest run of that tool, `asset:demo` the demo video,
+    `studio:<slug>` / `offboard:<slug>` a studio's staff page and its offboarding page."""
     from assets.models import Asset
     from beta.models import Job
 
     if path.startswith("job:"):
         job = Job.objects.filter(tool_slug=path[4:], organization__slug="northlight").order_by("-pk").first()
         return f"/jobs/{job.pk}/" if job else None
+    if path.startswith(("studio:", "offboard:")):
+        from portal.models import Organization
+
+        studio = Organization.objects.filter(slug=path.split(":", 1)[1]).first()
+        if studio is None:
+            return None
+        return f"/staff/studios/{studio.pk}/" + ("offboard/" if path.startswith("offboard:") else "")
     if path == "asset:demo":
         asset = Asset.objects.filter(original_filename__startswith="DEMO_", organization__slug="northlight").first()
         return f"/assets/{asset.pk}/" if asset else None
@@ -69,14 +84,21 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+_used_windows: set[int] = set()
+
+
 def totp_code() -> str:
+    """The demo secret's code, from a 30 s window not used yet (allauth refuses a code twice) with 5 s left."""
     from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
     from django.conf import settings
 
-    left = 30 - time.time() % 30
-    if left < 5:  # a code about to expire would be refused by the time the browser sends it
+    while True:
+        left = 30 - time.time() % 30
+        window = int(time.time()) // 30
+        if left >= 5 and window not in _used_windows:
+            _used_windows.add(window)
+            return format_hotp_value(hotp_value(settings.DEMO_TOTP_SECRET, window))
         time.sleep(left + 0.1)
-    return format_hotp_value(hotp_value(settings.DEMO_TOTP_SECRET, int(time.time()) // 30))
 
 
 def sign_in(context, base: str, email: str, password: str) -> None:
