@@ -204,3 +204,22 @@ def latest_schema_after():
     executor = MigrationExecutor(connection)
     executor.loader.build_graph()
     executor.migrate(executor.loader.graph.leaf_nodes())
+
+
+# The programme admin and a reviewer, signed in on the test client (a module may define its own with the same name).
+@pytest.fixture
+def admin(client):
+    from tests.factories import AdminFactory
+
+    user = AdminFactory()
+    client.force_login(user)
+    return user
+
+
+@pytest.fixture
+def reviewer(client):
+    from tests.factories import StaffFactory
+
+    user = StaffFactory()
+    client.force_login(user)
+    return user

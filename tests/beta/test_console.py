@@ -1,7 +1,6 @@
 """The staff console's tools and quotas pages (beta/views/console.py, beta/programme/): what each role may see and do,
 the switches per cohort (and the cached switch partners' submits read), the live queues, and the quota form."""
 
-import re
 from datetime import timedelta
 
 import pytest
@@ -15,14 +14,13 @@ from beta.models import StudioUsage, ToolSwitch, WorkerHeartbeat
 from portal.forms.staff import GB
 from portal.models import AuditEvent, Organization
 from tests.factories import (
-    AdminFactory,
     AssetFactory,
     CohortFactory,
     JobFactory,
     OrganizationFactory,
     OwnerFactory,
-    StaffFactory,
 )
+from tests.staff_console import messages_of, page_forms
 
 pytestmark = pytest.mark.django_db
 
@@ -32,29 +30,6 @@ Action = AuditEvent.Action
 @pytest.fixture
 def studio():
     return OrganizationFactory(cohort=CohortFactory(name="March wave 1"))
-
-
-@pytest.fixture
-def admin(client):
-    user = AdminFactory()
-    client.force_login(user)
-    return user
-
-
-@pytest.fixture
-def reviewer(client):
-    user = StaffFactory()
-    client.force_login(user)
-    return user
-
-
-def page_forms(page: str) -> list[str]:
-    """The forms of a page other than the header's sign-out."""
-    return [form for form in re.findall(r"<form[^>]*>", page) if "logout" not in form and "data-theme-form" not in form]
-
-
-def messages_of(response) -> list[str]:
-    return [str(m) for m in response.wsgi_request._messages]
 
 
 def console_urls(studio) -> list[str]:

@@ -1,7 +1,6 @@
 """The staff console's agreement pages (portal/views/console.py): draft, preview, publish, and who accepted which
 version; reviewers read, partners get 404."""
 
-import re
 from datetime import timedelta
 
 import pytest
@@ -11,26 +10,13 @@ from django.utils import timezone
 from portal import selectors
 from portal.models import AgreementVersion, AuditEvent
 from portal.services.agreements import agreement_accept
-from tests.factories import AdminFactory, AgreementVersionFactory, MembershipFactory, OwnerFactory, StaffFactory
+from tests.factories import AgreementVersionFactory, MembershipFactory, OwnerFactory
+from tests.staff_console import messages_of, page_forms
 
 pytestmark = pytest.mark.django_db
 
 Action = AuditEvent.Action
 DRAFT = {"version": "2.0", "title": "Beta agreement", "text": "You keep your material.\n\nWe never train on it."}
-
-
-@pytest.fixture
-def admin(client):
-    user = AdminFactory()
-    client.force_login(user)
-    return user
-
-
-@pytest.fixture
-def reviewer(client):
-    user = StaffFactory()
-    client.force_login(user)
-    return user
 
 
 @pytest.fixture
@@ -41,14 +27,6 @@ def published():
 @pytest.fixture
 def draft():
     return AgreementVersionFactory(version="2.0", published_at=None, text="Draft text for the May terms.")
-
-
-def page_forms(page: str) -> list[str]:
-    return [form for form in re.findall(r"<form[^>]*>", page) if "logout" not in form and "data-theme-form" not in form]
-
-
-def messages_of(response) -> list[str]:
-    return [str(m) for m in response.wsgi_request._messages]
 
 
 def urls(version) -> list[str]:
