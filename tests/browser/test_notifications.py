@@ -78,3 +78,48 @@ def test_a_job_finishing_raises_the_bell_without_a_reload(browser, live_server):
     expect(page.get_by_label("A job I ran finished or failed")).to_have_value("digest")
     shot(page, "3-settings")
     context.close()
+
+
+def test_the_daily_digest_lists_the_days_events_once_and_its_links_open_them(browser, live_server, settings):
+    """Two jobs finish for a partner who chose the daily digest: no email at once; the beat task's one email lists
+    each job once (a second run the same day sends nothing), and each of its links opens that job's page in the
+    browser."""
+    from django.core import mail
+
+    from portal.services.notifications import preferences_set
+    from portal.tasks import notifications_send_digest
+
+    settings.SITE_URL = live_server.url
+    owner = OwnerFactory(organization__name="Northlight Pictures", user__full_name="Nora Owner")
+    preferences_set(user=owner.user, choices={"job.finished": "digest"})
+    jobs = [Job.objects.create(organization=owner.organization, submitted_by=owner.user, tool_slug="noop",
+                               tool_version="1.0.0", status=Job.Status.RUNNING, started_at=timezone.now())
+            for _ in range(2)]  # fmt: skip
+    for job in jobs:
+        with transaction.atomic():
+            finish(Job.objects.select_for_update().get(pk=job.pk), Job.Status.SUCCEEDED)
+    assert mail.outbox == []  # the digest, not an email at once
+
+    assert notifications_send_digest() == 1
+    assert notifications_send_digest() == 0  # at most one a day
+    [digest] = mail.outbox
+    assert digest.to == [owner.user.email]
+    links = [line.strip() for line in digest.body.splitlines() if line.strip().startswith(live_server.url + "/")]
+    job_links = [link for link in links if "/notifications/" not in link and "/me/" not in link]
+    for job in jobs:
+        assert job_links.count(live_server.url + reverse("beta:job-detail", args=[job.pk])) == 1, digest.body
+
+    client = Client()
+    client.force_login(owner.user)
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    context.add_cookies([{"name": django_settings.SESSION_COOKIE_NAME,
+                          "value": client.cookies[django_settings.SESSION_COOKIE_NAME].value,
+                          "url": live_server.url}])
+    page = context.new_page()
+    for job, link in zip(jobs, job_links, strict=True):
+        response = page.goto(link)
+        assert response is not None
+        assert response.status == 200
+        expect(page.get_by_role("heading", level=1)).to_contain_text(f"job {job.pk}")
+    shot(page, "digest-link-opens-the-job")
+    assert Notification.objects.filter(recipient=owner.user).count() == 2
