@@ -195,6 +195,18 @@ def test_studio_page_lists_members_and_pending_invites(client, programme_admin):
     assert "2 of 10 seats used" in body
 
 
+def test_studio_page_shows_its_kms_key_and_links_its_quotas_and_audit_trail(client, programme_admin):
+    studio = MembershipFactory().organization
+    studio.kms_key_id = "arn:aws:kms:eu-west-2:111122223333:key/northlight"
+    studio.save(update_fields=["kms_key_id"])
+
+    body = client.get(reverse("portal:staff-studio", args=[studio.pk])).content.decode()
+
+    assert "arn:aws:kms:eu-west-2:111122223333:key/northlight" in body
+    assert reverse("beta:staff-quota", args=[studio.pk]) in body
+    assert f'{reverse("portal:staff-audit")}?studio={studio.pk}' in body
+
+
 # --- Invite one person ------------------------------------------------------------------------------------------------
 def test_admin_invites_one_person_and_the_email_is_sent(
     client, programme_admin, mailoutbox, django_capture_on_commit_callbacks
