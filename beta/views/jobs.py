@@ -30,6 +30,7 @@ from beta.jobs import control
 from beta.jobs.submit import inputs_for_link, job_submit, job_submit_each, studio_assets, validate_parameters
 from beta.models import Job
 from beta.views.review import compare_links
+from beta.views.tool_results import rerun_initial, results_context
 from portal import selectors as portal_selectors
 from portal.decorators import partner_required, staff_required
 from portal.errors import PermissionDeniedError
@@ -152,9 +153,33 @@ def _pickable_assets(user, tool, organization):
     )
 
 
+def _earlier_job(request, tool) -> Job | None:
+    """The job `?from_job=<id>` names ("run again with these changes"), through the tenant-scoped selector: another
+    studio's job, or one that did not run this tool, is a 404."""
+    value = request.GET.get("from_job")
+    if value is None:
+        return None
+    job_id = parse_id(value)
+    if job_id is None:
+        raise Http404("That is not a job of yours.")
+    job = _job(request, job_id)
+    if job.tool_slug != tool.slug:
+        raise Http404("That job ran another tool.")
+    return job
+
+
+def _in_order(assets: list, first_ids: list[int]) -> list:
+    """The pickable files with these first, in this order: the form sends ticked files in page order, and a tool
+    that takes several reads their order (temp-comp: the plate, then the background)."""
+    rank = {asset_id: index for index, asset_id in enumerate(dict.fromkeys(first_ids))}
+    return sorted(assets, key=lambda asset: rank.get(asset.pk, len(rank)))
+
+
 @partner_required
 @require_http_methods(["GET", "POST"])
 def submit(request, tool_slug):
+    """A tool's run form. `?input=<id>` (repeatable) ticks those files; `?from_job=<id>` fills in that job's
+    parameters, and its files unless `?input=` names others."""
     tool = catalogue_registry.get_tool(tool_slug)
     if tool is None or tool.configuration_problem():
         raise Http404
@@ -163,7 +188,9 @@ def submit(request, tool_slug):
     available, reason = selectors.tool_availability(tool, organization)
     assets = _pickable_assets(request.user, tool, organization)
     link_problems: list[str] = []
+    earlier = None
     if request.method == "POST":
+        assets = _in_order(assets, [i for i in map(parse_id, request.POST.getlist("assets")) if i is not None])
         form = ToolRunForm(request.POST, tool=tool, assets=assets, each=request.POST.get("each") == "1")
         if form.is_valid() and form.each:
             response = _submit_each(request, tool, form)
@@ -193,17 +220,23 @@ def submit(request, tool_slug):
             except JobParameterError as exc:
                 form.add_parameter_error(exc.field, str(exc))
     else:
+        earlier = _earlier_job(request, tool)
+        linked = _linked_ids(request, "input")
+        if earlier is not None and not linked:
+            linked = [job_input.asset_id for job_input in earlier.job_inputs.all()]
         try:
-            preselected, link_problems = inputs_for_link(organization=organization, tool=tool,
-                                                         asset_ids=_linked_ids(request, "input"))
+            preselected, link_problems = inputs_for_link(organization=organization, tool=tool, asset_ids=linked)
         except InputNotFoundError as exc:
             raise Http404(str(exc)) from exc
-        form = ToolRunForm(tool=tool, assets=assets, preselected=preselected, each=len(preselected) > 1)
+        assets = _in_order(assets, [asset.pk for asset in preselected])
+        form = ToolRunForm(tool=tool, assets=assets, preselected=preselected, each=len(preselected) > 1,
+                           initial=rerun_initial(earlier, tool) if earlier is not None else None)
     return render(
         request,
         "beta/submit.html",
         {
             "link_problems": link_problems,
+            "from_job": earlier,
             "tool": tool,
             "form": form,
             "available": available,
@@ -390,6 +423,10 @@ def job_detail(request, job_id):
     others = [o for o in outputs if id(o) not in shown_as_shots]
     results_template = _results_template(job.tool_slug)
     inputs = list(job.job_inputs.select_related("asset", "asset__lineage_root").prefetch_related("asset__renditions"))
+    outputs_by_role = {o["output"].role: o for o in outputs if o["output"].role}
+    permissions = _permissions(request.user, job)
+    results = results_context(job, tool, inputs, outputs_by_role, can_rerun=permissions["can_retry"])
+    played = results.get("played_roles", set())  # the results panel plays these: listed as files below it
     return render(
         request,
         "beta/job_detail.html",
@@ -401,13 +438,14 @@ def job_detail(request, job_id):
             "input_media": _input_media(inputs),
             "parameters": _parameter_rows(job, tool),
             "shots": shots,
-            "media_outputs": [o for o in others if o["preview"]],
-            "file_outputs": [o for o in others if not o["preview"]],
+            "media_outputs": [o for o in others if o["preview"] and o["output"].role not in played],
+            "file_outputs": [o for o in others if not o["preview"] or o["output"].role in played],
             "output_count": len(outputs),
-            "outputs_by_role": {o["output"].role: o for o in outputs if o["output"].role},
+            "outputs_by_role": outputs_by_role,
             "results_template": results_template,
+            "results": results,
             "feedback": feedback_selectors.feedback_slot(request.user, job),
-            **_permissions(request.user, job),
+            **permissions,
             "back_url": reverse("beta:staff-jobs" if request.user.is_studio_staff else "beta:job-list"),
         },
     )

@@ -115,20 +115,26 @@ def notes_pdf(request, report_id):
 
 
 # --- Compare ----------------------------------------------------------------------------------------------------
-def _compare_side(request, asset_id) -> dict:
-    asset = get_object_or_404(
-        Asset.objects.for_user(request.user).filter(kind__in=("video", "image"), status=Asset.Status.READY)
-        .prefetch_related("renditions"),
-        pk=asset_id,
-    )
-    kinds = {r.kind for r in asset.renditions.all()}
+def compare_side(asset: Asset, label: str = "") -> dict | None:
+    """One side of a compare: a ready picture or clip the browser can play (a video's web proxy), else None. The
+    caller fetched the asset through `for_user`."""
+    if asset.kind not in ("video", "image") or asset.status != Asset.Status.READY:
+        return None
     if asset.kind == "video":
-        src = reverse("assets:rendition", args=[asset.pk, "proxy"]) if "proxy" in kinds else None
+        if "proxy" not in {r.kind for r in asset.renditions.all()}:
+            return None
+        src = reverse("assets:rendition", args=[asset.pk, "proxy"])
     else:
         src = reverse("assets:download", args=[asset.pk])
-    if src is None:
+    return {"asset": asset, "src": src, "label": label or asset.original_filename}
+
+
+def _compare_side(request, asset_id) -> dict:
+    asset = get_object_or_404(Asset.objects.for_user(request.user).prefetch_related("renditions"), pk=asset_id)
+    side = compare_side(asset)
+    if side is None:
         raise Http404
-    return {"asset": asset, "src": src, "label": asset.original_filename}
+    return side
 
 
 @login_required
