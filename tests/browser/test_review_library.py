@@ -1,7 +1,7 @@
-"""In Chromium: version stacks and "run a tool on this", as a partner uses them. A partner's library shows an upload with
-the versions the tools made of it stacked beneath ("3 versions · ..."), and the stack link lists them; the asset page's
-"Run a tool on this" leads to the catalogue filtered to the tools for its kind, then to the run form with the file
-pre-selected; two files ticked in the library and sent to one tool make one job each. Screenshots go to
+"""In Chromium: version stacks and "run a tool on this", as a partner uses them. A partner's library shows an upload
+with the versions the tools made of it stacked beneath ("3 versions · ..."), and the stack link lists them; the asset
+page's "Run a tool on this" leads to the catalogue filtered to the tools for its kind, then to the run form with the
+file pre-selected; two files ticked in the library and sent to one tool make one job each. Screenshots go to
 tests/browser/artifacts/lineage-*.png."""
 
 import re
