@@ -97,10 +97,17 @@ def signed_in(browser, live_server, user, *, width=1280, height=900):
     return context, context.new_page()
 
 
-def shot(page, name: str, *, full_page: bool = True) -> None:
+def shot(page, name: str, *, full_page: bool = True, until=None) -> None:
+    """A screenshot to tests/browser/artifacts/review-<name>.png: of the page, of the screen (`full_page=False`), or of
+    the page's full width from its top down to the bottom of one part of it (`until`, a locator)."""
     ARTIFACTS.mkdir(exist_ok=True)
     path = ARTIFACTS / f"review-{name}.png"
-    page.screenshot(path=str(path), full_page=full_page)
+    clip = None
+    if until is not None:
+        box = until.bounding_box()
+        width, scroll_y = page.evaluate("() => [document.documentElement.scrollWidth, window.scrollY]")
+        clip = {"x": 0, "y": 0, "width": width, "height": box["y"] + scroll_y + box["height"] + 24}
+    page.screenshot(path=str(path), full_page=full_page or clip is not None, clip=clip)
     if EXTRA_ARTIFACTS.is_dir():
         shutil.copy(path, EXTRA_ARTIFACTS / path.name)
 
@@ -288,6 +295,7 @@ def test_a_drawn_arrow_is_saved_shown_again_and_printed_on_its_frame(browser, li
     assert red[1] < 100, red
     expect(page.locator("#notes .note__thumb")).to_be_visible()
     shot(page, "note")
+    shot(page, "note-top", until=page.locator("[data-feedback-player]"))
 
     # The notes PDF prints frame 50 with the arrow burnt in where it was drawn.
     response = page.request.get(live_server.url + reverse("beta:review-notes-pdf", args=[report.pk]))
