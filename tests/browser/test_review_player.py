@@ -103,10 +103,12 @@ def shot(page, name: str, *, full_page: bool = True, until=None) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
     path = ARTIFACTS / f"review-{name}.png"
     clip = None
+    if full_page or until is not None:  # from the top: a page shot while scrolled draws the sticky header lower
+        page.evaluate("() => window.scrollTo(0, 0)")
     if until is not None:
         box = until.bounding_box()
-        width, scroll_y = page.evaluate("() => [document.documentElement.scrollWidth, window.scrollY]")
-        clip = {"x": 0, "y": 0, "width": width, "height": box["y"] + scroll_y + box["height"] + 24}
+        width = page.evaluate("() => document.documentElement.scrollWidth")
+        clip = {"x": 0, "y": 0, "width": width, "height": box["y"] + box["height"] + 24}
     page.screenshot(path=str(path), full_page=full_page or clip is not None, clip=clip)
     if EXTRA_ARTIFACTS.is_dir():
         shutil.copy(path, EXTRA_ARTIFACTS / path.name)
