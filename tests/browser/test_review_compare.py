@@ -84,3 +84,11 @@ def test_compare_stays_in_sync_and_the_wipe_shows_left_on_the_left(browser, live
     line = page.locator(".cmp__line").bounding_box()
     assert abs((line["x"] + line["width"] / 2) - (box["x"] + 0.3 * box["width"])) < 4
     shot(page, "wipe")
+
+    # At the middle the line cuts the frame number in two: each half from its own clip, on the same frame.
+    for _ in range(20):
+        page.keyboard.press("ArrowRight")
+    expect(wipe).to_have_value("50")
+    line = page.locator(".cmp__line").bounding_box()
+    assert abs((line["x"] + line["width"] / 2) - (box["x"] + 0.5 * box["width"])) < 4
+    shot(page, "wipe-middle")

@@ -87,20 +87,29 @@ def assert_shows_frame(page, clip: Path, n: int) -> None:
     assert diffs[n] < 6, diffs
 
 
-def signed_in(browser, live_server, user, *, width=1280):
+def signed_in(browser, live_server, user, *, width=1280, height=900):
     client = Client()
     client.force_login(user)
-    context = browser.new_context(viewport={"width": width, "height": 900})
+    context = browser.new_context(viewport={"width": width, "height": height})
     context.add_cookies([{"name": django_settings.SESSION_COOKIE_NAME,
                           "value": client.cookies[django_settings.SESSION_COOKIE_NAME].value,
                           "url": live_server.url}])
     return context, context.new_page()
 
 
-def shot(page, name: str) -> None:
+def shot(page, name: str, *, full_page: bool = True, until=None) -> None:
+    """A screenshot to tests/browser/artifacts/review-<name>.png: of the page, of the screen (`full_page=False`), or of
+    the page's full width from its top down to the bottom of one part of it (`until`, a locator)."""
     ARTIFACTS.mkdir(exist_ok=True)
     path = ARTIFACTS / f"review-{name}.png"
-    page.screenshot(path=str(path), full_page=True)
+    clip = None
+    if full_page or until is not None:  # from the top: a page shot while scrolled draws the sticky header lower
+        page.evaluate("() => window.scrollTo(0, 0)")
+    if until is not None:
+        box = until.bounding_box()
+        width = page.evaluate("() => document.documentElement.scrollWidth")
+        clip = {"x": 0, "y": 0, "width": width, "height": box["y"] + box["height"] + 24}
+    page.screenshot(path=str(path), full_page=full_page or clip is not None, clip=clip)
     if EXTRA_ARTIFACTS.is_dir():
         shutil.copy(path, EXTRA_ARTIFACTS / path.name)
 
@@ -157,6 +166,28 @@ def test_stepping_lands_on_the_frame_counted(browser, live_server, clips, rate, 
     if rate == "25":
         expect(page.locator(".rp__tc")).to_have_text("01:00:00:18")
         shot(page, "player")
+
+
+def test_the_player_fits_a_phone_and_steps_there_too(browser, live_server, clips):
+    """At 390 x 844 the player, its controls and its frame display fit the screen (no sideways scroll) and stepping
+    works the same. The screenshot is of the screen as the phone shows it, the player at the top."""
+    owner, job, _ = run_with_output(clips["25"])
+    _, page = signed_in(browser, live_server, owner.user, width=390, height=844)
+    open_player(page, live_server.url + reverse("beta:job-detail", args=[job.pk]))
+    for _ in range(3):
+        page.keyboard.press("Shift+ArrowRight")
+    page.keyboard.press("ArrowRight")
+    assert_shows_frame(page, clips["25"], 31)
+    expect(page.locator(".rp__tc")).to_have_text("01:00:01:06")
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= 390
+    page.locator(".rp").first.evaluate("""(el) => { const header = document.querySelector('.site-header');
+        window.scrollTo(0, el.getBoundingClientRect().top + window.scrollY - header.offsetHeight - 12); }""")
+    for part in (".rp__stage", ".rp__frame", ".rp__tc", "[data-act=loop]"):
+        box = page.locator(part).first.bounding_box()
+        assert box is not None, part
+        assert box["x"] >= 0, (part, box)
+        assert box["x"] + box["width"] <= 390, (part, box)
+    shot(page, "player-phone", full_page=False)
 
 
 def test_jkl_shuttle_and_in_out_loop(browser, live_server, clips):
@@ -266,6 +297,7 @@ def test_a_drawn_arrow_is_saved_shown_again_and_printed_on_its_frame(browser, li
     assert red[1] < 100, red
     expect(page.locator("#notes .note__thumb")).to_be_visible()
     shot(page, "note")
+    shot(page, "note-top", until=page.locator("[data-feedback-player]"))
 
     # The notes PDF prints frame 50 with the arrow burnt in where it was drawn.
     response = page.request.get(live_server.url + reverse("beta:review-notes-pdf", args=[report.pk]))
