@@ -16,7 +16,7 @@ from portal.dashboard_panels import Step
 from portal.models import AuditEvent, Organization
 
 #: The library's views: every file in one list, stacks (uploads with their outputs beneath), uploads only, outputs only.
-LIBRARY_VIEWS = {"all": "All files", "stacked": "Stacked by original", "originals": "Originals only",
+LIBRARY_VIEWS = {"all": "All files", "stacked": "Stacks", "originals": "Originals only",
                  "outputs": "Outputs only"}
 
 
