@@ -164,10 +164,10 @@ def test_partner_files_feedback_with_a_timecoded_note_and_staff_triage_and_reply
     # On the report: the note, an internal comment, and a reply to the studio.
     staff.locator("tbody tr", has_text="Northlight Pictures").get_by_role("link").first.click()
     expect(staff.locator("#notes")).to_contain_text("Banding starts here, top left.")
-    staff.get_by_label("Write a reply or an internal comment").fill("Internal: same banding as ticket 41.")
+    staff.get_by_label("Your comment").fill("Internal: same banding as ticket 41.")
     staff.get_by_role("button", name="Add internal comment").click()
     expect(staff.get_by_text("Internal comment added (staff only).")).to_be_visible()
-    staff.get_by_label("Write a reply or an internal comment").fill("Thanks Nora: version 1.1 dithers the sky.")
+    staff.get_by_label("Your reply").fill("Thanks Nora: version 1.1 dithers the sky.")
     staff.get_by_role("button", name="Send reply to the studio").click()
     expect(staff.get_by_text("Reply sent")).to_be_visible()
     shot(staff, "4-staff-report")
