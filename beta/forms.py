@@ -99,7 +99,8 @@ def _list_field(*, label: str, help_text: str, required: bool) -> forms.Field:
     """A list (a polygon's corners) typed as JSON; the schema checks its shape when the job is submitted."""
     field = forms.JSONField(
         label=label, help_text=help_text, required=required,
-        widget=forms.TextInput(attrs={"placeholder": "[[0.1, 0.1], [0.9, 0.1], [0.5, 0.9]]", "spellcheck": "false"}),
+        widget=forms.TextInput(attrs={"placeholder": "[[0.1, 0.1], [0.9, 0.1], [0.5, 0.9]]", "spellcheck": "false",
+                                     "data-polygon": "1"}),  # static/js/polygon.js draws it on a frame
     )  # fmt: skip
     field.error_messages["invalid"] = "Enter a list in JSON, e.g. [[0.1, 0.1], [0.9, 0.1], [0.5, 0.9]]."
     return field

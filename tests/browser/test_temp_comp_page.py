@@ -2,6 +2,7 @@
 background, its outputs stored as the worker stores them) opens the comp against the plate in a wipe, and play drives
 both sides. Screenshots: tests/browser/artifacts/temp-comp-page-desktop.png and -phone.png."""
 
+import json
 from datetime import timedelta
 
 import pytest
@@ -120,3 +121,35 @@ def test_the_temp_comp_job_page_plays_the_comp_and_the_plate_in_a_synced_wipe(br
     assert overflow <= 1, f"the page scrolls sideways by {overflow}px at phone width"
     page.screenshot(path=str(ARTIFACTS / "temp-comp-page-phone.png"), full_page=True)
     context.close()
+
+
+def test_the_garbage_matte_is_drawn_on_a_frame_of_the_chosen_plate(browser, live_server, rendered):
+    """The run form's polygon field opens a frame of the chosen plate; three clicks make three normalised corners in
+    the field (what the tool takes), Undo removes the last, and the job runs with the drawn matte."""
+    owner = OwnerFactory()
+    plate = asset_create_from_file(organization=owner.organization, created_by=owner.user, path=rendered[0],
+                                   kind="video", filename="A007_C012_plate.mp4", content_type="video/mp4")  # fmt: skip
+    bg = asset_create_from_file(organization=owner.organization, created_by=owner.user, path=rendered[1],
+                                kind="image", filename="dunes_background.png", content_type="image/png")  # fmt: skip
+    _, page = signed_in(browser, live_server, owner.user)
+    page.goto(live_server.url + reverse("beta:submit", args=["temp-comp"]) + f"?input={plate.pk}&input={bg.pk}")
+    field = page.get_by_label("Garbage matte (normalised x, y corners)")
+    page.get_by_role("button", name="Draw on a frame of the chosen file").first.click()
+    canvas = page.locator(".polygon-drawer__canvas").first
+    expect(canvas).to_be_visible()
+    box = canvas.bounding_box()
+    for x, y in ((0.25, 0.2), (0.75, 0.2), (0.5, 0.9), (0.1, 0.1)):
+        canvas.click(position={"x": box["width"] * x, "y": box["height"] * y})
+    page.get_by_role("button", name="Undo corner").first.click()
+    corners = json.loads(field.input_value())
+    assert len(corners) == 3
+    for (x, y), (want_x, want_y) in zip(corners, ((0.25, 0.2), (0.75, 0.2), (0.5, 0.9)), strict=True):
+        assert abs(x - want_x) < 0.01
+        assert abs(y - want_y) < 0.01
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "temp-comp-garbage-matte-drawn.png"), full_page=True)
+
+    page.get_by_role("button", name="Run Temp comp").click()
+    page.wait_for_url("**/jobs/*/")
+    job = Job.objects.get(organization=owner.organization, tool_slug="temp-comp")
+    assert len(job.parameters["garbage_matte"]) == 3
