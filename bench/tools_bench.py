@@ -19,6 +19,10 @@ are the tools' own work without the queue, the storage or the provenance signing
      wrap), and crowd mode with 12 copies; the whole tool (ProRes comp, matte, H.264 review copy), and the frame maths
      alone on decoded frames. Each row carries the load average when it ended (the machine is shared).
 
+  c'. (--only temp-comp-ab) the same temp comp (comp mode) before and after issue 19's second speed pass: A is the
+     tool as it was at --baseline (its module read with `git show`), B this checkout's, run A B A B (--rounds) on
+     the same plate; wall time, CPU time (this process and the ffmpeg children) and the load average for each run.
+
   d. dailies of a 2 s, 25 fps, 1920 x 1080 H.264 clip with a tone (testsrc2, made by ffmpeg) in each format: the
      720p H.264 review copy alone, and with each editorial deliverable (ProRes 422 HQ, ProRes 422 Proxy, DNxHR HQ
      at 1080p) made in the same ffmpeg run; the whole tool, poster and contact sheet included.
@@ -62,7 +66,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--feature-copies", type=int, default=40)
-    parser.add_argument("--only", choices=["script-breakdown", "upscale", "temp-comp", "dailies"], default=None)
+    parser.add_argument("--only", choices=["script-breakdown", "upscale", "temp-comp", "temp-comp-ab", "dailies"],
+                        default=None)  # fmt: skip
+    parser.add_argument("--baseline", default=TEMP_COMP_BASELINE,
+                        help="git revision whose beta/tools/temp_comp.py is the A of --only temp-comp-ab")  # fmt: skip
+    parser.add_argument("--rounds", type=int, default=2, help="A/B rounds of --only temp-comp-ab")
     args = parser.parse_args()
     setup_django()
 
@@ -130,6 +138,10 @@ def main() -> None:
         if args.only in (None, "temp-comp"):
             rows += temp_comp_rows(folder, context, quiet)
 
+        # c'. Temp comp before and after the speed work, alternately, on the same plate.
+        if args.only == "temp-comp-ab":
+            rows += temp_comp_ab_rows(folder, context, quiet, args.baseline, args.rounds)
+
         # d. Dailies: each deliverable format.
         if args.only in (None, "dailies"):
             rows += dailies_rows(folder, context, quiet)
@@ -145,6 +157,8 @@ def main() -> None:
 
 TEMP_COMP_SECONDS = 5
 TEMP_COMP_FPS = 25
+#: The last commit before issue 19's second speed pass (1080p veryfast review copy, grey ProRes 422 HQ matte).
+TEMP_COMP_BASELINE = "ce786f9"
 
 
 def cpu_seconds() -> float:
@@ -160,31 +174,85 @@ def load_average() -> str:
     return f"{one:.2f}, {five:.2f}, {fifteen:.2f}"
 
 
-def temp_comp_rows(folder: Path, context, quiet) -> list[tuple[str, str, str, str]]:
-    """The whole tool on a 5 s 1080p plate (ProRes in; ProRes comp, grey ProRes matte and H.264 review out), and the
-    frame maths alone (`media.comp` on decoded frames, no decode or encode), each with the load average when it
-    ended: other sessions share the machine's two cores."""
+def make_temp_comp_inputs(folder: Path):
+    """The 5 s 1080p green-screen ProRes plate and the 1080p still, as the tool's inputs."""
     import subprocess
 
     from beta.tools.base import ToolInput
-    from beta.tools.temp_comp import Frames, TempCompTool
-    from media import comp
     from media.ffmpeg import command
 
-    seconds_of_footage, frames = TEMP_COMP_SECONDS, TEMP_COMP_SECONDS * TEMP_COMP_FPS
     plate, still = folder / "plate_1080p.mov", folder / "bg_1080p.png"
     # A box moving over the screen, with temporal grain on the whole plate (so grain matching has grain to match).
     subprocess.run(command(["-loglevel", "error", "-f", "lavfi",
-                            "-i", f"color=c=0x00E000:size=1920x1080:rate={TEMP_COMP_FPS}:d={seconds_of_footage}",
-                            "-f", "lavfi", "-i", f"testsrc2=size=500x800:rate={TEMP_COMP_FPS}:d={seconds_of_footage}",
+                            "-i", f"color=c=0x00E000:size=1920x1080:rate={TEMP_COMP_FPS}:d={TEMP_COMP_SECONDS}",
+                            "-f", "lavfi", "-i", f"testsrc2=size=500x800:rate={TEMP_COMP_FPS}:d={TEMP_COMP_SECONDS}",
                             "-filter_complex", "[0:v][1:v]overlay=x='200+t*300':y=200,noise=alls=6:allf=t",
                             "-c:v", "prores_ks", "-profile:v", "3", str(plate)]), check=True)  # fmt: skip
     subprocess.run(command(["-loglevel", "error", "-f", "lavfi", "-i", "testsrc2=size=1920x1080", "-frames:v", "1",
                             str(still)]), check=True)  # fmt: skip
-    inputs = [
+    return [
         ToolInput(path=plate, kind="video", filename=plate.name, sha256="0" * 64),
         ToolInput(path=still, kind="image", filename=still.name, sha256="0" * 64),
     ]
+
+
+def baseline_tool(revision: str, folder: Path):
+    """The temp-comp tool class as it was at a git revision (its module loaded from `git show`)."""
+    import importlib.util
+    import subprocess
+
+    source = subprocess.run(["git", "-C", str(ROOT), "show", f"{revision}:beta/tools/temp_comp.py"],
+                            capture_output=True, text=True, check=True).stdout  # fmt: skip
+    path = folder / "temp_comp_baseline.py"
+    path.write_text(source, encoding="utf-8")
+    spec = importlib.util.spec_from_file_location("temp_comp_baseline", path)
+    if spec is None or spec.loader is None:
+        raise RuntimeError(f"could not load the temp-comp tool of {revision}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module.TempCompTool
+
+
+def temp_comp_ab_rows(folder: Path, context, quiet, baseline: str, rounds: int) -> list[tuple[str, str, str, str]]:
+    """The whole tool (comp mode, defaults) before (A: the tool at `baseline`) and after (B: this checkout), run
+    alternately A B A B... on the same plate. Each run: wall time, CPU time (this process's threads and the ffmpeg
+    children, from getrusage), and the load average when it ended."""
+    from beta.tools.temp_comp import TempCompTool
+
+    inputs = make_temp_comp_inputs(folder)
+    frames = TEMP_COMP_SECONDS * TEMP_COMP_FPS
+    tools = {f"A (before, {baseline})": baseline_tool(baseline, folder), "B (after, this checkout)": TempCompTool}
+    runs: dict[str, list[tuple[float, float]]] = {label: [] for label in tools}
+    rows = []
+    for round_ in range(1, rounds + 1):
+        for label, tool in tools.items():
+            started, cpu = time.perf_counter(), cpu_seconds()
+            tool().run(inputs, {}, quiet, context())
+            seconds, cpu = time.perf_counter() - started, cpu_seconds() - cpu
+            runs[label].append((seconds, cpu))
+            rows.append((f"temp-comp A/B round {round_}: {label}", f"1920 x 1080, {frames} frames",
+                         f"{seconds:.1f} s wall, {cpu:.1f} s CPU",
+                         f"CPU {cpu / frames * 1000:.0f} ms/frame; {frames / seconds:.1f} fps wall; "
+                         f"{2 * frames / cpu:.1f} fps on two free cores; load {load_average()}"))  # fmt: skip
+    for label, measured in runs.items():
+        cpu_ms = statistics.mean(cpu for _, cpu in measured) / frames * 1000
+        fps = statistics.mean(frames / seconds for seconds, _ in measured)
+        rows.append((f"temp-comp A/B mean: {label}", f"{len(measured)} runs", f"CPU {cpu_ms:.0f} ms/frame",
+                     f"{fps:.1f} fps wall; {2000 / cpu_ms:.1f} fps on two free cores"))  # fmt: skip
+    return rows
+
+
+def temp_comp_rows(folder: Path, context, quiet) -> list[tuple[str, str, str, str]]:
+    """The whole tool on a 5 s 1080p plate (ProRes in; ProRes comp, grey ProRes matte and H.264 review out), and the
+    frame maths alone (`media.comp` on decoded frames, no decode or encode), each with the load average when it
+    ended: other sessions share the machine's two cores."""
+    from beta.tools.temp_comp import Frames, TempCompTool
+    from media import comp
+
+    seconds_of_footage, frames = TEMP_COMP_SECONDS, TEMP_COMP_SECONDS * TEMP_COMP_FPS
+    inputs = make_temp_comp_inputs(folder)
+    plate, still = inputs[0].path, inputs[1].path
     footage = f"1920 x 1080, {seconds_of_footage} s at {TEMP_COMP_FPS} fps"
     rows = []
     for label, params in (("comp (key, colour match, grain, light wrap)", {}),

@@ -16,6 +16,7 @@ then despilled, and the background added under it: `comp = fg + (1 - alpha) * ba
 from __future__ import annotations
 
 import math
+import statistics
 from dataclasses import dataclass, field
 
 import cv2
@@ -290,22 +291,35 @@ def measure_grain(frame: np.ndarray, mask: np.ndarray | None = None) -> np.ndarr
     return std
 
 
+def _gaussian_levels() -> np.ndarray:
+    """256 levels of a unit Gaussian, one per equal-probability slice (the slice's middle quantile), rescaled to a
+    standard deviation of exactly 1: a uniform random byte through this table is Gaussian grain."""
+    normal = statistics.NormalDist()
+    levels = np.array([normal.inv_cdf((k + 0.5) / 256) for k in range(256)], dtype=np.float64)
+    levels /= levels.std()
+    return levels
+
+
 class GrainPool:
     """Gaussian grain of `std` per channel for frames of one shape: GRAIN_FIELDS fields made once from the seed, each
     frame a seeded pick and shift of one (so the grain changes every frame and the same seed repeats it exactly).
-    A field is kept as its positive and negative parts in uint8, so adding it is two saturating passes."""
+    A field is kept as its positive and negative parts in uint8, so adding it is two saturating passes. The fields are
+    uniform random bytes mapped through per-channel tables of Gaussian levels (`cv2.LUT`): a tenth of the time of
+    drawing normal floats, which matters for a short clip (half a second at 1080p otherwise)."""
 
     def __init__(self, std: np.ndarray, shape: tuple[int, ...], seed: int):
         self.shape = shape
         self.seed = seed
         height, width = shape[:2]
         padded = (height + GRAIN_SHIFT, width + GRAIN_SHIFT, 3)
-        scale = np.asarray(std, dtype=np.float32) * 255.0
+        scale = np.asarray(std, dtype=np.float64) * 255.0
+        noise = np.rint(_gaussian_levels()[:, None] * scale[None, :])  # (256, 3): the grain per byte per channel
+        positive = np.clip(noise, 0, 255).astype(np.uint8).reshape(1, 256, 3)
+        negative = np.clip(-noise, 0, 255).astype(np.uint8).reshape(1, 256, 3)
         self.fields: list[tuple[np.ndarray, np.ndarray]] = []
         for index in range(GRAIN_FIELDS):
-            noise = np.random.default_rng([seed, index, 7]).standard_normal(padded, dtype=np.float32)
-            noise = np.rint(noise * scale)
-            self.fields.append((np.clip(noise, 0, 255).astype(np.uint8), np.clip(-noise, 0, 255).astype(np.uint8)))
+            uniform = np.random.default_rng([seed, index, 7]).integers(0, 256, padded, dtype=np.uint8)
+            self.fields.append((cv2.LUT(uniform, positive), cv2.LUT(uniform, negative)))
 
     def add(self, frame: np.ndarray, frame_index: int) -> np.ndarray:
         height, width = self.shape[:2]

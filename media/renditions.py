@@ -135,10 +135,10 @@ def make_proxy(
     return dest
 
 
-def h264_aac_args(*, crf: int) -> list[str]:
+def h264_aac_args(*, crf: int, preset: str = "veryfast") -> list[str]:
     """H.264 High (yuv420p) and stereo AAC at 128 kb/s with the index first: what every browser plays at once."""
     return [
-        "-c:v", "libx264", "-preset", "veryfast", "-crf", str(crf), "-pix_fmt", "yuv420p",
+        "-c:v", "libx264", "-preset", preset, "-crf", str(crf), "-pix_fmt", "yuv420p",
         "-profile:v", "high", "-threads", str(THREADS),
         "-c:a", "aac", "-b:a", "128k", "-ac", "2",
         "-movflags", "+faststart",

@@ -1,13 +1,20 @@
 """Temp comp: a green- or blue-screen plate keyed over a background (a still or a clip), or a crowd of its copies.
 
 The keying is `media.comp`'s. Frames go through ffmpeg pipes (rawvideo RGB in and out), one at a time. Outputs: the
-composite as ProRes 422 HQ (.mov, the plate's timecode), an H.264 review copy labelled as a temp comp, the matte as its
-own clip, and an OTIO clip and a one-event CMX 3600 EDL placing the comp at the plate's source timecode.
+composite as ProRes 422 HQ (.mov, the plate's timecode), a 720p H.264 review copy labelled as a temp comp, the matte as
+its own clip (DNxHR LB, .mov, the plate's timecode), and an OTIO clip and a one-event CMX 3600 EDL placing the comp at
+the plate's source timecode.
+
+Where the CPU goes (1080p, per frame, each ffmpeg process timed alone on the same frames; docs/benchmarks.md): the
+ProRes 422 HQ encode of the comp about 90 ms (a grainy picture: the encoder re-codes slices to fit its bit budget), the
+ProRes decode of the plate about 30 ms, the frame maths about 35 ms, the review copy about 15 ms at 720p (33 ms at
+1080p with `veryfast`), the matte 11 ms as DNxHR LB (29 ms as grey ProRes 422 HQ).
 """
 
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import math
 import queue
 import subprocess
@@ -18,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
+import cv2
 import numpy as np
 
 from beta.tools.base import Progress, Tool, ToolContext, ToolError, ToolInput, ToolOutput, ToolResult
@@ -40,6 +48,57 @@ def _number(title: str, default: float, minimum: float, maximum: float) -> dict[
 #: Frames decoded ahead and frames waiting for the encoder: enough for decode, compute and encode to overlap.
 QUEUE_FRAMES = 4
 _END = None
+#: Pipe buffer for the raw frames (Linux's default largest): a 1080p frame passes in 6 writes instead of 95.
+PIPE_BYTES = 1 << 20
+
+
+def _widen_pipe(pipe: IO[bytes] | None) -> None:
+    if pipe is not None and hasattr(fcntl, "F_SETPIPE_SZ"):
+        with contextlib.suppress(OSError):  # a lower limit (/proc/sys/fs/pipe-max-size) keeps the default
+            fcntl.fcntl(pipe.fileno(), fcntl.F_SETPIPE_SZ, PIPE_BYTES)
+
+
+@dataclass(frozen=True)
+class Encoding:
+    """How the deliverables are encoded. The comp is always ProRes 422 HQ (ffmpeg's `prores`, profile 3); these are
+    the choices that cost CPU without changing it: the review copy's height (at most; never upscaled) and x264 preset,
+    and the matte's codec, "dnxhr_lb" (DNxHR LB, 8-bit 4:2:2, grey in the luma) or "prores_hq"."""
+
+    review_height: int | None = 720  # None: the plate's own height
+    review_preset: str = "superfast"
+    matte: str = "dnxhr_lb"
+
+
+#: DNxHR's smallest picture; a smaller plate's matte is ProRes 422 HQ.
+DNXHR_MIN_SIZE = (256, 120)
+MATTE_CODECS = {"dnxhr_lb": "DNxHR LB", "prores_hq": "ProRes 422 HQ"}
+
+
+def matte_codec(encoding: Encoding, width: int, height: int) -> str:
+    """The matte's codec for a plate of this size: DNxHR needs at least 256 x 120."""
+    if encoding.matte == "dnxhr_lb" and (width < DNXHR_MIN_SIZE[0] or height < DNXHR_MIN_SIZE[1]):
+        return "prores_hq"
+    return encoding.matte
+
+
+def review_size(width: int, height: int, max_height: int | None) -> tuple[int, int]:
+    """The review copy's size: the plate's, brought down to `max_height` (aspect kept), both sides even."""
+    target = height if max_height is None else min(height, max_height)
+    target = max(2, target - target % 2)
+    scaled = max(2, round(width * target / height / 2) * 2)
+    return scaled, target
+
+
+@contextlib.contextmanager
+def single_threaded_opencv() -> Iterator[None]:
+    """OpenCV on one thread while compositing: the ffmpeg processes keep the other core busy, and OpenCV's own
+    threads only add their overhead (about 3 ms of CPU a 1080p frame). The worker runs one job per process."""
+    before = cv2.getNumThreads()
+    cv2.setNumThreads(1)
+    try:
+        yield
+    finally:
+        cv2.setNumThreads(before)
 
 
 class Frames:
@@ -58,6 +117,7 @@ class Frames:
                      "-f", "rawvideo", "-pix_fmt", "gray" if grey else "rgb24", "pipe:1"]),
             stdout=subprocess.PIPE, stderr=self._stderr,
         )  # fmt: skip
+        _widen_pipe(self._process.stdout)
         self._queue: queue.Queue[np.ndarray | None] = queue.Queue(maxsize=QUEUE_FRAMES)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._read, name=f"frames-{path.name}", daemon=True)
@@ -102,30 +162,40 @@ class Frames:
 
 
 class Writer:
-    """An ffmpeg encoding raw frames from a pipe into ProRes 422 HQ with a start timecode, and optionally, from the
-    same frames, the H.264 review copy with its label burnt in. A writer thread feeds the pipe, so encoding overlaps
-    the compositing.
+    """An ffmpeg encoding raw frames from a pipe into a .mov with a start timecode (ProRes 422 HQ, or for a matte the
+    `Encoding`'s matte codec), and optionally, from the same frames, the H.264 review copy (at most the `Encoding`'s
+    height) with its label burnt in. A writer thread feeds the pipe, so encoding overlaps the compositing.
 
-    The encoder is ffmpeg's `prores` (prores_aw) at profile 3 (HQ, fourcc apch): about four times faster than
-    `prores_ks` here, and it writes the same profile; a grey matte is sent as grey (a third of the bytes)."""
+    ProRes is ffmpeg's `prores` (prores_aw) at profile 3 (HQ, fourcc apch): about four times faster than `prores_ks`
+    here, and it writes the same profile; a grey matte is sent as grey (a third of the bytes)."""
 
     def __init__(self, path: Path, width: int, height: int, rate: str, timecode: str, *, grey: bool = False,
-                 review: tuple[Path, str] | None = None):  # fmt: skip
+                 review: tuple[Path, str] | None = None, encoding: Encoding | None = None):  # fmt: skip
+        encoding = encoding or Encoding()
         self._stderr: IO[bytes] = tempfile.TemporaryFile()  # noqa: SIM115 (closed in close())
-        prores = ["-c:v", "prores", "-profile:v", "3", "-pix_fmt", "yuv422p10le", "-vendor", "apl0",
-                  "-timecode", timecode, "-f", "mov", output_arg(path)]  # fmt: skip
-        outputs = prores
+        codec = matte_codec(encoding, width, height) if grey else "prores_hq"
+        if codec == "dnxhr_lb":
+            video = ["-c:v", "dnxhd", "-profile:v", "dnxhr_lb", "-pix_fmt", "yuv422p"]
+        else:
+            video = ["-c:v", "prores", "-profile:v", "3", "-pix_fmt", "yuv422p10le", "-vendor", "apl0"]
+        master = [*video, "-timecode", timecode, "-f", "mov", output_arg(path)]
+        outputs = master
         if review is not None:
             review_path, label_file = review
-            draw = review_label_filter(label_file, height)
-            outputs = ["-filter_complex", f"[0:v]split=2[master][copy];[copy]{draw},format=yuv420p[review]",
-                       "-map", "[master]", *prores, "-map", "[review]", *h264_aac_args(crf=23),
+            review_w, review_h = review_size(width, height, encoding.review_height)
+            draw = review_label_filter(label_file, review_h)
+            # Scaled and made yuv420p in one swscale pass, the label drawn on the small picture.
+            chain = f"scale={review_w}:{review_h},format=yuv420p,{draw}"
+            outputs = ["-filter_complex", f"[0:v]split=2[master][copy];[copy]{chain}[review]",
+                       "-map", "[master]", *master, "-map", "[review]",
+                       *h264_aac_args(crf=23, preset=encoding.review_preset),
                        "-metadata:s:v:0", f"timecode={timecode}", "-f", "mp4", output_arg(review_path)]  # fmt: skip
         self._process = subprocess.Popen(  # noqa: S603 (our own arguments, no shell)
             command(["-f", "rawvideo", "-pix_fmt", "gray" if grey else "rgb24", "-s", f"{width}x{height}",
                      "-r", rate, "-i", "pipe:0", *outputs]),
             stdin=subprocess.PIPE, stderr=self._stderr,
         )  # fmt: skip
+        _widen_pipe(self._process.stdin)
         self._queue: queue.Queue[np.ndarray | None] = queue.Queue(maxsize=QUEUE_FRAMES)
         self._failed = False
         self._thread = threading.Thread(target=self._feed, name=f"writer-{path.name}", daemon=True)
@@ -212,7 +282,7 @@ class TempCompTool(Tool):
     description = (
         "Keys a green- or blue-screen plate over a background still or clip (an AI-generated image works), matching "
         "colour and grain, or builds a crowd from copies of it. ProRes 422 HQ with the plate's timecode, a labelled "
-        "review copy, the matte, and an EDL and OTIO clip at the plate's timecode."
+        "720p H.264 review copy, the matte (DNxHR LB), and an EDL and OTIO clip at the plate's timecode."
     )
     version = "1.0.0"
     input_kinds = ("video", "image")
@@ -222,6 +292,8 @@ class TempCompTool(Tool):
     output_kinds = ("video", "document")
     queue = "cpu"
     cost_factor = 2.0
+    #: The review copy's size and preset and the matte's codec (the benchmark swaps in the settings before issue 19).
+    encoding = Encoding()
     parameters = {
         "type": "object",
         "properties": {
@@ -290,12 +362,14 @@ class TempCompTool(Tool):
         otio_path = context.work_dir / f"{stem}_temp_comp.otio"
         otio_path.write_text(write_otio(comp_path.name, start, count, rate), encoding="utf-8")
         progress(100, "Done", log=" ".join(logs))
+        review_height = review_size(width, height, self.encoding.review_height)[1]
+        matte_label = MATTE_CODECS[matte_codec(self.encoding, width, height)]
         return ToolResult(
             outputs=[
                 ToolOutput(comp_path, "video", "Temp comp (ProRes 422 HQ)", "video/quicktime", role="comp"),
-                ToolOutput(review_path, "video", "Temp comp review copy (H.264)", "video/mp4", role="review",
-                           web_ready=True),
-                ToolOutput(matte_path, "video", "Matte (ProRes 422 HQ)", "video/quicktime", role="matte"),
+                ToolOutput(review_path, "video", f"Temp comp review copy (H.264, {review_height}p)", "video/mp4",
+                           role="review", web_ready=True),
+                ToolOutput(matte_path, "video", f"Matte ({matte_label})", "video/quicktime", role="matte"),
                 ToolOutput(edl, "document", "EDL (CMX 3600)", "text/plain", role="edl"),
                 ToolOutput(otio_path, "document", "OpenTimelineIO clip", "application/json", role="otio"),
             ],
@@ -321,13 +395,13 @@ class TempCompTool(Tool):
         loop = not bg_still and params["length_mismatch"] == "loop"
         bg_frames = Frames(bg_path, width, height, rate.ffmpeg, loop=loop)
         mattes = Frames(matte_path_in, width, height, rate.ffmpeg, grey=True) if matte_path_in else None
-        writer = Writer(
-            paths.comp, width, height, rate.ffmpeg, start_tc, review=(paths.review, str(paths.label.resolve()))
-        )
-        matte_writer = Writer(paths.matte, width, height, rate.ffmpeg, start_tc, grey=True)
+        writer = Writer(paths.comp, width, height, rate.ffmpeg, start_tc,
+                        review=(paths.review, str(paths.label.resolve())), encoding=self.encoding)  # fmt: skip
+        matte_writer = Writer(paths.matte, width, height, rate.ffmpeg, start_tc, grey=True, encoding=self.encoding)
         try:
-            return self._loop(plate_frames, bg_frames, mattes, bg_still, frames, params, writer, matte_writer,
-                              progress)  # fmt: skip
+            with single_threaded_opencv():
+                return self._loop(plate_frames, bg_frames, mattes, bg_still, frames, params, writer, matte_writer,
+                                  progress)  # fmt: skip
         finally:
             for source in (plate_frames, bg_frames, mattes):
                 if source is not None:
@@ -371,8 +445,8 @@ class TempCompTool(Tool):
             if background is None:
                 raise ToolError("We could not read a picture from the background.")
             matte = next(matte_iter, None) if matte_iter is not None else None
-            alpha = comper.matte(plate, matte)
             if params["mode"] == "crowd":
+                alpha = comper.matte(plate, matte)
                 history = [*history[-crowd.max_offset :], (comper.foreground(plate, alpha), alpha)]
                 bg = comper.background(plate, alpha, background, index)
                 layers = [history[max(0, len(history) - 1 - c.offset)] for c in layout]

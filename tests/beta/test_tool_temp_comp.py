@@ -5,7 +5,7 @@ import opentimelineio as otio
 import pytest
 
 from beta.tools.base import ToolError
-from beta.tools.temp_comp import NO_SCREEN, Frames, TempCompTool
+from beta.tools.temp_comp import NO_SCREEN, Encoding, Frames, TempCompTool, review_size
 from media import comp
 from media.probe import probe
 from tests.beta.conftest import ProgressRecorder, run_ffmpeg, video_input
@@ -44,14 +44,22 @@ def test_temp_comp_makes_prores_with_the_plates_timecode_and_an_edl(
     assert info.video_codec == "prores"
     assert round(info.duration * fps) == frames
     assert info.timecode == timecode
-    assert probe(by_role["matte"].path).video_codec == "prores"
+    assert info.video_profile == "HQ"
+    # The matte is DNxHR LB (cheaper to encode than ProRes, issue 19's speed work), at the plate's timecode.
+    matte_info = probe(by_role["matte"].path)
+    assert (matte_info.video_codec, matte_info.video_profile) == ("dnxhd", "DNXHR LB")
+    assert matte_info.timecode == timecode
+    assert by_role["matte"].label == "Matte (DNxHR LB)"
     # The box (80 x 100 of 320 x 180) is in the matte, and only the box.
     mattes = Frames(by_role["matte"].path, 320, 180, rate, grey=True)
     first = comp.to_unit(next(iter(mattes)))
     mattes.close()
     assert (first > 0.5).sum() == pytest.approx(80 * 100, rel=0.05)
     assert first[90, 60] > 0.9
-    assert probe(by_role["review"].path).video_codec == "h264"
+    # The review copy is at most 720p: a 180p plate keeps its size (no upscaling).
+    review = probe(by_role["review"].path)
+    assert (review.video_codec, review.width, review.height) == ("h264", 320, 180)
+    assert by_role["review"].label == "Temp comp review copy (H.264, 180p)"
     timeline = otio.adapters.read_from_string(by_role["edl"].path.read_text(), "cmx_3600", rate=fps)
     clip = next(iter(timeline.find_clips()))
     assert otio.opentime.to_timecode(clip.source_range.start_time, fps) == timecode
@@ -71,6 +79,39 @@ def test_crowd_mode_runs(tmp_path, tool_context, background_still):
     first = comp.to_unit(next(iter(mattes)))
     mattes.close()
     assert cv2.connectedComponents((first > 0.5).astype("uint8"))[0] - 1 >= 6  # copies, some overlapping
+
+
+@pytest.mark.parametrize(
+    ("width", "height", "limit", "expected"),
+    [(1920, 1080, 720, (1280, 720)), (3840, 2160, 720, (1280, 720)), (320, 180, 720, (320, 180)),
+     (321, 181, 720, (320, 180)), (1920, 1080, None, (1920, 1080)), (2048, 858, 720, (1718, 720))],
+)  # fmt: skip
+def test_the_review_copy_is_at_most_720p_with_even_sides(width, height, limit, expected):
+    assert review_size(width, height, limit) == expected
+
+
+def test_a_review_copy_is_scaled_down_and_a_small_plates_matte_is_prores(tmp_path, tool_context, background_still):
+    # DNxHR takes pictures from 256 x 120: a smaller plate's matte is ProRes 422 HQ. The review limit (here 90 lines,
+    # as 720 is for 1080p) brings the copy down with its aspect kept.
+    plate = tmp_path / "small.mp4"
+    run_ffmpeg("-f", "lavfi", "-i", "color=c=0x00E000:size=240x112:rate=25:duration=0.4",
+               "-f", "lavfi", "-i", "color=c=0xD07040:size=60x50:rate=25:duration=0.4",
+               "-filter_complex", "[0:v][1:v]overlay=x=20:y=20", "-c:v", "libx264", "-preset", "ultrafast",
+               "-pix_fmt", "yuv444p", str(plate))  # fmt: skip
+
+    class SmallReview(TempCompTool):
+        encoding = Encoding(review_height=90)
+
+    result = SmallReview().run(
+        [video_input(plate), video_input(background_still, "bg.png", "image")], {}, ProgressRecorder(), tool_context
+    )
+    by_role = {o.role: o for o in result.outputs}
+    matte = probe(by_role["matte"].path)
+    assert (matte.video_codec, matte.video_profile) == ("prores", "HQ")
+    assert by_role["matte"].label == "Matte (ProRes 422 HQ)"
+    review = probe(by_role["review"].path)
+    assert (review.video_codec, review.width, review.height) == ("h264", 192, 90)
+    assert by_role["review"].label == "Temp comp review copy (H.264, 90p)"
 
 
 def test_a_plate_without_a_screen_is_refused(tmp_path, tool_context, background_still):
