@@ -651,16 +651,21 @@ def run_panel(filters: Filters, labels: dict[int, str]) -> dict:
 
 def dashboard(filters: Filters, *, cached: bool = False) -> dict:
     """Everything the dashboard and the report show; a fixed number of queries whatever the data's size. With
-    `cached` (the page), the jobs-and-feedback panel comes from the cache when it is there (`beta.results.cache`)."""
-    from beta.results import cache as panel_cache
+    `cached` (the page), the whole of it comes from the cache when it is there (`beta.results.cache`)."""
+    from beta.results import cache as results_cache
 
+    if cached:
+        return results_cache.cached("dashboard", filters, lambda: _dashboard(filters))
+    return _dashboard(filters)
+
+
+def _dashboard(filters: Filters) -> dict:
     labels = studio_labels(anonymise=filters.anonymise)
-    panel = panel_cache.panel(filters, lambda: run_panel(filters, labels)) if cached else run_panel(filters, labels)
     nps = nps_results(filters)
     return {
         "filters": filters,
         "labels": labels,
-        **panel,
+        **run_panel(filters, labels),
         "nps": nps,
         "nps_overall": nps_overall(nps),
         "surveys": survey_results(filters, labels),

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET, require_POST
 from assets.storage import content_disposition, get_store
 from beta.errors import ResultsReportError
 from beta.models import FeedbackReport, ResultsExport, ResultsReport
+from beta.results import cache as results_cache
 from beta.results import charts, exports, selectors, services
 from portal.decorators import staff_required
 from portal.models import AuditEvent
@@ -46,6 +47,7 @@ def _quotes_context(request, filters: selectors.Filters, labels: dict | None = N
 @require_GET
 def dashboard(request):
     filters = selectors.Filters.from_params(request.GET)
+    period = selectors.period_text(filters.date_from, filters.date_to)
     data = selectors.dashboard(filters, cached=True)
     data["total"].links = {
         f"overall_{v}": selectors.inbox_url(filters, rating=v) for v in selectors.RATINGS
@@ -53,9 +55,10 @@ def dashboard(request):
     context = {
         "filters": filters,
         "data": data,
-        "period": selectors.period_text(filters.date_from, filters.date_to),
-        "charts": charts.dashboard_charts(
-            data, prefix="dash", period=selectors.period_text(filters.date_from, filters.date_to)),
+        "period": period,
+        # the SVGs are drawn from the cached numbers, so they are cached with them (same filters, same version)
+        "charts": results_cache.cached(
+            "charts", filters, lambda: charts.dashboard_charts(data, prefix="dash", period=period)),
         "choices": selectors.filter_choices(filters),
         "exports": _export_links(filters),
         "query": filters.query(),
