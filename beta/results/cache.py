@@ -39,13 +39,15 @@ def invalidate() -> None:
         logger.warning("Could not invalidate the results dashboard cache", exc_info=True)
 
 
-def cached(name: str, filters, compute):
-    """`compute()`'s value for these filters, from the cache when it is there (`name` keeps kinds apart)."""
+def cached(name: str, filters, compute, *, version: str | None = None):
+    """`compute()`'s value for these filters, from the cache when it is there (`name` keeps kinds apart). `version`
+    pins an entry to something other than the current version: the page's HTML is pinned to the computed data it was
+    drawn from, so HTML and numbers never disagree."""
     seconds = settings.RESULTS_DASHBOARD_CACHE_SECONDS
     if seconds <= 0:
         return compute()
     digest = hashlib.sha256(json.dumps(filters.as_params(), sort_keys=True).encode()).hexdigest()[:32]
-    key = f"results:{name}:{_version()}:{digest}"
+    key = f"results:{name}:{version or _version()}:{digest}"
     value = cache.get(key)
     if value is None:
         value = compute()

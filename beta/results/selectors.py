@@ -664,6 +664,7 @@ def _dashboard(filters: Filters) -> dict:
     nps = nps_results(filters)
     return {
         "filters": filters,
+        "computed_at": timezone.now(),
         "labels": labels,
         **run_panel(filters, labels),
         "nps": nps,

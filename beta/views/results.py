@@ -8,6 +8,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.http import FileResponse, Http404, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
@@ -43,6 +44,15 @@ def _quotes_context(request, filters: selectors.Filters, labels: dict | None = N
     return {"quotes": selectors.quotes(filters, labels), "filters": filters, "query": filters.query()}
 
 
+def _numbers(filters: selectors.Filters, data: dict, period: str) -> str:
+    """The page's numbers, tables and SVG charts as HTML: drawn only from the data and the filters, so cached for
+    that computation of the data (a cached page then renders only its live parts: quotes, reports, the filter form)."""
+    return render_to_string("beta/results_dashboard/_numbers.html", {
+        "filters": filters, "data": data, "total": data["total"],
+        "charts": charts.dashboard_charts(data, prefix="dash", period=period),
+    })
+
+
 @staff_required
 @require_GET
 def dashboard(request):
@@ -56,9 +66,8 @@ def dashboard(request):
         "filters": filters,
         "data": data,
         "period": period,
-        # the SVGs are drawn from the cached numbers, so they are cached with them (same filters, same version)
-        "charts": results_cache.cached(
-            "charts", filters, lambda: charts.dashboard_charts(data, prefix="dash", period=period)),
+        "numbers": results_cache.cached("numbers", filters, lambda: _numbers(filters, data, period),
+                                        version=data["computed_at"].isoformat()),
         "choices": selectors.filter_choices(filters),
         "exports": _export_links(filters),
         "query": filters.query(),
