@@ -10,11 +10,15 @@ run), and the runs beyond the reports are added without feedback. Pages through 
 (middleware, view, template; no network), server time p50/p95 over --requests requests (query counts are
 asserted in tests/beta/test_results*.py, not here).
 
-  a. `GET /staff/results/` uncached: the panel cache is invalidated before every request (as after a finished job).
-  b. `GET /staff/results/` cached: the same page, the panel from the cache (RESULTS_DASHBOARD_CACHE_SECONDS).
+  a. `GET /staff/results/` uncached: the dashboard's cache is invalidated before every request (as after a finished
+     job), so every request recomputes every number and redraws the tables and charts.
+  b. `GET /staff/results/` cached: the same page, its numbers and their HTML from the cache
+     (RESULTS_DASHBOARD_CACHE_SECONDS); quotes, recent reports and filter choices are read live.
   c. `GET /assets/` (the library's first page), `?page=500` and `?kind=image`, as a member of a studio with --assets
      assets (a tenth of them deleted).
-The machine's load average is printed with the results: the numbers move with it.
+The machine's load average is printed with the results: the numbers move with it. To compare two versions of the code
+on a shared machine, run this script from each checkout in turn, alternating (A, B, A, B), and compare runs next to
+each other.
 """
 
 from __future__ import annotations

@@ -556,10 +556,10 @@ SPECTACULAR_SETTINGS = {
 }
 
 # --- Results dashboard and exports (beta/results/) -------------------------------
-# Seconds the dashboard's jobs-and-feedback panel is cached per set of filters (0: off); a finished job or a
-# submitted report invalidates every cached panel at once (beta/results/cache.py).
+# Seconds the dashboard's computed numbers and their rendered HTML are cached per set of filters (0: off); a finished
+# job, a submitted report, a saved survey response or a comparison vote invalidates them all (beta/results/cache.py).
 RESULTS_DASHBOARD_CACHE_SECONDS = env.int("RESULTS_DASHBOARD_CACHE_SECONDS", default=60)
-# PostgreSQL work_mem for the dashboard's two grouped queries only (SET LOCAL), so their sorts stay in memory.
+# PostgreSQL work_mem for the dashboard's two grouped statements only (SET LOCAL), so their sorts stay in memory.
 RESULTS_DASHBOARD_WORK_MEM = env.str("RESULTS_DASHBOARD_WORK_MEM", default="32MB")
 # XLSX exports with more rows than this are built by a worker (a progress page, then a download); CSV always streams.
 RESULTS_XLSX_WORKER_ROWS = env.int("RESULTS_XLSX_WORKER_ROWS", default=50000)

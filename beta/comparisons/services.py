@@ -16,6 +16,7 @@ from django.utils import timezone
 from beta import tools as catalogue
 from beta.comparisons.errors import ComparisonClosedError, ComparisonError
 from beta.models import Comparison, ComparisonVote, Job, JobOutput
+from beta.results import cache as results_cache
 from portal import events
 from portal.errors import PermissionDeniedError
 from portal.models import Membership, Organization, User
@@ -158,4 +159,5 @@ def vote_submit(*, actor: User, comparison: Comparison, pick: str, reason: str) 
         vote.reason = reason
         vote.voted_at = timezone.now()
         vote.save(update_fields=["choice", "reason", "voted_at", "updated_at"])
+        transaction.on_commit(results_cache.invalidate)  # the results dashboard's cached numbers are out of date
     return vote

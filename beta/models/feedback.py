@@ -71,6 +71,9 @@ class FeedbackReport(TimeStamped):
             models.Index(fields=["status", "-submitted_at"]),
             models.Index(fields=["-submitted_at", "-id"], name="beta_feedback_inbox_order"),  # the inbox's order
             models.Index(fields=["tool_slug", "tool_version"]),
+            # the results dashboard's chosen quotes, newest first: few rows, so no scan of every report to find them
+            models.Index(fields=["-submitted_at", "-id"], name="beta_feedback_quotes_chosen",
+                         condition=models.Q(quote_selected=True)),
         ]
         constraints = [
             models.UniqueConstraint(fields=["job", "author"], name="beta_feedback_one_per_person_per_run"),

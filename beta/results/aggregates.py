@@ -1,14 +1,18 @@
-"""The dashboard's jobs-and-feedback numbers on PostgreSQL: one pass over each table.
+"""The dashboard's jobs-and-feedback numbers on PostgreSQL: one statement per table.
 
-Jobs and feedback are each read once, grouped by GROUPING SETS ((tool, version), (studio), (week), ()), with
-conditional aggregates (`COUNT(*) FILTER (WHERE ...)`) for the statuses, ratings and fit; cohorts are summed from
-their studios here (every count is additive over studios: a run, and so its reports, belongs to one studio). Run-time
-percentiles are `percentile_disc` in the database: the smallest value whose cumulative share is at least p, which is
-the nearest-rank definition (`selectors.percentile`), so no run time is read into Python.
+Jobs and feedback are each counted per (tool, version, studio, week) cell with a hash aggregate, and the few cells
+rolled up by GROUPING SETS ((tool, version), (studio), (week), ()), with conditional aggregates
+(`COUNT(*) FILTER (WHERE ...)`) for the statuses, ratings and fit; cohorts are summed from their studios here (every
+count is additive over studios: a run, and so its reports, belongs to one studio). Run-time percentiles are
+`percentile_disc` in the database, over the succeeded runs only: the smallest value whose cumulative share is at least
+p, which is the nearest-rank definition (`selectors.percentile`), so no run time is read into Python. Runs with an
+hours estimate are the reports with one less the repeats of runs with several reports (see `_feedback_sql`), so no
+`COUNT(DISTINCT job)` runs over every report.
 
-These sorts (the grouping sets, the ordered-set aggregate, `COUNT(DISTINCT job)` of runs with an hours estimate) are
-given RESULTS_DASHBOARD_WORK_MEM for their transaction, so they stay in memory instead of spilling to disk at 100,000
-runs (4 MB, PostgreSQL's default, spilled).
+Before (until this module was reworked for issue 15) one sort-based GroupAggregate per table did everything, and the
+percentiles and `COUNT(DISTINCT job)` forbade hashing: 2-3 times slower at 100,000 runs (docs/benchmarks.md). The
+sorts that remain (the percentiles, the repeats) get RESULTS_DASHBOARD_WORK_MEM for their transaction, so they stay
+in memory.
 """
 
 from __future__ import annotations
@@ -27,37 +31,68 @@ GROUPING = "GROUPING(tool_slug, tool_version, organization_id, week)"
 # GROUPING() sets a bit for each column *not* grouped on (first column = highest bit).
 BY_TOOL, BY_STUDIO, BY_WEEK, ALL = 0b0011, 0b1101, 0b1110, 0b1111
 
-# Constants only: the filtered rows come from the ORM, with parameters.
+# Constants only: the filtered rows come from the ORM, with parameters (the base subquery appears twice in each
+# statement, so its parameters are passed twice).
+#
+# Counts: first per (tool, version, studio, week) cell, hashed, then the few cells rolled up by GROUPING SETS (a
+# sort-based GroupAggregate over every row was the slow part). Run times: percentile_disc over the succeeded runs only,
+# ordered by the interval itself (EXTRACT(EPOCH ...) is numeric, and slower to sort); joined to the counts' tool and
+# total rows.
 JOBS_SQL = f"""
-SELECT {GROUPING} AS grouping, tool_slug, tool_version, organization_id, week,
-       COUNT(*) AS jobs,
-       COUNT(*) FILTER (WHERE status = %s) AS succeeded,
-       COUNT(*) FILTER (WHERE status = %s) AS failed,
-       COUNT(*) FILTER (WHERE status = %s) AS canceled,
-       COUNT(run_seconds) AS timed_runs,
-       percentile_disc(ARRAY[0.5, 0.95]) WITHIN GROUP (ORDER BY run_seconds) AS run_percentiles
-FROM (SELECT base.*, CASE WHEN status = %s THEN EXTRACT(EPOCH FROM finished_at - started_at) END AS run_seconds
-      FROM ({{base}}) AS base) AS runs
-GROUP BY {SETS}
+SELECT counts.*, COALESCE(runs.timed_runs, 0) AS timed_runs, runs.run_percentiles
+FROM (SELECT {GROUPING} AS grouping, tool_slug, tool_version, organization_id, week,
+             COALESCE(SUM(jobs), 0)::bigint AS jobs, COALESCE(SUM(succeeded), 0)::bigint AS succeeded,
+             COALESCE(SUM(failed), 0)::bigint AS failed,
+             COALESCE(SUM(canceled), 0)::bigint AS canceled
+      FROM (SELECT tool_slug, tool_version, organization_id, week, COUNT(*) AS jobs,
+                   COUNT(*) FILTER (WHERE status = %s) AS succeeded,
+                   COUNT(*) FILTER (WHERE status = %s) AS failed,
+                   COUNT(*) FILTER (WHERE status = %s) AS canceled
+            FROM ({{base}}) AS base GROUP BY tool_slug, tool_version, organization_id, week) AS cells
+      GROUP BY {SETS}) AS counts
+LEFT JOIN (SELECT GROUPING(tool_slug, tool_version) AS whole, tool_slug, tool_version,
+                  COUNT(finished_at - started_at) AS timed_runs,
+                  percentile_disc(ARRAY[0.5, 0.95]) WITHIN GROUP (ORDER BY finished_at - started_at) AS run_percentiles
+           FROM ({{base}}) AS base WHERE status = %s
+           GROUP BY GROUPING SETS ((tool_slug, tool_version), ())) AS runs
+  ON (counts.grouping = {BY_TOOL} AND runs.whole = 0 AND runs.tool_slug = counts.tool_slug
+      AND runs.tool_version = counts.tool_version)
+  OR (counts.grouping = {ALL} AND runs.whole = 3)
 """  # noqa: S608
+
+KEYS = "tool_slug, tool_version, organization_id, week"
 
 
 def _feedback_sql() -> str:
+    """Reports per cell (hashed), rolled up by GROUPING SETS. Runs with an hours estimate are counted as reports with
+    one, less the repeats: the extra reports of a run that has several (two people on one run), found among the runs
+    with more than one report, which are few, so their COUNT(DISTINCT job) sorts little."""
     from beta.results.selectors import FIT_LABELS, RATING_FIELDS, RATINGS
 
-    columns = [
-        "COUNT(*) AS reports",
-        "SUM(hours_saved) AS hours_sum",
-        "COUNT(hours_saved) AS hours_reports",
-        "COUNT(DISTINCT job_id) FILTER (WHERE hours_saved IS NOT NULL) AS hours_jobs",
-    ]
+    cells = ["COUNT(*) AS reports", "SUM(hours_saved) AS hours_sum", "COUNT(hours_saved) AS hours_reports"]
+    totals = ["COALESCE(SUM(reports), 0)::bigint AS reports", "SUM(hours_sum) AS hours_sum",
+              "COALESCE(SUM(hours_reports), 0)::bigint AS hours_reports"]
     for name, column in RATING_FIELDS.items():
-        columns += [f"SUM({column}) AS {name}_sum", f"COUNT({column}) AS {name}_n"]
-        columns += [f"COUNT(*) FILTER (WHERE {column} = {value}) AS {name}_{value}" for value in RATINGS]
+        cells += [f"SUM({column}) AS {name}_sum", f"COUNT({column}) AS {name}_n"]
+        totals += [f"COALESCE(SUM({name}_sum), 0)::bigint AS {name}_sum",
+                   f"COALESCE(SUM({name}_n), 0)::bigint AS {name}_n"]
+        cells += [f"COUNT(*) FILTER (WHERE {column} = {value}) AS {name}_{value}" for value in RATINGS]
+        totals += [f"COALESCE(SUM({name}_{value}), 0)::bigint AS {name}_{value}" for value in RATINGS]
     # The fit values are the model's own choices (fixed identifiers), never user input.
-    columns += [f"COUNT(*) FILTER (WHERE production_fit = '{value}') AS fit_{value}" for value in FIT_LABELS]
-    select = f"SELECT {GROUPING} AS grouping, tool_slug, tool_version, organization_id, week, "
-    return select + ", ".join(columns) + f" FROM ({{base}}) AS reports GROUP BY {SETS}"  # noqa: S608
+    cells += [f"COUNT(*) FILTER (WHERE production_fit = '{value}') AS fit_{value}" for value in FIT_LABELS]
+    totals += [f"COALESCE(SUM(fit_{value}), 0)::bigint AS fit_{value}" for value in FIT_LABELS]
+    same = " AND ".join(f"repeats.{key} IS NOT DISTINCT FROM totals.{key}" for key in KEYS.split(", "))
+    # Constants and the model's choices only, never user input.
+    return (
+        f"SELECT totals.*, totals.hours_reports - COALESCE(repeats.n, 0) AS hours_jobs FROM ("  # noqa: S608
+        f"SELECT {GROUPING} AS grouping, {KEYS}, {', '.join(totals)} FROM ("
+        f"SELECT {KEYS}, {', '.join(cells)} FROM ({{base}}) AS base GROUP BY {KEYS}) AS cells GROUP BY {SETS}"
+        f") AS totals LEFT JOIN ("
+        f"SELECT {GROUPING} AS grouping, {KEYS}, COUNT(*) - COUNT(DISTINCT job_id) AS n FROM ({{base}}) AS base "
+        f"WHERE hours_saved IS NOT NULL AND job_id IN "
+        f"(SELECT job_id FROM beta_feedbackreport GROUP BY job_id HAVING COUNT(*) > 1) GROUP BY {SETS}"
+        f") AS repeats ON repeats.grouping = totals.grouping AND {same}"
+    )
 
 
 def supported() -> bool:
@@ -90,8 +125,8 @@ def _grouped(filters) -> tuple[list[dict], list[dict]]:
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SET LOCAL work_mem = %s", [settings.RESULTS_DASHBOARD_WORK_MEM])
         jobs = _fetch(JOBS_SQL.format(base=jobs_base),
-                      (status.SUCCEEDED, status.FAILED, status.CANCELED, status.SUCCEEDED, *jobs_params))
-        feedback = _fetch(_feedback_sql().format(base=reports_base), reports_params)
+                      (status.SUCCEEDED, status.FAILED, status.CANCELED, *jobs_params, *jobs_params, status.SUCCEEDED))
+        feedback = _fetch(_feedback_sql().format(base=reports_base), reports_params * 2)
     return jobs, feedback
 
 
@@ -105,8 +140,9 @@ def _feedback_values(values: dict) -> dict:
 
 
 def _run_times(row, values: dict) -> None:
-    p50, p95 = values["run_percentiles"] or (None, None)
-    row.set_run_times(values["timed_runs"], None if p50 is None else float(p50), None if p95 is None else float(p95))
+    p50, p95 = values["run_percentiles"] or (None, None)  # intervals (timedelta), or none without timed runs
+    row.set_run_times(values["timed_runs"], None if p50 is None else p50.total_seconds(),
+                      None if p95 is None else p95.total_seconds())
 
 
 def _cohorts(studio_rows: dict, rating_sums: dict, names: dict) -> dict:

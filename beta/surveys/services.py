@@ -15,6 +15,7 @@ from django.db.models import F, Max
 from django.utils import dateformat, timezone
 
 from beta.models import Question, Survey, SurveyAnswer, SurveyAssignment, SurveyResponse
+from beta.results import cache as results_cache
 from beta.surveys import selectors
 from beta.surveys.errors import SurveyError, SurveyNotOpenError, SurveyValidationError
 from portal import events
@@ -269,6 +270,7 @@ def response_save(
                 SurveyAnswer.objects.update_or_create(
                     response=response, question_id=question_id, defaults={"value": value, "number": number}
                 )
+        transaction.on_commit(results_cache.invalidate)  # the results dashboard's cached numbers are out of date
     return response
 
 

@@ -8,12 +8,14 @@ from __future__ import annotations
 from django.contrib import messages
 from django.http import FileResponse, Http404, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from assets.storage import content_disposition, get_store
 from beta.errors import ResultsReportError
 from beta.models import FeedbackReport, ResultsExport, ResultsReport
+from beta.results import cache as results_cache
 from beta.results import charts, exports, selectors, services
 from portal.decorators import staff_required
 from portal.models import AuditEvent
@@ -42,10 +44,20 @@ def _quotes_context(request, filters: selectors.Filters, labels: dict | None = N
     return {"quotes": selectors.quotes(filters, labels), "filters": filters, "query": filters.query()}
 
 
+def _numbers(filters: selectors.Filters, data: dict, period: str) -> str:
+    """The page's numbers, tables and SVG charts as HTML: drawn only from the data and the filters, so cached for
+    that computation of the data (a cached page then renders only its live parts: quotes, reports, the filter form)."""
+    return render_to_string("beta/results_dashboard/_numbers.html", {
+        "filters": filters, "data": data, "total": data["total"],
+        "charts": charts.dashboard_charts(data, prefix="dash", period=period),
+    })
+
+
 @staff_required
 @require_GET
 def dashboard(request):
     filters = selectors.Filters.from_params(request.GET)
+    period = selectors.period_text(filters.date_from, filters.date_to)
     data = selectors.dashboard(filters, cached=True)
     data["total"].links = {
         f"overall_{v}": selectors.inbox_url(filters, rating=v) for v in selectors.RATINGS
@@ -53,9 +65,9 @@ def dashboard(request):
     context = {
         "filters": filters,
         "data": data,
-        "period": selectors.period_text(filters.date_from, filters.date_to),
-        "charts": charts.dashboard_charts(
-            data, prefix="dash", period=selectors.period_text(filters.date_from, filters.date_to)),
+        "period": period,
+        "numbers": results_cache.cached("numbers", filters, lambda: _numbers(filters, data, period),
+                                        version=data["computed_at"].isoformat()),
         "choices": selectors.filter_choices(filters),
         "exports": _export_links(filters),
         "query": filters.query(),

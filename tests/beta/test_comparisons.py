@@ -319,3 +319,20 @@ def test_factory_comparison_is_valid(studio):
     comparison = ComparisonFactory(organization=studio)
     assert comparison.output_a.job.organization == studio
     assert services.input_fingerprint(comparison.output_a.job) == services.input_fingerprint(comparison.output_b.job)
+
+
+# --- The results dashboard's cache ------------------------------------------------------------------------------------
+def test_a_vote_shows_on_the_cached_results_dashboard(comparison, studio, settings,
+                                                      django_capture_on_commit_callbacks):
+    from beta.results import selectors as results
+
+    settings.RESULTS_DASHBOARD_CACHE_SECONDS = 60
+    filters = results.Filters()
+    assert results.dashboard(filters, cached=True)["comparisons"] == []  # computed and cached before any vote
+    person = partner(studio)
+    vote = services.vote_for_viewer(actor=person, comparison=comparison)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.vote_submit(actor=person, comparison=comparison, pick=services.screen_pick(vote.order, "a"),
+                             reason="Cleaner edges.")
+    [row] = results.dashboard(filters, cached=True)["comparisons"]
+    assert (row.a, row.b, row.same) == (1, 0, 0)

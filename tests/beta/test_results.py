@@ -216,6 +216,20 @@ def test_query_count_does_not_grow_with_the_number_of_reports(client, django_ass
     assert response.context["data"]["total"].reports == 1000
 
 
+def test_a_cached_page_reads_only_its_live_parts(staff_client, programme, settings):
+    settings.RESULTS_DASHBOARD_CACHE_SECONDS = 60
+    first = staff_client.get(URL)  # computes the numbers and caches them with their HTML
+    with CaptureQueriesContext(connection) as queries:
+        response = staff_client.get(URL)
+    sql = [q["sql"] for q in queries.captured_queries]
+    assert response.context["numbers"] == first.context["numbers"]
+    assert response.context["data"]["total"].reports == first.context["data"]["total"].reports > 0
+    assert not any(table in s for s in sql for table in ("beta_job", "beta_survey", "beta_comparison", "beta_question"))
+    assert sum("beta_feedbackreport" in s for s in sql) == 2, sql  # the quotes: chosen, and candidates to choose
+    # session, user, second factor, tool switches, cohorts, recent reports, the two quotes' lists
+    assert len(sql) == 8, sql
+
+
 def test_the_dashboard_is_staff_only(client, programme):
     assert client.get(URL).status_code == 302  # sign in first
     owner = OwnerFactory(organization=programme["north"]).user

@@ -164,13 +164,13 @@ def test_a_filtered_panel_matches_too(seeded):
     assert data["total"].jobs == expected[("dailies", "1.0.0")]["jobs"]
 
 
-def test_on_postgresql_each_table_is_read_once_and_the_query_count_is_flat(postgres_only, seeded):
+def test_on_postgresql_one_statement_per_table_and_the_query_count_is_flat(postgres_only, seeded):
     filters = selectors.Filters()
     labels = selectors.studio_labels(anonymise=False)
     with CaptureQueriesContext(connection) as small:
         selectors.run_panel(filters, labels)
     sql = [q["sql"] for q in small.captured_queries]
-    assert sum('FROM "beta_job"' in s for s in sql) == 1, sql  # runs: one pass
+    assert sum('FROM "beta_job"' in s for s in sql) == 1, sql  # runs: one statement
     assert sum('FROM "beta_feedbackreport"' in s and "GROUPING SETS" in s for s in sql) == 1, sql
     assert not any("COUNT(DISTINCT" in s and "GROUPING SETS" not in s for s in sql)
     assert any("percentile_disc" in s for s in sql)

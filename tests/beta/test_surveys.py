@@ -394,3 +394,18 @@ def test_question_changes_are_for_staff_only(survey, owner):
         services.question_add(actor=owner, survey=survey, kind="rating", prompt="?")
     with pytest.raises(SurveyError):
         services.question_add(actor=StaffFactory(), survey=survey, kind="single", prompt="?", choices=["one"])
+
+
+# --- The results dashboard's cache ------------------------------------------------------------------------------------
+def test_a_saved_response_shows_on_the_cached_results_dashboard(owner, survey, settings,
+                                                                django_capture_on_commit_callbacks):
+    from beta.results import selectors as results
+
+    settings.RESULTS_DASHBOARD_CACHE_SECONDS = 60
+    filters = results.Filters()
+    assert results.dashboard(filters, cached=True)["nps"] == []  # computed and cached before anyone answers
+    with django_capture_on_commit_callbacks(execute=True):
+        services.response_save(actor=owner, survey=survey, answers=full_answers(survey, score=10))
+    nps = results.dashboard(filters, cached=True)["nps"]
+    assert [(r.promoters, r.n) for r in nps] == [(1, 1)]
+    assert [s["survey"].pk for s in results.dashboard(filters, cached=True)["surveys"]] == [survey.pk]
