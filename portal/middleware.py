@@ -2,6 +2,7 @@
 then the current beta agreement for partners."""
 
 import logging
+from urllib.parse import urlsplit
 
 from allauth.mfa.utils import is_mfa_enabled
 from django.contrib import messages
@@ -9,7 +10,7 @@ from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.core.handlers.exception import response_for_exception
-from django.http import JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
@@ -30,6 +31,20 @@ ALWAYS_OPEN = ("/accounts/", "/static/", "/media/", "/healthz", "/readyz", "/inv
 __all__ = ["ALWAYS_OPEN", "AccessGateMiddleware", "DomainErrorMiddleware", "mfa_required"]
 
 
+def _for_htmx(request, response):
+    """A gate's redirect, said to htmx. A fragment request (the header's bell, a job's live status) must not swap
+    the page it was sent to into the fragment: htmx is told to go there as a whole page (`HX-Redirect`), unless
+    the person is already on that page (the agreement or the MFA set-up page polling its bell), which gets nothing."""
+    if request.headers.get("HX-Request") != "true" or response.status_code not in (301, 302, 303, 307, 308):
+        return response
+    target = response["Location"]
+    here = request.headers.get("HX-Current-URL", "")
+    quiet = HttpResponse(status=204)
+    if urlsplit(here).path != urlsplit(target).path:
+        quiet["HX-Redirect"] = target
+    return quiet
+
+
 class AccessGateMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
@@ -41,7 +56,7 @@ class AccessGateMiddleware:
             if response is None and not request.path.startswith(ALWAYS_OPEN):
                 response = self._gate(request, user)
             if response is not None:
-                return response
+                return _for_htmx(request, response)
         return self.get_response(request)
 
     @staticmethod

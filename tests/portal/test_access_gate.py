@@ -63,6 +63,31 @@ def test_totp_sign_in_works_end_to_end(client):
     assert AuditEvent.objects.filter(action="login.succeeded", actor=reviewer).count() == 1
 
 
+def test_a_fragment_request_is_never_answered_with_the_page_the_gate_sends_to(client):
+    """The header's bell polls with htmx on every page, the agreement page included. Before the agreement is
+    accepted, the gate's redirect would have htmx swap the whole agreement page into the bell: instead htmx is told
+    to go there as a page, and on the agreement page itself it gets nothing."""
+    AgreementVersionFactory()
+    member = MembershipFactory()
+    client.force_login(member.user)
+    bell = reverse("portal:notifications-bell")
+    agreement = reverse("portal:agreement")
+
+    elsewhere = client.get(bell, HTTP_HX_REQUEST="true", HTTP_HX_CURRENT_URL="http://testserver/jobs/")
+    on_the_agreement = client.get(bell, HTTP_HX_REQUEST="true",
+                                  HTTP_HX_CURRENT_URL=f"http://testserver{agreement}?next=%2Fjobs%2F")
+    plain = client.get(bell)
+
+    assert elsewhere.status_code == 204
+    assert elsewhere["HX-Redirect"].startswith(agreement)
+    assert elsewhere.content == b""
+    assert on_the_agreement.status_code == 204
+    assert "HX-Redirect" not in on_the_agreement
+    assert on_the_agreement.content == b""
+    assert plain.status_code == 302  # a page request is redirected as before
+    assert plain.url.startswith(agreement)
+
+
 def test_partner_without_the_current_agreement_reaches_no_beta_page(client):
     agreement = AgreementVersionFactory()
     member = MembershipFactory()
