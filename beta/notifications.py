@@ -14,20 +14,18 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 
 from beta import tools as catalogue
-from beta.jobs.submit import usage_month
+from beta.jobs.submit import UsageNow
 from beta.models import (
     Comparison,
     FeedbackNoteReply,
     FeedbackReport,
     Job,
-    StudioUsage,
     SurveyAssignment,
     SurveyResponse,
 )
 from beta.surveys.services import when
 from portal.events import Event
-from portal.models import Organization
-from portal.services.notifications import may_hear_of, notify, quota_check, studio_members
+from portal.services.notifications import may_hear_of, notify, quota_check, studio_members, who_may_hear_of
 
 
 def _id(event: Event, key: str) -> int:
@@ -41,10 +39,13 @@ def _tool_name(slug: str) -> str:
 
 
 def job_finished(event: Event) -> None:
-    """The submitter hears that their job finished or failed (a cancel was their own doing, or staff's: not told)."""
-    job = Job.objects.filter(pk=_id(event, "job_id")).select_related("submitted_by").first()
-    submitter = job.submitted_by if job else None
-    if job is None or submitter is None or not may_hear_of(submitter, job.organization_id):
+    """The submitter hears that their job finished or failed (a cancel was their own doing, or staff's: not told).
+    The job comes with the event (`context["job"]`, as the finish wrote it), else it is read."""
+    job: Job | None = event.context.get("job") or Job.objects.filter(pk=_id(event, "job_id")).first()
+    if job is None or job.submitted_by_id is None:
+        return
+    submitter = who_may_hear_of([job.submitted_by_id], job.organization_id)
+    if not submitter:
         return
     name = _tool_name(job.tool_slug)
     outcome = "finished" if event.type == "job.succeeded" else "failed"
@@ -52,29 +53,27 @@ def job_finished(event: Event) -> None:
     if job.error:
         body += f"\n\nWhat went wrong: {job.error}"
     notify(
-        recipients=[submitter], kind="job.finished", organization_id=job.organization_id,
+        recipients=submitter, kind="job.finished", organization_id=job.organization_id,
         title=f"{name}: job {job.pk} {outcome}", body=body, url=reverse("beta:job-detail", args=[job.pk]),
         dedupe_key=f"job.finished:{job.pk}",
     )
 
 
 def usage_checked(event: Event) -> None:
-    """After a job is queued or finishes, tell the owners if the month's jobs or compute minutes passed 80% or 100%."""
-    job = Job.objects.filter(pk=_id(event, "job_id")).only("organization_id", "queued_at", "created_at").first()
-    organization = Organization.objects.filter(pk=event.organization_id).first()
-    if job is None or organization is None:
-        return
-    month = usage_month(job.queued_at or job.created_at)
-    usage = StudioUsage.objects.filter(organization=organization, month=month).first()
+    """After a job is queued or finishes, tell the owners if the month's jobs or compute minutes passed 80% or 100%.
+
+    The counter comes with the event (`context["usage"]`, as the submit or the finish left it, with the limits it
+    was checked against), so a studio under 80% costs no query; an event that changed no usage carries none."""
+    usage: UsageNow | None = event.context.get("usage")
     if usage is None:
         return
-    key = f"{month:%Y-%m}"
+    key = f"{usage.month:%Y-%m}"
     url = reverse("beta:job-list")
     if event.type == "job.queued":
-        quota_check(organization_id=organization.pk, quota="jobs", label="jobs this month", used=usage.jobs,
-                    limit=organization.monthly_job_quota, month=key, url=url)
-    quota_check(organization_id=organization.pk, quota="minutes", label="compute minutes this month",
-                used=usage.minutes, limit=organization.monthly_compute_minutes, month=key, url=url)
+        quota_check(organization_id=event.organization_id, quota="jobs", label="jobs this month", used=usage.jobs,
+                    limit=usage.job_quota, month=key, url=url)
+    quota_check(organization_id=event.organization_id, quota="minutes", label="compute minutes this month",
+                used=usage.minutes, limit=usage.minute_quota, month=key, url=url)
 
 
 def feedback_replied(event: Event) -> None:

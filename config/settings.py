@@ -154,7 +154,7 @@ REDIS_CACHE_URL = env.str("REDIS_CACHE_URL", default=_redis_url_for_db(REDIS_URL
 
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "BACKEND": "config.cache.RedisCache",
         "LOCATION": REDIS_CACHE_URL,
         "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="greenlight"),
         "TIMEOUT": 300,

@@ -8,7 +8,7 @@ Subscribers are called after the surrounding transaction commits, so nothing is 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -45,6 +45,9 @@ class Event:
     organization_id: int
     data: dict[str, Any]
     occurred_at: datetime = field(default_factory=timezone.now)
+    #: What the publisher already holds (the job it just wrote, the usage counter it just updated), so the portal's
+    #: own subscribers need not read it again. In-process only: webhooks deliver `data`, never this.
+    context: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
 
 #: called with each event after commit; what it returns is not used
@@ -57,11 +60,13 @@ def subscribe(subscriber: Subscriber) -> None:
         _subscribers.append(subscriber)
 
 
-def publish(event_type: str, *, organization_id: int, data: dict[str, Any]) -> None:
-    """Announce an event of a studio once the current transaction commits (at once outside a transaction)."""
+def publish(event_type: str, *, organization_id: int, data: dict[str, Any],
+            context: Mapping[str, Any] | None = None) -> None:
+    """Announce an event of a studio once the current transaction commits (at once outside a transaction).
+    `context`: see `Event.context`."""
     if event_type not in EVENT_TYPES and event_type not in INTERNAL_EVENT_TYPES:
         raise ValueError(f"unknown event type {event_type!r}")
-    event = Event(type=event_type, organization_id=organization_id, data=data)
+    event = Event(type=event_type, organization_id=organization_id, data=data, context=context or {})
 
     def deliver() -> None:
         for subscriber in list(_subscribers):

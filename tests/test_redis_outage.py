@@ -18,7 +18,7 @@ pytestmark = pytest.mark.django_db
 def redis_down(settings):
     settings.CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "config.cache.RedisCache",
             "LOCATION": f"redis://127.0.0.1:{free_port()}/0",
             "KEY_PREFIX": "gl-dead",
         }

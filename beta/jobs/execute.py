@@ -175,10 +175,10 @@ def finish(job: Job, status: str, *, error: str = "", stage: str = "") -> None:
         job.compute_seconds = (now - job.started_at).total_seconds()
     log_line(job, f"{Status(status).label}{': ' + error if error else ''}")
     job.save()
-    if was_active:  # counted once, however many paths end the same job
-        usage_job_finished(job)
+    usage = usage_job_finished(job) if was_active else None  # counted once, however many paths end the same job
     ops_metrics.job_finished(job)
-    publish(f"job.{status}", organization_id=job.organization_id, data=event_data(job, status, error=error))
+    publish(f"job.{status}", organization_id=job.organization_id, data=event_data(job, status, error=error),
+            context={"job": job, "usage": usage})
     organization_id = job.organization_id
     transaction.on_commit(lambda: dispatch.studio_dispatch(organization_id))
     transaction.on_commit(results_cache.invalidate)  # the results dashboard's cached numbers are out of date
@@ -326,6 +326,9 @@ def _store_outputs(job: Job, tool, result, inputs: list[ToolInput], hostname: st
     from beta.output_provenance import run_has_ai_inputs, run_record, sign_tool_output
 
     names = _output_names(result.outputs)
+    earlier_attempts = job.attempts > 1 or job.deliveries  # only an earlier attempt can have left outputs behind
+    if not names and not earlier_attempts:
+        return
     first_input = job.job_inputs.select_related("asset").order_by("position").first()
     derived_from = first_input.asset if first_input else None  # what the outputs stack under, with their maker
     derived_by = lineage_label(job.tool_slug, job.tool_version)
@@ -353,7 +356,7 @@ def _store_outputs(job: Job, tool, result, inputs: list[ToolInput], hostname: st
             asset_uuid=output_asset_uuid(job, name), link=link, derived_from=derived_from, derived_by=derived_by,
         )
         _pause_for_drill(job, name)
-    if job.attempts > 1 or job.deliveries:  # only an earlier attempt can have left outputs behind
+    if earlier_attempts:
         _outputs_remove_stale(job, names)
 
 

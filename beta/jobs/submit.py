@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
-from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from assets.models import Asset
@@ -52,19 +52,48 @@ def usage_month(moment: datetime) -> date:
     return moment.astimezone(UTC).date().replace(day=1)
 
 
-def _reserve_quota(organization: Organization, estimate: float) -> None:
+@dataclass(frozen=True)
+class UsageNow:
+    """A studio's month just after a change to its counter, with the limits it is measured against: what the quota
+    alerts need (beta.notifications), handed over in the job event's context so nothing is read again."""
+
+    month: date
+    jobs: int
+    minutes: float
+    job_quota: int
+    minute_quota: int
+
+
+_USAGE = StudioUsage._meta.db_table
+_STUDIOS = Organization._meta.db_table
+_RESERVE_SQL = f"""
+    UPDATE {_USAGE} SET jobs = jobs + 1, minutes = minutes + %s
+    WHERE organization_id = %s AND month = %s AND jobs < %s AND minutes <= %s
+    RETURNING jobs, minutes
+"""  # noqa: S608 - table names from the models, values bound
+_FINISHED_SQL = f"""
+    UPDATE {_USAGE} SET minutes = minutes + %s WHERE organization_id = %s AND month = %s
+    RETURNING jobs, minutes,
+        (SELECT monthly_job_quota FROM {_STUDIOS} WHERE {_STUDIOS}.id = {_USAGE}.organization_id),
+        (SELECT monthly_compute_minutes FROM {_STUDIOS} WHERE {_STUDIOS}.id = {_USAGE}.organization_id)
+"""  # noqa: S608 - table names from the models, values bound
+
+
+def _reserve_quota(organization: Organization, estimate: float) -> UsageNow:
     """Count one job and its estimate against the studio's month, or QuotaError with the numbers.
 
     One conditional UPDATE: the database checks both limits and adds to the counter atomically, and the updated row
-    stays locked until the submit commits, so concurrent submits of a studio cannot both take the last job.
+    stays locked until the submit commits, so concurrent submits of a studio cannot both take the last job. It
+    returns the counter as it now stands.
     """
     month = usage_month(timezone.now())
+    job_quota, minute_quota = organization.monthly_job_quota, organization.monthly_compute_minutes
     for _ in range(2):
-        if StudioUsage.objects.filter(
-            organization=organization, month=month, jobs__lt=organization.monthly_job_quota,
-            minutes__lte=organization.monthly_compute_minutes - estimate,
-        ).update(jobs=F("jobs") + 1, minutes=F("minutes") + estimate):
-            return
+        with connection.cursor() as cursor:
+            cursor.execute(_RESERVE_SQL, [estimate, organization.pk, month, job_quota, minute_quota - estimate])
+            row = cursor.fetchone()
+        if row is not None:
+            return UsageNow(month, row[0], row[1], job_quota, minute_quota)
         usage = StudioUsage.objects.filter(organization=organization, month=month).first()
         if usage is not None:
             _refuse(organization, usage, estimate)
@@ -81,11 +110,14 @@ def _refuse(organization: Organization, usage: StudioUsage, estimate: float) -> 
     )
 
 
-def usage_job_finished(job: Job) -> None:
-    """A job left the active states: its month's minutes swap its estimate for the compute time it took."""
-    StudioUsage.objects.filter(organization_id=job.organization_id, month=usage_month(job.queued_at)).update(
-        minutes=F("minutes") + job.compute_seconds / 60 - job.estimated_minutes
-    )
+def usage_job_finished(job: Job) -> UsageNow | None:
+    """A job left the active states: its month's minutes swap its estimate for the compute time it took. Returns the
+    counter as it now stands (None if the month has no counter, which only a job older than counters can meet)."""
+    month = usage_month(job.queued_at)
+    with connection.cursor() as cursor:
+        cursor.execute(_FINISHED_SQL, [job.compute_seconds / 60 - job.estimated_minutes, job.organization_id, month])
+        row = cursor.fetchone()
+    return UsageNow(month, *row) if row is not None else None
 
 
 def _estimate_minutes(tool, assets: list[Asset]) -> float:
@@ -117,9 +149,9 @@ def job_submit(
     estimate = _estimate_minutes(tool, assets)
     try:
         with transaction.atomic():
-            _reserve_quota(organization, estimate)
+            usage = _reserve_quota(organization, estimate)
             job = _job_insert(organization=organization, actor=actor, tool=tool, assets=assets, parameters=data,
-                              idempotency_key=idempotency_key, estimate=estimate, retry_of=retry_of)
+                              idempotency_key=idempotency_key, estimate=estimate, retry_of=retry_of, usage=usage)
     except IntegrityError:
         existing = _job_with_key(organization, idempotency_key)
         if existing is None:
@@ -250,7 +282,7 @@ def _checked_asset(asset: Asset | None, asset_id: int, tool) -> Asset:
 
 
 def _job_insert(*, organization: Organization, actor: User, tool, assets: list[Asset], parameters: dict,
-                idempotency_key: str | None, estimate: float, retry_of: Job | None) -> Job:
+                idempotency_key: str | None, estimate: float, retry_of: Job | None, usage: UsageNow) -> Job:
     """Write the job and its inputs, already dispatched when the studio has a free slot and nothing older waits.
 
     The studio's row lock (as the dispatcher takes it) is held from counting its slots to the commit, so a submit
@@ -273,7 +305,8 @@ def _job_insert(*, organization: Organization, actor: User, tool, assets: list[A
     JobInput.objects.bulk_create(
         [JobInput(job=job, asset=a, position=i, sha256=a.sha256) for i, a in enumerate(assets)]
     )
-    publish("job.queued", organization_id=organization.pk, data=event_data(job, Status.QUEUED))
+    publish("job.queued", organization_id=organization.pk, data=event_data(job, Status.QUEUED),
+            context={"job": job, "usage": usage})
     if job.dispatched_at is not None:
         transaction.on_commit(lambda: dispatch.send(job))
     if waiting and free > 0:  # older jobs wait (a finish's dispatch has not run yet): they go first

@@ -15,6 +15,7 @@ from typing import TypeVar
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
+from django.db.models import CharField, Q, Value
 from django.urls import reverse
 from django.utils import dateformat, timezone
 
@@ -68,10 +69,21 @@ def preferences_set(*, user: User, choices: dict[str, str]) -> dict[str, str]:
     return preferences_for(user)
 
 
-def _channels(people: list[User], kind: str) -> dict[int, str]:
-    default = KIND_BY_KEY[kind].default
-    chosen = dict(NotificationPreference.objects.filter(user__in=people, kind=kind).values_list("user_id", "channel"))
-    return {person.pk: chosen.get(person.pk, default) for person in people}
+def _told_and_chosen(people: list[User], kind: str, dedupe_key: str) -> tuple[set[int], dict[int, str]]:
+    """Who has been told of `dedupe_key` already, and each person's chosen channel for `kind`: one query."""
+    ids = [person.pk for person in people]
+    chosen = NotificationPreference.objects.filter(user_id__in=ids, kind=kind).values_list("user_id", "channel")
+    if dedupe_key:
+        told = (Notification.objects.filter(recipient_id__in=ids, dedupe_key=dedupe_key).order_by()
+                .values_list("recipient_id", Value("", output_field=CharField())))
+        chosen = chosen.order_by().union(told, all=True)
+    told_ids, channels = set(), {}
+    for user_id, channel in chosen:
+        if channel:
+            channels[user_id] = channel
+        else:
+            told_ids.add(user_id)
+    return told_ids, channels
 
 
 # --- Making notifications ---------------------------------------------------------------------------------------------
@@ -92,20 +104,20 @@ def notify(
     if kind not in KIND_BY_KEY:
         raise ValueError(f"unknown notification kind {kind!r}")
     people = list({person.pk: person for person in recipients if person.is_active}.values())
-    if dedupe_key and people:
-        told = set(Notification.objects.filter(recipient__in=people, dedupe_key=dedupe_key)
-                   .values_list("recipient_id", flat=True))
-        people = [person for person in people if person.pk not in told]
     if not people:
         return []
-    channels = _channels(people, kind)
+    told, chosen = _told_and_chosen(people, kind, dedupe_key)
+    default = KIND_BY_KEY[kind].default
     made = [
         Notification(recipient=person, organization_id=organization_id, kind=kind, title=title[:200], body=body,
-                     url=url[:500], channel=channels[person.pk], dedupe_key=dedupe_key)
-        for person in people
+                     url=url[:500], channel=chosen.get(person.pk, default), dedupe_key=dedupe_key)
+        for person in people if person.pk not in told
     ]
-    with transaction.atomic():
-        made = Notification.objects.bulk_create(made)
+    if len(made) == 1:  # one INSERT is atomic on its own
+        made[0].save(force_insert=True)
+    elif made:
+        with transaction.atomic():
+            made = Notification.objects.bulk_create(made)
     for notification in made:
         if notification.channel == Channel.EMAIL:
             transaction.on_commit(_later(_email_now, notification))
@@ -214,6 +226,15 @@ def studio_members(organization_id: int, *, roles: Iterable[str] | None = None) 
     if roles is not None:
         people = people.filter(memberships__role__in=list(roles))
     return list(people.distinct().order_by("pk"))
+
+
+def who_may_hear_of(user_ids: Iterable[int], organization_id: int) -> list[User]:
+    """`may_hear_of` for people known by id, in one query: the active ones who are staff or members of the studio."""
+    staff = [User.StaffRole.REVIEWER, User.StaffRole.ADMIN]
+    return list(
+        User.objects.filter(pk__in=list(user_ids), is_active=True)
+        .filter(Q(staff_role__in=staff) | Q(memberships__organization_id=organization_id)).distinct().order_by("pk")
+    )
 
 
 def may_hear_of(person: User | None, organization_id: int) -> bool:

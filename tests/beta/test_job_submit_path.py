@@ -195,3 +195,55 @@ def test_concurrent_submits_keep_the_quota_and_the_running_limit_exact(postgres_
     assert Job.objects.filter(organization=owner.organization).count() == 5
     assert Job.objects.filter(organization=owner.organization, dispatched_at__isnull=False).count() == 2
     assert _usage(owner.organization)[0] == 5
+
+
+@pytest.mark.django_db
+def test_a_ping_job_costs_the_same_queries_however_much_history_its_studio_has(django_capture_on_commit_callbacks):
+    """Submit and run, each with its after-commit work (events, notifications, quota alerts, the next dispatch): the
+    quota alerts use the counter the statement returned and the finish notification the job the finish wrote, so
+    nothing is read again and nothing grows with the studio's past jobs or notifications."""
+    from django.test.utils import CaptureQueriesContext
+
+    owner = OwnerFactory()
+
+    def one() -> tuple[int, int]:
+        with CaptureQueriesContext(connection) as submit, django_capture_on_commit_callbacks(execute=True):
+            job = job_submit(actor=owner.user, tool_slug="ping", asset_ids=[], parameters={})
+        with CaptureQueriesContext(connection) as run, django_capture_on_commit_callbacks(execute=True):
+            assert job_execute(job_id=job.pk, hostname="w", task_id=job.celery_task_id) == "succeeded"
+        return len(submit), len(run)
+
+    one()  # the month's first job makes its usage row, and fills the cached tool switch and webhook flag
+    first = one()
+    for _ in range(5):
+        one()
+    JobFactory.create_batch(20, organization=owner.organization, submitted_by=owner.user, status="succeeded")
+    assert one() == first
+    # submit: membership; savepoint, usage counter, studio lock, slot count, insert, release.
+    # run: claim (on SQLite an update and a read), studio, inputs; savepoint, lease lock, finish, usage counter,
+    # release; then the submitter (may they hear of it), their preference and whether they were told, the
+    # notification, and whether a job waits.
+    assert first == (7, 12 if connection.vendor == "postgresql" else 13)
+
+
+@pytest.mark.django_db
+def test_owners_hear_when_finished_jobs_take_the_month_past_80_percent_of_its_compute_minutes(
+    django_capture_on_commit_callbacks,
+):
+    from datetime import timedelta
+
+    from portal.models import Notification
+
+    owner = OwnerFactory(organization__monthly_compute_minutes=10)
+    with django_capture_on_commit_callbacks(execute=True):
+        job = job_submit(actor=owner.user, tool_slug="ping", asset_ids=[], parameters={})
+    assert not Notification.objects.filter(kind="quota.reached").exists()
+    Job.objects.filter(pk=job.pk).update(status="running", started_at=timezone.now() - timedelta(minutes=9))
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        finish(Job.objects.select_for_update().get(pk=job.pk), Job.Status.SUCCEEDED)
+    [told] = Notification.objects.filter(recipient=owner.user, kind="quota.reached")
+    assert told.title == "Your studio has used 80% of its compute minutes this month"
+    assert _usage(owner.organization)[1] == pytest.approx(9, abs=0.01)
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():  # a second finish: counted once
+        finish(Job.objects.select_for_update().get(pk=job.pk), Job.Status.SUCCEEDED)
+    assert Notification.objects.filter(recipient=owner.user, kind="quota.reached").count() == 1
