@@ -281,6 +281,94 @@ def temp_comp_rows(folder: Path, context, quiet) -> list[tuple[str, str, str, st
                  f"{seconds:.2f} s wall, {cpu:.1f} s CPU",
                  f"{seconds / len(decoded) * 1000:.1f} ms/frame ({len(decoded) / seconds:.1f} fps); CPU "
                  f"{cpu / len(decoded) * 1000:.1f} ms/frame; load {load_average()}"))  # fmt: skip
+    rows.append(comp_streamed_row(plate, background, settings, folder))
+    rows += deliverable_rows(decoded, folder)
+    return rows
+
+
+def _timed_wall_cpu(fn) -> tuple[float, float]:
+    started, cpu = time.perf_counter(), cpu_seconds()
+    fn()
+    return time.perf_counter() - started, cpu_seconds() - cpu
+
+
+def _rate_row(label: str, what: str, frames: int, seconds: float, cpu: float) -> tuple[str, str, str, str]:
+    return (label, what, f"{seconds:.2f} s wall, {cpu:.1f} s CPU",
+            f"**{frames / seconds:.1f} fps** on both cores ({seconds / (frames / TEMP_COMP_FPS):.2f} s per second of "
+            f"footage); CPU {cpu / frames * 1000:.0f} ms/frame; load {load_average()}")  # fmt: skip
+
+
+def comp_streamed_row(plate: Path, background, settings, folder: Path) -> tuple[str, str, str, str]:
+    """The comp itself as the tool streams it, both cores free to it: the plate decoded by ffmpeg into a pipe (the
+    tool's `Frames`, with its reader thread), key + despill + colour match + grain + light wrap per frame (the
+    tool's `Comper`, OpenCV on one thread as in the tool), and each composite written to an ffmpeg pipe that
+    discards it (`-f null`): everything but the deliverables' encoders, which the rows after this one measure."""
+    import subprocess
+
+    from beta.tools.temp_comp import Frames, single_threaded_opencv
+    from media import comp
+    from media.ffmpeg import command
+
+    def run() -> int:
+        count = 0
+        plates = Frames(plate, 1920, 1080, str(TEMP_COMP_FPS))
+        sink = subprocess.Popen(command(["-loglevel", "error", "-f", "rawvideo", "-pix_fmt", "rgb24",
+                                         "-s", "1920x1080", "-r", str(TEMP_COMP_FPS), "-i", "pipe:0", "-f", "null",
+                                         "-"]), stdin=subprocess.PIPE)  # fmt: skip
+        try:
+            comper = None
+            with single_threaded_opencv():
+                for index, frame in enumerate(plates):
+                    comper = comper or comp.Comper(settings=settings, screen=comp.detect_screen(frame))
+                    out, _alpha = comper.comp(frame, background, index)
+                    sink.stdin.write(out.data)  # type: ignore[union-attr]
+                    count += 1
+        finally:
+            plates.close()
+            sink.stdin.close()  # type: ignore[union-attr]
+            sink.wait()
+        return count
+
+    run()  # warm-up
+    counted: list[int] = []
+    seconds, cpu = _timed_wall_cpu(lambda: counted.append(run()))
+    return _rate_row("temp-comp: the comp streamed (decode, key, despill, colour match, grain, light wrap; "
+                     "composites piped out, not encoded)", f"{counted[0]} frames, 1920 x 1080", counted[0], seconds,
+                     cpu)  # fmt: skip
+
+
+def deliverable_rows(frames: list, folder: Path) -> list[tuple[str, str, str, str]]:
+    """Each of the tool's deliverables encoded on its own, both cores free to it, from the same raw 1080p frames
+    through the tool's own `Writer` (the grainy plate's frames stand in for composites: grain is what costs an
+    encoder): the ProRes 422 HQ comp, the ProRes comp with the 720p H.264 review copy made from the same pipe (as
+    the tool makes them), and the DNxHR LB matte."""
+    import numpy as np
+
+    from beta.tools.temp_comp import Writer
+
+    label = folder / "label.txt"
+    label.write_text("TEMP COMP", encoding="utf-8")
+    greys = [np.ascontiguousarray(frame[:, :, 1]) for frame in frames]
+    rate, tc = str(TEMP_COMP_FPS), "01:00:00:00"
+
+    def encode(make, items) -> None:
+        writer = make()
+        for item in items:
+            writer.write(item)
+        writer.close()
+
+    cases = (
+        ("ProRes 422 HQ comp (prores_aw, profile 3)", lambda: Writer(folder / "d1.mov", 1920, 1080, rate, tc), frames),
+        ("ProRes 422 HQ comp + 720p H.264 review copy (one ffmpeg, as the tool runs it)",
+         lambda: Writer(folder / "d2.mov", 1920, 1080, rate, tc, review=(folder / "d2.mp4", str(label))), frames),
+        ("matte, DNxHR LB (grey)", lambda: Writer(folder / "d3.mov", 1920, 1080, rate, tc, grey=True), greys),
+    )  # fmt: skip
+    rows = []
+    for name, make, items in cases:
+        encode(make, items[:10])  # warm-up
+        seconds, cpu = _timed_wall_cpu(lambda make=make, items=items: encode(make, items))
+        rows.append(_rate_row(f"temp-comp deliverable alone: {name}", f"{len(items)} raw 1080p frames", len(items),
+                              seconds, cpu))  # fmt: skip
     return rows
 
 
