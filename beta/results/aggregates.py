@@ -21,9 +21,11 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import F
 from django.db.models.functions import TruncWeek
 
 from beta.models import FeedbackReport, Job
+from beta.models.jobs import TIMED_RUN
 from portal.models import Organization
 
 SETS = "GROUPING SETS ((tool_slug, tool_version), (organization_id), (week), ())"
@@ -58,6 +60,40 @@ LEFT JOIN (SELECT GROUPING(tool_slug, tool_version) AS whole, tool_slug, tool_ve
   ON (counts.grouping = {BY_TOOL} AND runs.whole = 0 AND runs.tool_slug = counts.tool_slug
       AND runs.tool_version = counts.tool_version)
   OR (counts.grouping = {ALL} AND runs.whole = 3)
+"""  # noqa: S608
+
+# The same counts, and the run-time percentiles from index order instead of a sort (when only the tool and version
+# are filtered on: the partial indexes `beta_job_run_time_by_tool` and `beta_job_run_time` order the succeeded runs
+# with both timestamps by tool, version and run time, and by run time alone). The counts give each row its number of
+# timed runs n; the nearest rank of p is ceil(p * n) in float8, as percentile_disc computes it; the value at that rank
+# is read by walking the index from the nearer end (OFFSET rank - 1 ascending, or n - rank descending), so no run is
+# sorted. Same values as JOBS_SQL (tests/beta/test_results_aggregates.py checks both against a direct computation).
+INDEXED_JOBS_SQL = f"""
+SELECT counts.*, CASE
+    WHEN counts.timed_runs = 0 OR counts.grouping NOT IN ({BY_TOOL}, {ALL}) THEN NULL
+    WHEN counts.grouping = {BY_TOOL} THEN ARRAY[
+      (SELECT run_time FROM ({{runs}}) AS r
+       WHERE r.tool_slug = counts.tool_slug AND r.tool_version = counts.tool_version
+       ORDER BY run_time OFFSET counts.rank_50 - 1 LIMIT 1),
+      (SELECT run_time FROM ({{runs}}) AS r
+       WHERE r.tool_slug = counts.tool_slug AND r.tool_version = counts.tool_version
+       ORDER BY run_time DESC OFFSET counts.timed_runs - counts.rank_95 LIMIT 1)]
+    ELSE ARRAY[
+      (SELECT run_time FROM ({{runs}}) AS r ORDER BY run_time OFFSET counts.rank_50 - 1 LIMIT 1),
+      (SELECT run_time FROM ({{runs}}) AS r ORDER BY run_time DESC OFFSET counts.timed_runs - counts.rank_95 LIMIT 1)]
+  END AS run_percentiles
+FROM (SELECT *, CEIL(0.5::float8 * timed_runs)::bigint AS rank_50, CEIL(0.95::float8 * timed_runs)::bigint AS rank_95
+      FROM (SELECT {GROUPING} AS grouping, tool_slug, tool_version, organization_id, week,
+                   COALESCE(SUM(jobs), 0)::bigint AS jobs, COALESCE(SUM(succeeded), 0)::bigint AS succeeded,
+                   COALESCE(SUM(failed), 0)::bigint AS failed, COALESCE(SUM(canceled), 0)::bigint AS canceled,
+                   COALESCE(SUM(timed), 0)::bigint AS timed_runs
+            FROM (SELECT tool_slug, tool_version, organization_id, week, COUNT(*) AS jobs,
+                         COUNT(*) FILTER (WHERE status = %s) AS succeeded,
+                         COUNT(*) FILTER (WHERE status = %s) AS failed,
+                         COUNT(*) FILTER (WHERE status = %s) AS canceled,
+                         COUNT(finished_at - started_at) FILTER (WHERE status = %s) AS timed
+                  FROM ({{base}}) AS base GROUP BY tool_slug, tool_version, organization_id, week) AS cells
+            GROUP BY {SETS}) AS rolled) AS counts
 """  # noqa: S608
 
 KEYS = "tool_slug, tool_version, organization_id, week"
@@ -106,6 +142,20 @@ def _base(queryset, date_field: str, *fields: str) -> tuple[str, tuple]:
     return sql, tuple(params)
 
 
+def _runs_indexed(filters) -> bool:
+    """Whether the run-time percentiles can come from the run-time indexes: they order runs by tool and version
+    only, so not with a cohort or a date filter (those take percentile_disc over the filtered runs, JOBS_SQL)."""
+    return not (filters.cohort_id or filters.date_from or filters.date_to)
+
+
+def _runs(filters) -> tuple[str, tuple]:
+    """The filtered timed runs (the index's own condition, TIMED_RUN) with their run time, as the index orders it."""
+    query = (filters.jobs().filter(TIMED_RUN).annotate(run_time=F("finished_at") - F("started_at"))
+             .values("tool_slug", "tool_version", "run_time").order_by())
+    sql, params = query.query.sql_with_params()
+    return sql, tuple(params)
+
+
 def _fetch(sql: str, params: tuple) -> list[dict]:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
@@ -123,9 +173,20 @@ def _grouped(filters) -> tuple[list[dict], list[dict]]:
         "production_fit",
     )
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("SET LOCAL work_mem = %s", [settings.RESULTS_DASHBOARD_WORK_MEM])
-        jobs = _fetch(JOBS_SQL.format(base=jobs_base),
-                      (status.SUCCEEDED, status.FAILED, status.CANCELED, *jobs_params, *jobs_params, status.SUCCEEDED))
+        # For this transaction only: the sorts that remain stay in memory, and no JIT compilation (the run-time
+        # subqueries' estimated cost, counted for every rolled-up row, would pass jit_above_cost, and compiling takes
+        # longer than the statements run: 250 ms against 50).
+        cursor.execute("SELECT set_config('work_mem', %s, true), set_config('jit', 'off', true)",
+                       [settings.RESULTS_DASHBOARD_WORK_MEM])
+        if _runs_indexed(filters):
+            runs, runs_params = _runs(filters)
+            # The run subqueries come first in the text (the SELECT list), then the counts' constants and rows.
+            jobs = _fetch(INDEXED_JOBS_SQL.format(base=jobs_base, runs=runs),
+                          (*runs_params * 4, status.SUCCEEDED, status.FAILED, status.CANCELED, status.SUCCEEDED,
+                           *jobs_params))
+        else:
+            jobs = _fetch(JOBS_SQL.format(base=jobs_base), (status.SUCCEEDED, status.FAILED, status.CANCELED,
+                                                            *jobs_params, *jobs_params, status.SUCCEEDED))
         feedback = _fetch(_feedback_sql().format(base=reports_base), reports_params * 2)
     return jobs, feedback
 
