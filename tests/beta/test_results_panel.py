@@ -218,3 +218,28 @@ def test_filter_choices_read_no_jobs(seeded, django_assert_max_num_queries):
     assert not any("beta_job" in q["sql"] for q in queries.captured_queries)
     assert "0.9.0" in choices["versions"]
     assert "dailies" in dict(choices["tools"])
+
+
+@pytest.mark.parametrize("zone", ["UTC", "America/Los_Angeles", "Pacific/Kiritimati"])
+def test_runs_and_reports_either_side_of_midnight_sunday_count_in_their_own_weeks(settings, zone):
+    """Weeks start on Monday 00:00 in the deployment's time zone (PostgreSQL bins UTC weeks with date_bin, other
+    zones truncate local time): a run and a report a second either side of that midnight land in different weeks."""
+    import zoneinfo
+    from datetime import datetime
+
+    settings.TIME_ZONE = zone
+    tz = zoneinfo.ZoneInfo(zone)
+    with timezone.override(tz):
+        monday = datetime(2026, 11, 30, tzinfo=tz)  # a Monday, 00:00 local
+        studio = OrganizationFactory()
+        author = MembershipFactory(organization=studio).user
+        for moment in (monday - timedelta(seconds=1), monday, monday + timedelta(days=7) - timedelta(seconds=1)):
+            job = Job.objects.create(organization=studio, tool_slug="dailies", tool_version="1.0.0",
+                                     status="succeeded", started_at=moment, finished_at=moment + timedelta(seconds=4))
+            Job.objects.filter(pk=job.pk).update(queued_at=moment)
+            FeedbackReport.objects.create(organization=studio, job=job, author=author, tool_slug="dailies",
+                                          tool_version="1.0.0", status="new", overall_rating=4, revision=1,
+                                          submitted_at=moment, text="ok")
+        results_cache.invalidate()
+        weeks = {row.key: (row.jobs, row.reports) for row in selectors.dashboard(selectors.Filters())["weeks"]}
+    assert weeks == {(monday.date() - timedelta(days=7),): (1, 1), (monday.date(),): (2, 2)}
