@@ -41,6 +41,16 @@ def _clear_cache():
 
 
 @pytest.fixture(autouse=True)
+def _close_the_dashboards_side_connection():
+    """The results dashboard's second connection (beta.results.aggregates) is closed after each test that opened one,
+    so it never outlives the test database."""
+    yield
+    from beta.results import aggregates
+
+    aggregates.side_connection_close()
+
+
+@pytest.fixture(autouse=True)
 def _force_login_means_a_complete_sign_in(monkeypatch):
     """`client.force_login(user)` stands for a complete allauth sign-in, second factor included: the portal refuses
     sessions without allauth's "mfa" record for anyone with MFA (portal/signin.py). `force_login(user, mfa=False)`

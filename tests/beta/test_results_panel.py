@@ -243,3 +243,32 @@ def test_runs_and_reports_either_side_of_midnight_sunday_count_in_their_own_week
         results_cache.invalidate()
         weeks = {row.key: (row.jobs, row.reports) for row in selectors.dashboard(selectors.Filters())["weeks"]}
     assert weeks == {(monday.date() - timedelta(days=7),): (1, 1), (monday.date(),): (2, 2)}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_outside_a_transaction_the_jobs_statement_runs_on_a_second_connection_beside_the_feedback_one(
+    postgres_only, seeded, monkeypatch
+):
+    """A request is not in a transaction: the jobs statement runs in the side thread, on its own connection, while the
+    request's thread runs the feedback statement; the numbers are the same as a direct computation."""
+    import threading
+
+    from beta.results import aggregates
+
+    ran_on = []
+    real = aggregates._tuned_fetch
+
+    def spy(sql, params):
+        ran_on.append((threading.current_thread().name, connection.in_atomic_block))
+        return real(sql, params)
+
+    monkeypatch.setattr(aggregates, "_tuned_fetch", spy)
+    assert not connection.in_atomic_block
+    results_cache.invalidate()
+    assert_panel(selectors.dashboard(selectors.Filters()))
+    threads = sorted(name.split("_")[0] for name, _ in ran_on)
+    assert threads == ["MainThread", "results-side"]
+    aggregates.side_connection_close()
+    results_cache.invalidate()
+    assert_panel(selectors.dashboard(selectors.Filters()))  # the closed connection is opened again
+    assert len(ran_on) == 4
