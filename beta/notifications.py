@@ -25,7 +25,7 @@ from beta.models import (
 )
 from beta.surveys.services import when
 from portal.events import Event
-from portal.services.notifications import may_hear_of, notify, quota_check, studio_members, who_may_hear_of
+from portal.services.notifications import notify, quota_check, studio_members, who_may_hear_of
 
 
 def _id(event: Event, key: str) -> int:
@@ -78,13 +78,15 @@ def usage_checked(event: Event) -> None:
 
 def feedback_replied(event: Event) -> None:
     """The report's author reads staff's reply (as the reply email said before there were preferences)."""
-    report = FeedbackReport.objects.filter(pk=_id(event, "report_id")).select_related("author").first()
-    author = report.author if report else None
-    if report is None or author is None or not may_hear_of(author, report.organization_id):
+    report = FeedbackReport.objects.filter(pk=_id(event, "report_id")).first()
+    if report is None or report.author_id is None:
+        return
+    author = who_may_hear_of([report.author_id], report.organization_id)
+    if not author:
         return
     name = _tool_name(report.tool_slug)
     notify(
-        recipients=[author], kind="feedback.replied", organization_id=report.organization_id,
+        recipients=author, kind="feedback.replied", organization_id=report.organization_id,
         title=f"Reply to your feedback on {name}, job {report.job_id}",
         body=f"The AI Studio replied to your feedback on {name} (job {report.job_id}):\n\n{event.data.get('body', '')}",
         url=reverse("beta:feedback-detail", args=[report.pk]),
@@ -96,18 +98,14 @@ def note_replied(event: Event) -> None:
     """Everyone in a review note's thread (its author and earlier repliers) but the replier hears of a reply; an
     internal reply reaches staff only, and a partner only while they belong to the note's studio."""
     reply = (FeedbackNoteReply.objects.filter(pk=_id(event, "reply_id"))
-             .select_related("note__author", "note__report", "author").first())
+             .select_related("note__report", "author").first())
     if reply is None:
         return
     note, report = reply.note, reply.note.report
     earlier = (FeedbackNoteReply.objects.filter(note=note, created_at__lte=reply.created_at).exclude(pk=reply.pk)
-               .select_related("author"))
-    thread = [note.author, *(r.author for r in earlier)]
-    people = [
-        p for p in thread
-        if p is not None and p.pk != reply.author_id and may_hear_of(p, report.organization_id)
-        and (p.is_studio_staff or not reply.internal)
-    ]
+               .values_list("author_id", flat=True))
+    thread = {note.author_id, *earlier} - {None, reply.author_id}
+    people = [p for p in who_may_hear_of(thread, report.organization_id) if p.is_studio_staff or not reply.internal]
     who = reply.author.get_short_name() if reply.author else "Someone"
     notify(
         recipients=people, kind="review.note_replied", organization_id=report.organization_id,

@@ -71,7 +71,7 @@ LEFT JOIN (SELECT GROUPING(tool_slug, tool_version) AS whole, tool_slug, tool_ve
 # with both timestamps by tool, version and run time, and by run time alone). The counts give each row its number of
 # timed runs n; the nearest rank of p is ceil(p * n) in float8, as percentile_disc computes it; the value at that rank
 # is read by walking the index from the nearer end (OFFSET rank - 1 ascending, or n - rank descending), so no run is
-# sorted. Same values as JOBS_SQL (tests/beta/test_results_aggregates.py checks both against a direct computation).
+# sorted. Same values as JOBS_SQL (tests/beta/test_results_panel.py checks both against a direct computation).
 INDEXED_JOBS_SQL = f"""
 SELECT counts.*, CASE
     WHEN counts.timed_runs = 0 OR counts.grouping NOT IN ({BY_TOOL}, {ALL}) THEN NULL

@@ -229,19 +229,13 @@ def studio_members(organization_id: int, *, roles: Iterable[str] | None = None) 
 
 
 def who_may_hear_of(user_ids: Iterable[int], organization_id: int) -> list[User]:
-    """`may_hear_of` for people known by id, in one query: the active ones who are staff or members of the studio."""
+    """Those of these people a studio's news may reach, in one query: active, and staff or members of that studio
+    (not former ones)."""
     staff = [User.StaffRole.REVIEWER, User.StaffRole.ADMIN]
     return list(
         User.objects.filter(pk__in=list(user_ids), is_active=True)
         .filter(Q(staff_role__in=staff) | Q(memberships__organization_id=organization_id)).distinct().order_by("pk")
     )
-
-
-def may_hear_of(person: User | None, organization_id: int) -> bool:
-    """Whether a studio's news may reach this person: staff, or a member of that studio (not a former one)."""
-    if person is None or not person.is_active:
-        return False
-    return person.is_studio_staff or person.memberships.filter(organization_id=organization_id).exists()
 
 
 #: the shares of a quota at which a studio's owners are told, once each a month

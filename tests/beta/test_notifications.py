@@ -177,6 +177,33 @@ def test_an_internal_note_reply_reaches_staff_only(run):
     assert [n.body for n in told(colleague)] == ["Known issue, internal."]
 
 
+def test_telling_a_note_thread_reads_its_people_at_once_however_long_it_is():
+    """The thread's people and whether each may hear (staff, or a member still) are one query, not one per person;
+    a former member of the studio in the thread hears nothing."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from beta.notifications import note_replied
+    from portal.events import Event
+
+    def queries_to_tell(repliers: int) -> int:
+        report = FeedbackReportFactory()
+        note = FeedbackNote.objects.create(report=report, author=report.author, seconds=1.0, text="Banding.")
+        people = [MembershipFactory(organization=report.organization).user for _ in range(repliers)]
+        for person in people:
+            feedback_note_reply(user=person, note=note, body="Seen it too.")
+        Membership.objects.filter(user=people[0]).delete()  # left the studio since
+        reply = feedback_note_reply(user=StaffFactory(), note=note, body="Which frame?")
+        event = Event(type="review.note_replied", organization_id=report.organization_id, data={"reply_id": reply.pk})
+        with CaptureQueriesContext(connection) as queries:
+            note_replied(event)
+        assert told(people[0], "review.note_replied") == []
+        assert len(told(report.author, "review.note_replied")) == 1
+        return len(queries)
+
+    assert queries_to_tell(2) == queries_to_tell(8)
+
+
 # --- Surveys and comparisons ------------------------------------------------------------------------------------------
 def test_a_survey_opening_tells_every_member_of_the_cohorts_studios(run):
     cohort = CohortFactory()
