@@ -104,7 +104,7 @@ def note_replied(event: Event) -> None:
     note, report = reply.note, reply.note.report
     earlier = (FeedbackNoteReply.objects.filter(note=note, created_at__lte=reply.created_at).exclude(pk=reply.pk)
                .values_list("author_id", flat=True))
-    thread = {note.author_id, *earlier} - {None, reply.author_id}
+    thread = {i for i in (note.author_id, *earlier) if i is not None and i != reply.author_id}
     people = [p for p in who_may_hear_of(thread, report.organization_id) if p.is_studio_staff or not reply.internal]
     who = reply.author.get_short_name() if reply.author else "Someone"
     notify(
