@@ -276,6 +276,10 @@
       ["dragleave", "drop"].forEach(function (t) { drop.addEventListener(t, function (e) { e.preventDefault(); drop.classList.remove("dropzone--over"); }); });
       drop.addEventListener("drop", function (e) { go(e.dataTransfer.files); });
     }
+    // Files chosen while this script was still loading (a slow link, or a quick hand) fired their change event
+    // before the listener above existed: start them now rather than leave the partner waiting on nothing.
+    if (form.dataset.autostart !== undefined && input.files && input.files.length) { go(input.files); input.value = ""; }
+    form.dataset.uploaderReady = "";
   }
 
   window.GreenlightUploader = { Upload: Upload, init: init };

@@ -223,3 +223,36 @@ def test_an_upload_that_fails_verification_says_why_on_the_upload_page(
     expect(row.get_by_role("link", name="Run a tool on it")).to_have_count(0)
     assert page.evaluate("window.__stillTheSamePage === true"), "the page was reloaded"
     _shot(page, "upload-8-rejected")
+
+
+def test_a_file_chosen_while_the_uploader_script_is_still_loading_is_uploaded_all_the_same(
+    browser, live_server, owner, tmp_path, celery_worker_process
+):
+    """Regression (CI, a click straight after the page's heading appeared): the file's change event fired before the
+    deferred uploader.js had attached its listener, and nothing happened: no row, no upload, no message."""
+    still = tmp_path / "S001 slate.png"
+    run_ffmpeg("-f", "lavfi", "-i", "testsrc=size=64x36", "-frames:v", "1", str(still))
+    client = Client()
+    client.force_login(owner.user)
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context.add_cookies([{"name": django_settings.SESSION_COOKIE_NAME,
+                          "value": client.cookies[django_settings.SESSION_COOKIE_NAME].value,
+                          "url": live_server.url}])
+    page = context.new_page()
+    held = []  # the uploader script, held back until the file has been chosen
+    page.route("**/js/uploader.js", lambda route: held.append(route))
+
+    page.goto(live_server.url + "/assets/upload/", wait_until="commit")
+    page.wait_for_selector("#files", state="attached")
+    page.set_input_files("#files", str(still))
+    while not held:
+        page.wait_for_timeout(50)
+    assert page.locator(".upload-row").count() == 0  # nothing could have started yet
+    held[0].continue_()
+
+    row = page.locator(".upload-row")
+    expect(row).to_have_count(1)
+    expect(page.locator("form[data-uploader]")).to_have_attribute("data-uploader-ready", "")
+    expect(row.locator(".upload-row__status")).to_have_attribute("data-asset-status", "ready", timeout=90_000)
+    assert Asset.objects.get(organization=owner.organization).original_filename == "S001 slate.png"
+    context.close()
