@@ -2,7 +2,12 @@
 
 
 def organization_prefix(organization) -> str:
-    return f"orgs/{organization.uuid}/"
+    return studio_prefix(organization.uuid)
+
+
+def studio_prefix(studio_uuid) -> str:
+    """Where a studio's objects live, from its uuid alone."""
+    return f"orgs/{studio_uuid}/"
 
 
 def asset_prefix(asset) -> str:

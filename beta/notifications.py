@@ -25,7 +25,7 @@ from beta.models import (
 )
 from beta.surveys.services import when
 from portal.events import Event
-from portal.services.notifications import notify, quota_check, studio_members, who_may_hear_of
+from portal.services.notifications import notify, quota_check, studio_members, tell, who_may_hear_of
 
 
 def _id(event: Event, key: str) -> int:
@@ -44,16 +44,13 @@ def job_finished(event: Event) -> None:
     job: Job | None = event.context.get("job") or Job.objects.filter(pk=_id(event, "job_id")).first()
     if job is None or job.submitted_by_id is None:
         return
-    submitter = who_may_hear_of([job.submitted_by_id], job.organization_id)
-    if not submitter:
-        return
     name = _tool_name(job.tool_slug)
     outcome = "finished" if event.type == "job.succeeded" else "failed"
     body = f"Your {name} job {outcome}."
     if job.error:
         body += f"\n\nWhat went wrong: {job.error}"
-    notify(
-        recipients=submitter, kind="job.finished", organization_id=job.organization_id,
+    tell(
+        user_ids=[job.submitted_by_id], kind="job.finished", organization_id=job.organization_id,
         title=f"{name}: job {job.pk} {outcome}", body=body, url=reverse("beta:job-detail", args=[job.pk]),
         dedupe_key=f"job.finished:{job.pk}",
     )
@@ -81,12 +78,9 @@ def feedback_replied(event: Event) -> None:
     report = FeedbackReport.objects.filter(pk=_id(event, "report_id")).first()
     if report is None or report.author_id is None:
         return
-    author = who_may_hear_of([report.author_id], report.organization_id)
-    if not author:
-        return
     name = _tool_name(report.tool_slug)
-    notify(
-        recipients=author, kind="feedback.replied", organization_id=report.organization_id,
+    tell(
+        user_ids=[report.author_id], kind="feedback.replied", organization_id=report.organization_id,
         title=f"Reply to your feedback on {name}, job {report.job_id}",
         body=f"The AI Studio replied to your feedback on {name} (job {report.job_id}):\n\n{event.data.get('body', '')}",
         url=reverse("beta:feedback-detail", args=[report.pk]),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.utils import timezone
 
 from beta.models import Job
@@ -9,9 +11,17 @@ from beta.models import Job
 Status = Job.Status
 
 
+#: a job's log keeps its last this many characters
+LOG_MAX = 200_000
+
+
+def stamped(line: str, moment: datetime | None = None) -> str:
+    """A log line as the job's log holds it: the time of day (UTC), the text, a newline."""
+    return f"{(moment or timezone.now()):%H:%M:%S} {line}\n"
+
+
 def log_line(job: Job, line: str) -> None:
-    stamp = timezone.now().strftime("%H:%M:%S")
-    job.log = (job.log + f"{stamp} {line}\n")[-200_000:]
+    job.log = (job.log + stamped(line))[-LOG_MAX:]
 
 
 

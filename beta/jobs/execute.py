@@ -18,7 +18,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import F, Q, Value
+from django.db.models import Count, F, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -28,15 +28,15 @@ from assets.services import asset_create_from_file
 from assets.storage import copy_to_file, get_store
 from beta import tools as catalogue
 from beta.jobs import dispatch
-from beta.jobs.common import event_data, lineage_label, log_line
-from beta.jobs.submit import usage_job_finished
-from beta.models import Job, JobOutput, WorkerHeartbeat
+from beta.jobs.common import LOG_MAX, event_data, lineage_label, log_line, stamped
+from beta.jobs.submit import UsageNow, usage_job_finished
+from beta.models import Job, JobInput, JobOutput, StudioUsage, WorkerHeartbeat
 from beta.results import cache as results_cache
 from beta.tool_settings import ToolSettings, render_template
 from beta.tools.base import JobCanceled, ToolContext, ToolError, ToolInput
 from ops import metrics as ops_metrics
 from portal.events import publish
-from portal.models import AuditEvent
+from portal.models import AuditEvent, Organization
 from portal.services.audit import audit_record
 
 logger = logging.getLogger(__name__)
@@ -87,23 +87,30 @@ def job_claim(*, job_id: int, hostname: str, task_id: str = "") -> Job | object 
         return _claim_locked(job_id, hostname, task_id)
 
 
-_CLAIM_SQL = """
-    UPDATE {table} SET status = %s, started_at = COALESCE(started_at, %s), heartbeat_at = %s,
+_JOBS, _INPUTS, _STUDIOS = Job._meta.db_table, JobInput._meta.db_table, Organization._meta.db_table
+_USAGE = StudioUsage._meta.db_table
+_CLAIM_SQL = f"""
+    UPDATE {_JOBS} SET status = %s, started_at = COALESCE(started_at, %s), heartbeat_at = %s,
         attempts = attempts + 1, worker = %s, stage = %s, updated_at = %s
     WHERE id = %s AND status IN (%s, %s) AND NOT cancel_requested
         AND (%s = '' OR celery_task_id = '' OR celery_task_id = %s)
-    RETURNING *
-"""
+    RETURNING *, (SELECT name FROM {_STUDIOS} WHERE id = {_JOBS}.organization_id) AS studio_name,
+        (SELECT uuid FROM {_STUDIOS} WHERE id = {_JOBS}.organization_id) AS studio_uuid,
+        (SELECT COUNT(*) FROM {_INPUTS} WHERE job_id = {_JOBS}.id) AS input_count
+"""  # noqa: S608 - table names from the models, values bound
 
 
 def _claim_waiting(job_id: int, hostname: str, task_id: str) -> Job | None:
     """A queued (or retrying) job, not canceled, for its current task: running under this worker, in one statement.
-    None when the job is in any other state (the caller decides under the row lock)."""
+    None when the job is in any other state (the caller decides under the row lock).
+
+    The claimed job carries what the run needs besides its row (`_claimed`): its studio's name and how many inputs
+    it has, so a run reads neither again."""
     now = timezone.now()
     waiting = (Status.QUEUED, Status.RETRYING)
     if connection.vendor == "postgresql":
         params = [Status.RUNNING, now, now, hostname, "Starting", now, job_id, *waiting, task_id, task_id]
-        claimed = list(Job.objects.raw(_CLAIM_SQL.format(table=Job._meta.db_table), params))
+        claimed = list(Job.objects.raw(_CLAIM_SQL, params))
         job = claimed[0] if claimed else None
     else:  # SQLite: the same conditional update, then a read of the row
         task_ok = Q(celery_task_id="") | Q(celery_task_id=task_id) if task_id else Q()
@@ -111,7 +118,10 @@ def _claim_waiting(job_id: int, hostname: str, task_id: str) -> Job | None:
             status=Status.RUNNING, started_at=Coalesce("started_at", Value(now)), heartbeat_at=now,
             attempts=F("attempts") + 1, worker=hostname, stage="Starting", updated_at=now,
         )
-        job = Job.objects.get(pk=job_id) if updated else None
+        inputs = JobInput.objects.filter(job=OuterRef("pk")).order_by().values("job").annotate(n=Count("pk"))
+        job = (Job.objects.annotate(studio_name=F("organization__name"), studio_uuid=F("organization__uuid"),
+                                    input_count=Coalesce(Subquery(inputs.values("n")), 0))
+               .get(pk=job_id)) if updated else None
     if job is not None and job.started_at == now:  # the first start only: not a retry
         publish("job.started", organization_id=job.organization_id, data=event_data(job, Status.RUNNING))
     return job
@@ -176,12 +186,68 @@ def finish(job: Job, status: str, *, error: str = "", stage: str = "") -> None:
     log_line(job, f"{Status(status).label}{': ' + error if error else ''}")
     job.save()
     usage = usage_job_finished(job) if was_active else None  # counted once, however many paths end the same job
+    _finished(job, status, error=error, usage=usage)
+
+
+def _finished(job: Job, status: str, *, error: str = "", usage: UsageNow | None, waiting: bool | None = None) -> None:
+    """What follows a job's final write, however it was written: metrics, the event (with the job and the usage
+    counter for the portal's own subscribers), the studio's next dispatch (not needed when `waiting` is False: the
+    finish saw no job of the studio waiting), and the results dashboard's cached numbers are out of date."""
     ops_metrics.job_finished(job)
     publish(f"job.{status}", organization_id=job.organization_id, data=event_data(job, status, error=error),
             context={"job": job, "usage": usage})
-    organization_id = job.organization_id
-    transaction.on_commit(lambda: dispatch.studio_dispatch(organization_id))
-    transaction.on_commit(results_cache.invalidate)  # the results dashboard's cached numbers are out of date
+    if waiting is not False:
+        organization_id = job.organization_id
+        transaction.on_commit(lambda: dispatch.studio_dispatch(organization_id))
+    transaction.on_commit(results_cache.invalidate)
+
+
+_SUCCEED_SQL = f"""
+    WITH done AS (
+        UPDATE {_JOBS} SET status = %(succeeded)s, summary = %(summary)s, error = '', finished_at = %(now)s,
+            heartbeat_at = %(now)s, progress = 100, stage = %(stage)s, updated_at = %(now)s,
+            compute_seconds = COALESCE(EXTRACT(EPOCH FROM %(now)s - started_at)::double precision, compute_seconds),
+            log = RIGHT(log || %(line)s, %(log_max)s)
+        WHERE id = %(id)s AND status = %(running)s AND (%(worker)s = '' OR worker = %(worker)s)
+        RETURNING *
+    ), counted AS (
+        UPDATE {_USAGE} SET minutes = {_USAGE}.minutes + done.compute_seconds / 60 - done.estimated_minutes
+        FROM done
+        WHERE {_USAGE}.organization_id = done.organization_id
+            AND {_USAGE}.month = date_trunc('month', done.queued_at AT TIME ZONE 'UTC')::date
+        RETURNING {_USAGE}.month AS usage_month, {_USAGE}.jobs AS usage_jobs, {_USAGE}.minutes AS usage_minutes
+    )
+    SELECT done.*, counted.*, studio.monthly_job_quota AS job_quota, studio.monthly_compute_minutes AS minute_quota,
+        EXISTS (SELECT 1 FROM {_JOBS} waiting WHERE waiting.organization_id = done.organization_id
+                AND waiting.status = %(queued)s AND waiting.dispatched_at IS NULL) AS studio_waiting
+    FROM done JOIN {_STUDIOS} studio ON studio.id = done.organization_id LEFT JOIN counted ON TRUE
+"""  # noqa: S608 - table names from the models, values bound
+
+
+def _succeed(job: Job, hostname: str, summary: dict) -> None:
+    """The run's end: the job succeeds, if this worker still holds it (else LeaseLost), with `finish`'s writes.
+
+    On PostgreSQL one statement does what `finish` does under the row lock: the final state and log line (only while
+    the job runs under this worker), the month's usage, and whether a job of the studio waits for the freed slot."""
+    if connection.vendor != "postgresql":
+        with transaction.atomic():
+            locked = _require_lease(job.pk, hostname)
+            locked.summary = summary
+            finish(locked, Status.SUCCEEDED, stage="Done")
+        return
+    now = timezone.now()
+    params = {
+        "succeeded": Status.SUCCEEDED, "running": Status.RUNNING, "queued": Status.QUEUED, "id": job.pk,
+        "worker": hostname, "now": now, "stage": "Done", "line": stamped(Status.SUCCEEDED.label, now),
+        "log_max": LOG_MAX, "summary": Job._meta.get_field("summary").get_db_prep_value(summary, connection),
+    }
+    done = next(iter(Job.objects.raw(_SUCCEED_SQL, params)), None)
+    if done is None:
+        raise LeaseLost
+    usage = None
+    if done.usage_month is not None:
+        usage = UsageNow(done.usage_month, done.usage_jobs, done.usage_minutes, done.job_quota, done.minute_quota)
+    _finished(done, Status.SUCCEEDED, usage=usage, waiting=done.studio_waiting)
 
 
 class LeaseLost(Exception):
@@ -264,6 +330,8 @@ class _Progress:
 
 
 def _inputs(job: Job, tool, work: Path) -> list[ToolInput]:
+    if getattr(job, "input_count", None) == 0:  # the claim counted them: a run on no file reads nothing
+        return []
     store = get_store()
     inputs = []
     for job_input in job.job_inputs.select_related("asset").order_by("position"):
@@ -437,13 +505,21 @@ def job_execute(*, job_id: int, hostname: str = "", retry=None, task_id: str = "
         progress.flush_log()
 
 
+def _studio_of(job: Job) -> tuple[str, uuid.UUID]:
+    """The job's studio's name and uuid: as the claim read them (`_claim_waiting`), else from its row."""
+    if getattr(job, "studio_uuid", None):
+        return job.studio_name, job.studio_uuid
+    return job.organization.name, job.organization.uuid
+
+
 def _run(job: Job, tool, progress: _Progress, hostname: str) -> str:
     """Run (or poll) the tool in a scratch folder, then park the job or store its outputs and finish it."""
     with tempfile.TemporaryDirectory(prefix=f"gl-job-{job.pk}-") as tmp:
         work = Path(tmp)
         (work / "out").mkdir()
-        context = ToolContext(work_dir=work / "out", studio_name=job.organization.name, job_label=f"job {job.pk}",
-                              storage_prefix=f"{keys.organization_prefix(job.organization)}jobs/{job.pk}/",
+        studio_name, studio_uuid = _studio_of(job)
+        context = ToolContext(work_dir=work / "out", studio_name=studio_name, job_label=f"job {job.pk}",
+                              storage_prefix=f"{keys.studio_prefix(studio_uuid)}jobs/{job.pk}/",
                               settings=ToolSettings(), render_template=render_template)
         pending = (job.summary or {}).get(PENDING_KEY)
         if pending:  # an external service has the work: ask it again (the inputs went with the first call)
@@ -460,10 +536,7 @@ def _run(job: Job, tool, progress: _Progress, hostname: str) -> str:
         if result.outputs:  # nothing to store: the finish follows at once
             progress.flush(99, "Storing the outputs")
         _store_outputs(job, tool, result, inputs, hostname)
-        with transaction.atomic():
-            locked = _require_lease(job.pk, hostname)
-            locked.summary = result.summary
-            finish(locked, Status.SUCCEEDED, stage="Done")
+        _succeed(job, hostname, result.summary)
     return "succeeded"
 
 

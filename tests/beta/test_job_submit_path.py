@@ -220,10 +220,11 @@ def test_a_ping_job_costs_the_same_queries_however_much_history_its_studio_has(d
     JobFactory.create_batch(20, organization=owner.organization, submitted_by=owner.user, status="succeeded")
     assert one() == first
     # submit: membership; savepoint, usage counter, studio lock, slot count, insert, release.
-    # run: claim (on SQLite an update and a read), studio, inputs; savepoint, lease lock, finish, usage counter,
-    # release; then the submitter (may they hear of it), their preference and whether they were told, the
-    # notification, and whether a job waits.
-    assert first == (7, 12 if connection.vendor == "postgresql" else 13)
+    # run on PostgreSQL: the claim (with the studio's name and the input count), the finish (with the usage counter
+    # and whether a job waits), the notification (picking who may hear of it, with their channel and email).
+    # On SQLite: the claim's update and read; savepoint, lease lock, finish, usage counter, release; the
+    # notification, the submitter's email (the channel is email), and whether a job waits.
+    assert first == (7, 3 if connection.vendor == "postgresql" else 10)
 
 
 @pytest.mark.django_db
@@ -247,3 +248,69 @@ def test_owners_hear_when_finished_jobs_take_the_month_past_80_percent_of_its_co
     with django_capture_on_commit_callbacks(execute=True), transaction.atomic():  # a second finish: counted once
         finish(Job.objects.select_for_update().get(pk=job.pk), Job.Status.SUCCEEDED)
     assert Notification.objects.filter(recipient=owner.user, kind="quota.reached").count() == 1
+
+
+@pytest.mark.django_db
+def test_a_run_ends_with_what_finish_writes_and_its_month_counts_the_time_it_took(django_capture_on_commit_callbacks):
+    """The worker's end of a run (one statement on PostgreSQL) writes what `finish` writes under the row lock: the
+    final state, its log line, the compute time, and the month's minutes with the estimate swapped for that time."""
+    owner = OwnerFactory()
+    with django_capture_on_commit_callbacks(execute=True):
+        job = job_submit(actor=owner.user, tool_slug="ping", asset_ids=[], parameters={})
+    assert _usage(owner.organization) == (1, job.estimated_minutes)
+    assert job.estimated_minutes > 0
+    with django_capture_on_commit_callbacks(execute=True):
+        assert job_execute(job_id=job.pk, hostname="w", task_id=job.celery_task_id) == "succeeded"
+    job.refresh_from_db()
+    assert (job.status, job.progress, job.stage, job.error) == ("succeeded", 100, "Done", "")
+    assert job.summary == {"pong": True}
+    assert job.finished_at == job.heartbeat_at
+    assert job.finished_at >= job.started_at
+    assert job.compute_seconds == pytest.approx((job.finished_at - job.started_at).total_seconds(), abs=0.001)
+    assert job.log.endswith(f"{job.finished_at:%H:%M:%S} Succeeded\n")
+    assert _usage(owner.organization) == (1, round(job.compute_seconds / 60, 4))
+    [told] = owner.user.notifications.all()
+    assert told.title == f"Diagnostics: ping: job {job.pk} finished"
+
+
+@pytest.mark.django_db
+def test_a_run_whose_job_was_taken_over_writes_nothing_at_its_end(monkeypatch, django_capture_on_commit_callbacks):
+    """A worker silent past its lease lost the job to another: at its end it writes nothing (no state, no usage, no
+    notification) and the job stays with the worker that took it over."""
+    from beta import tools as catalogue
+
+    owner = OwnerFactory()
+    with django_capture_on_commit_callbacks(execute=True):
+        job = job_submit(actor=owner.user, tool_slug="ping", asset_ids=[], parameters={})
+    ping = catalogue.get_tool("ping")
+    real_run = ping.run
+
+    def taken_over_meanwhile(*args, **kwargs):
+        Job.objects.filter(pk=job.pk).update(worker="another-worker")
+        return real_run(*args, **kwargs)
+
+    monkeypatch.setattr(ping, "run", taken_over_meanwhile)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert job_execute(job_id=job.pk, hostname="w", task_id=job.celery_task_id) == "superseded"
+    job.refresh_from_db()
+    assert (job.status, job.worker, job.finished_at, job.summary) == ("running", "another-worker", None, {})
+    assert _usage(owner.organization) == (1, job.estimated_minutes)
+    assert not owner.user.notifications.exists()
+
+
+@pytest.mark.django_db
+def test_a_finished_run_sends_the_studios_oldest_waiting_job_into_its_slot(django_capture_on_commit_callbacks):
+    owner = OwnerFactory(organization__max_concurrent_jobs=1)
+    with django_capture_on_commit_callbacks(execute=True):
+        running = job_submit(actor=owner.user, tool_slug="ping", asset_ids=[], parameters={})
+        waiting = job_submit(actor=owner.user, tool_slug="ping", asset_ids=[], parameters={})
+    assert Job.objects.get(pk=waiting.pk).dispatched_at is None
+    with django_capture_on_commit_callbacks(execute=True) as after:
+        assert job_execute(job_id=running.pk, hostname="w", task_id=running.celery_task_id) == "succeeded"
+    assert Job.objects.get(pk=waiting.pk).dispatched_at is not None
+    sent = len(after)
+    # With nobody waiting, the end of a run has no dispatch to do.
+    with django_capture_on_commit_callbacks(execute=True) as after:
+        assert job_execute(job_id=waiting.pk, hostname="w", task_id=Job.objects.get(pk=waiting.pk).celery_task_id) \
+            == "succeeded"
+    assert len(after) < sent

@@ -71,6 +71,49 @@ def test_inactive_people_are_not_told():
     assert _tell(person) == []
 
 
+def test_telling_studio_people_in_one_statement_is_notify_to_those_who_may_hear_of_it(
+    django_capture_on_commit_callbacks,
+):
+    """`tell` picks, in its one statement, the people `who_may_hear_of` picks (members and staff, active; not former
+    members, not other studios' people), each once per key, by the channel each chose, emailed at their address."""
+    owner = OwnerFactory()
+    studio = owner.organization
+    member = MembershipFactory(organization=studio).user
+    digest = MembershipFactory(organization=studio).user
+    inactive = MembershipFactory(organization=studio, user__is_active=False).user
+    outsider = MembershipFactory().user  # another studio's
+    reviewer = StaffFactory()
+    service.preferences_set(user=digest, choices={"job.finished": "digest"})
+    service.preferences_set(user=reviewer, choices={"job.finished": "in_app"})
+    everyone = [owner.user.pk, member.pk, digest.pk, inactive.pk, outsider.pk, reviewer.pk]
+    expected = service.who_may_hear_of(everyone, studio.pk)
+    assert {p.pk for p in expected} == {owner.user.pk, member.pk, digest.pk, reviewer.pk}
+
+    with CaptureQueriesContext(connection) as queries, django_capture_on_commit_callbacks(execute=True):
+        made = service.tell(user_ids=everyone, organization_id=studio.pk, kind="job.finished",
+                            title="Dailies: job 7 finished", url="/jobs/7/", body="Your job finished.",
+                            dedupe_key="job.finished:7")
+    assert sorted((n.recipient_id, n.channel) for n in made) == sorted(
+        [(owner.user.pk, "email"), (member.pk, "email"), (digest.pk, "digest"), (reviewer.pk, "in_app")]
+    )
+    rows = Notification.objects.filter(dedupe_key="job.finished:7")
+    assert sorted(rows.values_list("pk", flat=True)) == sorted(n.pk for n in made)
+    assert set(rows.values_list("organization_id", "kind", "title", "url", "body")) == {
+        (studio.pk, "job.finished", "Dailies: job 7 finished", "/jobs/7/", "Your job finished.")
+    }
+    assert sorted(m.to[0] for m in mail.outbox) == sorted([owner.user.email, member.email])
+    assert f"See it here: {settings.SITE_URL}/jobs/7/" in mail.outbox[0].body
+    if connection.vendor == "postgresql":
+        assert len(queries) == 1  # the emails come back with the rows
+
+    with django_capture_on_commit_callbacks(execute=True):  # the same key again: nobody is told twice
+        again = service.tell(user_ids=everyone, organization_id=studio.pk, kind="job.finished",
+                             title="Dailies: job 7 finished", dedupe_key="job.finished:7")
+    assert again == []
+    assert rows.count() == 4
+    assert len(mail.outbox) == 2
+
+
 def test_quota_owners_hear_of_80_then_100_percent_once_a_month():
     owner = OwnerFactory()
     member = MembershipFactory(organization=owner.organization).user
