@@ -15,8 +15,7 @@ from typing import TypeVar
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import connection, transaction
-from django.db.models import CharField, DateTimeField, Exists, OuterRef, Q, Subquery, Value
-from django.db.models.functions import Coalesce
+from django.db.models import CharField, Value
 from django.urls import reverse
 from django.utils import dateformat, timezone
 
@@ -233,20 +232,29 @@ def studio_members(organization_id: int, *, roles: Iterable[str] | None = None) 
     return list(people.distinct().order_by("pk"))
 
 
-def _may_hear_of(organization_id: int) -> Q:
-    """Who a studio's news may reach: active people who are staff or members of that studio (not former ones)."""
-    staff = [User.StaffRole.REVIEWER, User.StaffRole.ADMIN]
-    member = Membership.objects.filter(user=OuterRef("pk"), organization_id=organization_id)
-    return Q(is_active=True) & (Q(staff_role__in=staff) | Exists(member))
+_USERS, _MEMBERS = User._meta.db_table, Membership._meta.db_table
+_NOTIFICATIONS, _PREFERENCES = Notification._meta.db_table, NotificationPreference._meta.db_table
+
+
+def _may_hear_of(user_ids: list[int], organization_id: int) -> tuple[str, list]:
+    """The rule for who a studio's news may reach, as a condition on `u` (a user row) and its parameters: one of
+    these people, active, and staff or a member of that studio (not a former one). Written once, in SQL, for both
+    `who_may_hear_of` and `tell`."""
+    ids = ", ".join(["%s"] * len(user_ids))
+    condition = (f"u.id IN ({ids}) AND u.is_active AND (u.staff_role IN (%s, %s) OR EXISTS ("  # noqa: S608
+                 f"SELECT 1 FROM {_MEMBERS} m WHERE m.user_id = u.id AND m.organization_id = %s))")
+    return condition, [*user_ids, User.StaffRole.REVIEWER, User.StaffRole.ADMIN, organization_id]
 
 
 def who_may_hear_of(user_ids: Iterable[int], organization_id: int) -> list[User]:
     """Those of these people a studio's news may reach (`_may_hear_of`), in one query."""
-    return list(User.objects.filter(_may_hear_of(organization_id), pk__in=list(user_ids)).order_by("pk"))
+    ids = [int(i) for i in user_ids]
+    if not ids:
+        return []
+    condition, params = _may_hear_of(ids, organization_id)
+    return list(User.objects.raw(f"SELECT u.* FROM {_USERS} u WHERE {condition} ORDER BY u.id", params))  # noqa: S608
 
 
-_NOTIFICATIONS = Notification._meta.db_table
-_USERS = User._meta.db_table
 _MADE = "id, recipient_id, channel"
 
 
@@ -265,23 +273,26 @@ def tell(
     `kind`. The same notifications as `notify(recipients=who_may_hear_of(...))`, without reading anyone first."""
     if kind not in KIND_BY_KEY:
         raise ValueError(f"unknown notification kind {kind!r}")
-    ids = list(user_ids)
+    ids = [int(i) for i in user_ids]
     if not ids:
         return []
-    chosen = NotificationPreference.objects.filter(user=OuterRef("pk"), kind=kind).values("channel")[:1]
-    told = Notification.objects.filter(recipient=OuterRef("pk"), dedupe_key=dedupe_key) if dedupe_key else None
     now = timezone.now()
-    people = User.objects.filter(_may_hear_of(organization_id), pk__in=ids)
-    if told is not None:
-        people = people.filter(~Exists(told))
-    text = CharField()
-    select, params = people.order_by("pk").values_list(
-        "pk", Value(organization_id), Value(kind, text), Value(title[:200], text), Value(body, text),
-        Value(url[:500], text), Coalesce(Subquery(chosen), Value(KIND_BY_KEY[kind].default, text)),
-        Value(dedupe_key, text), Value(now, DateTimeField()),
-    ).query.sql_with_params()
-    insert = (f"INSERT INTO {_NOTIFICATIONS} (recipient_id, organization_id, kind, title, body, url, channel, "
-              f"dedupe_key, created_at) {select} ON CONFLICT DO NOTHING RETURNING {_MADE}")
+    title, url = title[:200], url[:500]
+    condition, params = _may_hear_of(ids, organization_id)
+    insert = f"""
+        INSERT INTO {_NOTIFICATIONS} (recipient_id, organization_id, kind, title, body, url, channel, dedupe_key,
+            created_at)
+        SELECT u.id, %s, %s, %s, %s, %s,
+            COALESCE((SELECT p.channel FROM {_PREFERENCES} p WHERE p.user_id = u.id AND p.kind = %s), %s), %s, %s
+        FROM {_USERS} u
+        WHERE {condition} AND (%s = '' OR NOT EXISTS (
+            SELECT 1 FROM {_NOTIFICATIONS} n WHERE n.recipient_id = u.id AND n.dedupe_key = %s))
+        ON CONFLICT DO NOTHING
+        RETURNING {_MADE}
+    """  # noqa: S608 - table names from the models, values bound
+    created_at = connection.ops.adapt_datetimefield_value(now)
+    params = [organization_id, kind, title, body, url, kind, KIND_BY_KEY[kind].default, dedupe_key, created_at,
+              *params, dedupe_key, dedupe_key]
     if connection.vendor == "postgresql":  # the emails come with the rows made
         sql = f"WITH made AS ({insert}) SELECT made.*, u.email FROM made JOIN {_USERS} u ON u.id = made.recipient_id"  # noqa: S608
     else:
@@ -289,13 +300,15 @@ def tell(
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
-    if connection.vendor != "postgresql" and any(row[2] == Channel.EMAIL for row in rows):
-        emails = dict(User.objects.filter(pk__in=[row[1] for row in rows]).values_list("pk", "email"))
+    if connection.vendor != "postgresql":
+        emails = {}
+        if any(row[2] == Channel.EMAIL for row in rows):
+            emails = dict(User.objects.filter(pk__in=[row[1] for row in rows]).values_list("pk", "email"))
         rows = [(*row, emails.get(row[1], "")) for row in rows]
     made = []
     for pk, recipient_id, channel, email in rows:
         notification = Notification(pk=pk, recipient_id=recipient_id, organization_id=organization_id, kind=kind,
-                                    title=title[:200], body=body, url=url[:500], channel=channel,
+                                    title=title, body=body, url=url, channel=channel,
                                     dedupe_key=dedupe_key, created_at=now)
         made.append(notification)
         if channel == Channel.EMAIL:
