@@ -36,6 +36,17 @@ def studio_load(organization_id: int) -> tuple[int, int]:
     return counts["busy"], counts["waiting"]
 
 
+def studio_load_sql(organization_id: int) -> tuple[str, list, str, list]:
+    """`studio_load` as two scalar subqueries (busy, waiting), for a statement that counts them beside other work."""
+    def count(condition: Q) -> tuple[str, list]:
+        jobs = (Job.objects.filter(condition, organization_id=organization_id, status__in=Job.ACTIVE).order_by()
+                .values("organization_id").annotate(n=Count("id")).values("n"))
+        sql, params = jobs.query.sql_with_params()
+        return f"COALESCE(({sql}), 0)", list(params)
+
+    return *count(_BUSY), *count(_WAITING)
+
+
 def studio_loads(organization_ids: list[int]) -> dict[int, tuple[int, int]]:
     """`studio_load` of many studios in one query (a studio with no active job is absent)."""
     rows = (

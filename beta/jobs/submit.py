@@ -69,7 +69,7 @@ _STUDIOS = Organization._meta.db_table
 _RESERVE_SQL = f"""
     UPDATE {_USAGE} SET jobs = jobs + 1, minutes = minutes + %s
     WHERE organization_id = %s AND month = %s AND jobs < %s AND minutes <= %s
-    RETURNING jobs, minutes
+    RETURNING jobs, minutes, {{busy}}, {{waiting}}
 """  # noqa: S608 - table names from the models, values bound
 _FINISHED_SQL = f"""
     UPDATE {_USAGE} SET minutes = minutes + %s WHERE organization_id = %s AND month = %s
@@ -79,21 +79,25 @@ _FINISHED_SQL = f"""
 """  # noqa: S608 - table names from the models, values bound
 
 
-def _reserve_quota(organization: Organization, estimate: float) -> UsageNow:
-    """Count one job and its estimate against the studio's month, or QuotaError with the numbers.
+def _reserve_quota(organization: Organization, estimate: float) -> tuple[UsageNow, int, int]:
+    """Count one job and its estimate against the studio's month, or QuotaError with the numbers. Returns the counter
+    as it now stands, and the studio's load (`dispatch.studio_load`: jobs holding a slot, jobs waiting for one).
 
     One conditional UPDATE: the database checks both limits and adds to the counter atomically, and the updated row
-    stays locked until the submit commits, so concurrent submits of a studio cannot both take the last job. It
-    returns the counter as it now stands.
+    stays locked until the submit commits, so concurrent submits of a studio cannot both take the last job. The
+    caller holds the studio's row lock, so the load it counts (a new statement, a new snapshot) is exact too.
     """
     month = usage_month(timezone.now())
     job_quota, minute_quota = organization.monthly_job_quota, organization.monthly_compute_minutes
+    busy_sql, busy_params, waiting_sql, waiting_params = dispatch.studio_load_sql(organization.pk)
+    sql = _RESERVE_SQL.format(busy=busy_sql, waiting=waiting_sql)
+    params = [estimate, organization.pk, month, job_quota, minute_quota - estimate, *busy_params, *waiting_params]
     for _ in range(2):
         with connection.cursor() as cursor:
-            cursor.execute(_RESERVE_SQL, [estimate, organization.pk, month, job_quota, minute_quota - estimate])
+            cursor.execute(sql, params)
             row = cursor.fetchone()
         if row is not None:
-            return UsageNow(month, row[0], row[1], job_quota, minute_quota)
+            return UsageNow(month, row[0], row[1], job_quota, minute_quota), row[2], row[3]
         usage = StudioUsage.objects.filter(organization=organization, month=month).first()
         if usage is not None:
             _refuse(organization, usage, estimate)
@@ -149,9 +153,14 @@ def job_submit(
     estimate = _estimate_minutes(tool, assets)
     try:
         with transaction.atomic():
-            usage = _reserve_quota(organization, estimate)
+            max_running = (  # the studio's row lock, as the dispatcher takes it, held to the commit
+                Organization.objects.select_for_update().filter(pk=organization.pk)
+                .values_list("max_concurrent_jobs", flat=True).get()
+            )
+            usage, busy, waiting = _reserve_quota(organization, estimate)
             job = _job_insert(organization=organization, actor=actor, tool=tool, assets=assets, parameters=data,
-                              idempotency_key=idempotency_key, estimate=estimate, retry_of=retry_of, usage=usage)
+                              idempotency_key=idempotency_key, estimate=estimate, retry_of=retry_of, usage=usage,
+                              max_running=max_running, busy=busy, waiting=waiting)
     except IntegrityError:
         existing = _job_with_key(organization, idempotency_key)
         if existing is None:
@@ -282,17 +291,13 @@ def _checked_asset(asset: Asset | None, asset_id: int, tool) -> Asset:
 
 
 def _job_insert(*, organization: Organization, actor: User, tool, assets: list[Asset], parameters: dict,
-                idempotency_key: str | None, estimate: float, retry_of: Job | None, usage: UsageNow) -> Job:
+                idempotency_key: str | None, estimate: float, retry_of: Job | None, usage: UsageNow,
+                max_running: int, busy: int, waiting: int) -> Job:
     """Write the job and its inputs, already dispatched when the studio has a free slot and nothing older waits.
 
-    The studio's row lock (as the dispatcher takes it) is held from counting its slots to the commit, so a submit
-    and a finishing job's dispatch never both fill the last slot.
+    The caller holds the studio's row lock (as the dispatcher takes it) from counting its slots (`busy`, `waiting`)
+    to the commit, so a submit and a finishing job's dispatch never both fill the last slot.
     """
-    max_running = (
-        Organization.objects.select_for_update().filter(pk=organization.pk)
-        .values_list("max_concurrent_jobs", flat=True).get()
-    )
-    busy, waiting = dispatch.studio_load(organization.pk)
     free = max_running - busy
     job = Job(
         organization=organization, submitted_by=actor, tool_slug=tool.slug, tool_version=tool.version,
