@@ -254,37 +254,86 @@ class LeaseLost(Exception):
     """Another worker has taken the job over (this one was silent past its lease): stop, write nothing more."""
 
 
-class _Heartbeat(threading.Thread):
-    """Marks the job alive while the tool works, even through long silent steps; only while this worker owns it."""
+class _Lease:
+    """A job this worker process runs, as the heartbeat sees it: `lost` is set once another worker has it."""
 
-    def __init__(self, job_id: int, hostname: str):
-        super().__init__(daemon=True)
+    def __init__(self, job_id: int, hostname: str, due: float):
         self.job_id = job_id
         self.hostname = hostname
-        self.stopped = threading.Event()
+        self.due = due  # when its next beat is due (time.monotonic())
         self.lost = threading.Event()
 
-    def run(self):
+
+class _Heartbeats:
+    """Marks the jobs this worker process runs alive every JOB_HEARTBEAT_SECONDS, even through a tool's long silent
+    steps, while this worker still owns them (else the job's lease is `lost`).
+
+    One daemon thread per process, started by its first job (after the pool forked the process) and kept: starting a
+    thread for each job cost more than a short job's whole run. It holds a database connection only while a job
+    it has beaten for runs, and closes it as soon as none does.
+    """
+
+    def __init__(self):
+        self._leases: dict[int, _Lease] = {}
+        self._changed = threading.Condition()
+        self._thread: threading.Thread | None = None
+        self._pid = 0
+        self.idle = threading.Event()  # set while no job runs and the thread holds no connection
+
+    def watch(self, job_id: int, hostname: str) -> _Lease:
+        lease = _Lease(job_id, hostname, time.monotonic() + settings.JOB_HEARTBEAT_SECONDS)
+        with self._changed:
+            self._leases[job_id] = lease
+            self.idle.clear()
+            if self._pid != os.getpid() or self._thread is None or not self._thread.is_alive():
+                self._pid = os.getpid()
+                self._thread = threading.Thread(target=self._run, name="job-heartbeat", daemon=True)
+                self._thread.start()
+            self._changed.notify()
+        return lease
+
+    def release(self, lease: _Lease) -> None:
+        with self._changed:
+            if self._leases.get(lease.job_id) is lease:
+                del self._leases[lease.job_id]
+            self._changed.notify()
+
+    def _run(self) -> None:
+        while True:
+            with self._changed:
+                if not self._leases:
+                    connection.close()  # nothing to beat for: hold no connection while the worker idles
+                    self.idle.set()
+                    self._changed.wait()
+                    continue
+                now = time.monotonic()
+                due = [lease for lease in self._leases.values() if lease.due <= now]
+                if not due:
+                    self._changed.wait(min(lease.due for lease in self._leases.values()) - now)
+                    continue
+                for lease in due:
+                    lease.due = now + settings.JOB_HEARTBEAT_SECONDS
+            for lease in due:
+                self._beat(lease)
+
+    @staticmethod
+    def _beat(lease: _Lease) -> None:
         try:
-            while not self.stopped.wait(settings.JOB_HEARTBEAT_SECONDS):
-                if not Job.objects.filter(pk=self.job_id, status=Status.RUNNING, worker=self.hostname).update(
-                    heartbeat_at=timezone.now()
-                ):
-                    self.lost.set()
-                    return
-        finally:
+            mine = Job.objects.filter(pk=lease.job_id, status=Status.RUNNING, worker=lease.hostname)
+            if not mine.update(heartbeat_at=timezone.now()):
+                lease.lost.set()
+        except Exception:  # a database hiccup: the next beat tries again; the lease lasts several beats
+            logger.warning("job heartbeat failed", exc_info=True, extra={"job": lease.job_id})
             connection.close()
 
-    def stop(self):
-        self.stopped.set()
-        if self.is_alive():
-            self.join(timeout=10)
+
+_heartbeats = _Heartbeats()
 
 
 class _Progress:
     """The callback a tool reports through: throttled writes, and a cooperative cancel check."""
 
-    def __init__(self, job: Job, heartbeat: _Heartbeat | None = None):
+    def __init__(self, job: Job, heartbeat: _Lease | None = None):
         self.job = job
         self.heartbeat = heartbeat
         # The claim has just written the heartbeat and read the cancel flag: both throttles start from it.
@@ -483,9 +532,8 @@ def job_execute(*, job_id: int, hostname: str = "", retry=None, task_id: str = "
     if tool is None:
         _fail(job, "This tool is no longer in the catalogue.")
         return "failed"
-    heartbeat = _Heartbeat(job.pk, hostname)
-    if not connection.in_atomic_block:  # inside a transaction nobody else can see the job: no heartbeat needed
-        heartbeat.start()
+    # Inside a transaction nobody else can see the job: no heartbeat needed.
+    heartbeat = None if connection.in_atomic_block else _heartbeats.watch(job.pk, hostname)
     progress = _Progress(job, heartbeat)
     try:
         return _run(job, tool, progress, hostname)
@@ -501,7 +549,8 @@ def job_execute(*, job_id: int, hostname: str = "", retry=None, task_id: str = "
     except Exception as exc:
         return _crashed(job, tool, exc)
     finally:
-        heartbeat.stop()
+        if heartbeat is not None:
+            _heartbeats.release(heartbeat)
         progress.flush_log()
 
 

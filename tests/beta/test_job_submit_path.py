@@ -314,3 +314,46 @@ def test_a_finished_run_sends_the_studios_oldest_waiting_job_into_its_slot(djang
         assert job_execute(job_id=waiting.pk, hostname="w", task_id=Job.objects.get(pk=waiting.pk).celery_task_id) \
             == "succeeded"
     assert len(after) < sent
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_process_heartbeat_keeps_a_silent_job_alive_and_tells_it_when_another_worker_took_it(
+    settings, monkeypatch
+):
+    """One heartbeat thread per worker process beats for the job it runs while the tool is silent, and flags the
+    lease lost once another worker holds the job; the same thread serves the next job, and idles without a
+    database connection."""
+    import time as time_module
+
+    from beta import tools as catalogue
+    from beta.jobs import execute
+
+    settings.JOB_HEARTBEAT_SECONDS = 1
+    owner = OwnerFactory()
+    ping = catalogue.get_tool("ping")
+    real_run = ping.run
+    seen = {}
+
+    def silent(inputs, params, progress, context):
+        job_id = int(context.job_label.split()[-1])
+        started = Job.objects.get(pk=job_id).heartbeat_at
+        time_module.sleep(2.5)  # no progress call: only the heartbeat marks it alive
+        seen[job_id] = (started, Job.objects.get(pk=job_id).heartbeat_at)
+        if job_id == taken_over:
+            Job.objects.filter(pk=job_id).update(worker="another-worker")
+            time_module.sleep(1.5)  # the next beat finds the job under another worker
+            progress(50, "Still here")  # and the tool's next report stops the run
+        return real_run(inputs, params, progress, context)
+
+    monkeypatch.setattr(ping, "run", silent)
+    first = job_submit(actor=owner.user, tool_slug="ping", asset_ids=[], parameters={})
+    taken_over = job_submit(actor=owner.user, tool_slug="ping", asset_ids=[], parameters={}).pk
+    assert job_execute(job_id=first.pk, hostname="w", task_id=first.celery_task_id) == "succeeded"
+    thread = execute._heartbeats._thread
+    started, later = seen[first.pk]
+    assert (later - started).total_seconds() >= 1.5  # beaten at least twice while silent
+    job = Job.objects.get(pk=taken_over)
+    assert job_execute(job_id=job.pk, hostname="w", task_id=job.celery_task_id) == "superseded"
+    assert execute._heartbeats._thread is thread  # the same thread, not one a job
+    assert Job.objects.get(pk=taken_over).status == "running"  # left to the worker that took it over
+    assert execute._heartbeats.idle.wait(5)  # no job: it has closed its connection and waits
