@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import uuid
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, Min, Q
 from django.utils import timezone
 
@@ -36,15 +37,32 @@ def studio_load(organization_id: int) -> tuple[int, int]:
     return counts["busy"], counts["waiting"]
 
 
-def studio_load_sql(organization_id: int) -> tuple[str, list, str, list]:
-    """`studio_load` as two scalar subqueries (busy, waiting), for a statement that counts them beside other work."""
-    def count(condition: Q) -> tuple[str, list]:
-        jobs = (Job.objects.filter(condition, organization_id=organization_id, status__in=Job.ACTIVE).order_by()
+_ANY_STUDIO = -7_041_977  # stands for the studio in the load subqueries, compiled once (no studio has this id)
+
+
+@functools.cache
+def _load_subqueries(vendor: str) -> tuple[tuple[str, tuple], tuple[str, tuple]]:
+    """`studio_load`'s two counts as scalar subqueries, built from `_BUSY` and `_WAITING` once per process (building
+    them through the ORM cost more than running them)."""
+    def count(condition: Q) -> tuple[str, tuple]:
+        jobs = (Job.objects.filter(condition, organization_id=_ANY_STUDIO, status__in=Job.ACTIVE).order_by()
                 .values("organization_id").annotate(n=Count("id")).values("n"))
         sql, params = jobs.query.sql_with_params()
-        return f"COALESCE(({sql}), 0)", list(params)
+        assert params.count(_ANY_STUDIO) == 1, params  # noqa: S101 - the substitution below relies on it
+        return f"COALESCE(({sql}), 0)", params
 
-    return *count(_BUSY), *count(_WAITING)
+    return count(_BUSY), count(_WAITING)
+
+
+def studio_load_sql(organization_id: int) -> tuple[str, list, str, list]:
+    """`studio_load` as two scalar subqueries (busy, waiting) and their parameters, for a statement that counts them
+    beside other work."""
+    (busy, busy_params), (waiting, waiting_params) = _load_subqueries(connection.vendor)
+
+    def bound(params: tuple) -> list:
+        return [organization_id if p == _ANY_STUDIO else p for p in params]
+
+    return busy, bound(busy_params), waiting, bound(waiting_params)
 
 
 def studio_loads(organization_ids: list[int]) -> dict[int, tuple[int, int]]:
