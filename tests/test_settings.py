@@ -104,23 +104,6 @@ def test_storage_switches_to_private_s3_when_a_bucket_is_set():
     assert options["region_name"] == "eu-west-2"
 
 
-def test_postgresql_binds_parameters_on_the_server_unless_switched_off():
-    """Server-side binding lets psycopg prepare the pipeline's repeated statements; a pooler that cannot keep
-    prepared statements needs it off."""
-    code = (
-        "import django; django.setup(); from django.db import connection; "
-        "print(connection.settings_dict['OPTIONS'].get('server_side_binding'))"
-    )
-    url = "postgres://postgres@127.0.0.1:5432/postgres"
-    env = _production_env(DJANGO_SETTINGS_MODULE="config.settings")
-    default = _run(["-c", code], **env, DATABASE_URL=url)
-    off = _run(["-c", code], **env, DATABASE_URL=url, DATABASE_SERVER_SIDE_BINDING="0")
-    sqlite = _run(["-c", code], **env, DATABASE_URL="sqlite:///:memory:")
-    assert (default.stdout.strip(), off.stdout.strip(), sqlite.stdout.strip()) == ("True", "False", "None"), (
-        default.stderr + off.stderr + sqlite.stderr
-    )
-
-
 def test_local_storage_is_the_default():
     from django.conf import settings
 
