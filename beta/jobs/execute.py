@@ -15,6 +15,7 @@ import time
 import uuid
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -241,7 +242,7 @@ def _succeed(job: Job, hostname: str, summary: dict) -> None:
         "worker": hostname, "now": now, "stage": "Done", "line": stamped(Status.SUCCEEDED.label, now),
         "log_max": LOG_MAX, "summary": Job._meta.get_field("summary").get_db_prep_value(summary, connection),
     }
-    done = next(iter(Job.objects.raw(_SUCCEED_SQL, params)), None)
+    done: Any = next(iter(Job.objects.raw(_SUCCEED_SQL, params)), None)  # a Job, with the statement's extra columns
     if done is None:
         raise LeaseLost
     usage = None
@@ -556,8 +557,9 @@ def job_execute(*, job_id: int, hostname: str = "", retry=None, task_id: str = "
 
 def _studio_of(job: Job) -> tuple[str, uuid.UUID]:
     """The job's studio's name and uuid: as the claim read them (`_claim_waiting`), else from its row."""
-    if getattr(job, "studio_uuid", None):
-        return job.studio_name, job.studio_uuid
+    claimed: Any = job  # with the claim's extra columns, when it came from `_claim_waiting`
+    if getattr(claimed, "studio_uuid", None):
+        return claimed.studio_name, claimed.studio_uuid
     return job.organization.name, job.organization.uuid
 
 
