@@ -15,7 +15,7 @@ from playwright.sync_api import expect
 from assets.models import Asset
 from assets.storage import get_store
 from tests.assets.conftest import H264_AAC, lavfi_sine, lavfi_video, run_ffmpeg
-from tests.browser.conftest import ARTIFACTS
+from tests.browser.conftest import ARTIFACTS, sign_in
 from tests.conftest import wait_for
 from tests.factories import OwnerFactory
 
@@ -232,12 +232,8 @@ def test_a_file_chosen_while_the_uploader_script_is_still_loading_is_uploaded_al
     deferred uploader.js had attached its listener, and nothing happened: no row, no upload, no message."""
     still = tmp_path / "S001 slate.png"
     run_ffmpeg("-f", "lavfi", "-i", "testsrc=size=64x36", "-frames:v", "1", str(still))
-    client = Client()
-    client.force_login(owner.user)
     context = browser.new_context(viewport={"width": 1280, "height": 900})
-    context.add_cookies([{"name": django_settings.SESSION_COOKIE_NAME,
-                          "value": client.cookies[django_settings.SESSION_COOKIE_NAME].value,
-                          "url": live_server.url}])
+    sign_in(context, live_server, owner.user)
     page = context.new_page()
     held = []  # the uploader script, held back until the file has been chosen
     page.route("**/js/uploader.js", lambda route: held.append(route))
