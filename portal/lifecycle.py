@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from portal.errors import PermissionDeniedError, StudioError
 from portal.models import AuditEvent, Invite, Membership, Organization, User
+from portal.selectors import membership_of
 from portal.services.audit import audit_record
 
 Action = AuditEvent.Action
@@ -66,7 +67,7 @@ def studio_of(user: User) -> Organization | None:
     """The partner's studio (None for staff and for people in no studio)."""
     if user is None or not user.is_authenticated or user.is_studio_staff:
         return None
-    membership = Membership.objects.filter(user=user).select_related("organization").first()
+    membership = membership_of(user)
     return membership.organization if membership else None
 
 

@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import socket
 import tempfile
 import threading
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -563,11 +566,31 @@ def _studio_of(job: Job) -> tuple[str, uuid.UUID]:
     return job.organization.name, job.organization.uuid
 
 
+@contextmanager
+def _scratch(job_id: int) -> Iterator[Path]:
+    """The job's private scratch folder, with its `out` folder for the tool, removed after the run whatever happens.
+
+    A run that leaves both folders empty (`ping`, a polled job) takes two `rmdir`s, not a tree walk: the walk cost
+    a short job as much as one of its database statements."""
+    work = Path(tempfile.mkdtemp(prefix=f"gl-job-{job_id}-"))
+    try:
+        (work / "out").mkdir()
+        yield work
+    finally:
+        try:
+            (work / "out").rmdir()
+            work.rmdir()
+        except OSError:  # something is left in it
+            shutil.rmtree(work, onerror=_scratch_left)
+
+
+def _scratch_left(function, path, exc_info) -> None:
+    logger.warning("could not remove part of a job's scratch folder", extra={"path": path, "error": str(exc_info[1])})
+
+
 def _run(job: Job, tool, progress: _Progress, hostname: str) -> str:
     """Run (or poll) the tool in a scratch folder, then park the job or store its outputs and finish it."""
-    with tempfile.TemporaryDirectory(prefix=f"gl-job-{job.pk}-") as tmp:
-        work = Path(tmp)
-        (work / "out").mkdir()
+    with _scratch(job.pk) as work:
         studio_name, studio_uuid = _studio_of(job)
         context = ToolContext(work_dir=work / "out", studio_name=studio_name, job_label=f"job {job.pk}",
                               storage_prefix=f"{keys.studio_prefix(studio_uuid)}jobs/{job.pk}/",

@@ -15,6 +15,7 @@ from beta.errors import BulkSubmitError, InputNotFoundError, JobError, JobParame
 from beta.jobs import dispatch
 from beta.jobs.common import Status, event_data
 from beta.models import Job, JobInput, StudioUsage
+from portal import selectors as portal_selectors
 from portal.errors import PermissionDeniedError
 from portal.events import publish
 from portal.models import Membership, Organization, User
@@ -153,10 +154,7 @@ def job_submit(
     estimate = _estimate_minutes(tool, assets)
     try:
         with transaction.atomic():
-            max_running = (  # the studio's row lock, as the dispatcher takes it, held to the commit
-                Organization.objects.select_for_update().filter(pk=organization.pk)
-                .values_list("max_concurrent_jobs", flat=True).get()
-            )
+            max_running = _lock_studio(organization)
             usage, busy, waiting = _reserve_quota(organization, estimate)
             job = _job_insert(organization=organization, actor=actor, tool=tool, assets=assets, parameters=data,
                               idempotency_key=idempotency_key, estimate=estimate, retry_of=retry_of, usage=usage,
@@ -169,9 +167,24 @@ def job_submit(
     return job
 
 
+_LOCK_SQL = f"SELECT max_concurrent_jobs FROM {_STUDIOS} WHERE id = %s"  # noqa: S608 - table name from the model
+
+
+def _lock_studio(organization: Organization) -> int:
+    """Take the studio's row lock, as the dispatcher takes it (held to the commit); returns its concurrent-job limit,
+    as it stands now."""
+    sql = _LOCK_SQL + (" FOR UPDATE" if connection.features.has_select_for_update else "")
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [organization.pk])
+        row = cursor.fetchone()
+    if row is None:
+        raise PermissionDeniedError("Your studio is no longer in the beta.")
+    return row[0]
+
+
 def _submitter_studio(actor: User) -> Organization:
     """The actor's studio, if the actor may run tools there."""
-    membership = Membership.objects.filter(user=actor).select_related("organization", "organization__cohort").first()
+    membership = portal_selectors.membership_of(actor) if actor.is_authenticated else None
     if membership is None:
         raise PermissionDeniedError("You are not part of a studio.")
     if membership.role == Membership.Role.VIEWER:

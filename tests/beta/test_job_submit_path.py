@@ -362,3 +362,63 @@ def test_the_process_heartbeat_keeps_a_silent_job_alive_and_tells_it_when_anothe
     assert execute._heartbeats._thread is thread  # the same thread, not one a job
     assert Job.objects.get(pk=taken_over).status == "running"  # left to the worker that took it over
     assert execute._heartbeats.idle.wait(5)  # no job: it has closed its connection and waits
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("leaves", ["nothing", "outputs", "a crash", "an unremovable file"])
+def test_a_runs_scratch_folder_is_gone_after_it_whatever_the_tool_left_in_it(
+    leaves, tmp_path, monkeypatch, caplog, django_capture_on_commit_callbacks
+):
+    """Empty folders go with two rmdirs; anything else with a tree walk; what cannot be removed is logged, and the
+    job's ending is not changed by it."""
+    import tempfile
+
+    from beta import tools as catalogue
+    from beta.tools.base import ToolResult
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    owner = OwnerFactory()
+    with django_capture_on_commit_callbacks(execute=True):
+        job = job_submit(actor=owner.user, tool_slug="ping", asset_ids=[], parameters={})
+    ping = catalogue.get_tool("ping")
+    real_run = ping.run
+    seen = []
+
+    def run(inputs, parameters, progress, context):
+        seen.append(context.work_dir)
+        assert context.work_dir.is_dir()
+        assert context.work_dir.parent.name.startswith(f"gl-job-{job.pk}-")
+        if leaves == "a crash":
+            (context.work_dir / "half-written.exr").write_bytes(b"\0" * 64)
+            raise RuntimeError("the tool fell over")
+        if leaves in ("outputs", "an unremovable file"):
+            nested = context.work_dir / "frames"
+            nested.mkdir()
+            (nested / "0001.png").write_bytes(b"\x89PNG")
+        if leaves == "an unremovable file":
+            monkeypatch.setattr("shutil.os.unlink", _refuse_unlink(nested / "0001.png"))
+        return real_run(inputs, parameters, progress, context) if leaves == "nothing" else ToolResult(summary={})
+
+    monkeypatch.setattr(ping, "run", run)
+    with django_capture_on_commit_callbacks(execute=True):
+        outcome = job_execute(job_id=job.pk, hostname="w", task_id=job.celery_task_id)
+    assert outcome == ("failed" if leaves == "a crash" else "succeeded")
+    assert seen
+    if leaves == "an unremovable file":
+        assert {p.name for p in tmp_path.rglob("*")} == {seen[0].parent.name, "out", "frames", "0001.png"}
+        assert "could not remove part of a job's scratch folder" in caplog.text
+    else:
+        assert list(tmp_path.iterdir()) == []
+
+
+def _refuse_unlink(path):
+    import os
+
+    real = os.unlink
+
+    def unlink(name, *args, **kwargs):
+        if str(name).endswith(path.name):
+            raise PermissionError(13, "Permission denied", str(name))
+        return real(name, *args, **kwargs)
+
+    return unlink
